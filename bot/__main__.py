@@ -1,0 +1,110 @@
+"""`python -m bot [run|check|sync]`: one readable line and an exit code on every start-up failure."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("recall")
+
+
+class _RedactToken(logging.Filter):
+    """Belt and braces: whatever logs a line, the token never reaches the output."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg, record.args = message.replace(self.token, "[token]"), ()
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(_RedactToken(settings.token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
+
+
+async def _run(settings: Settings, *, sync_only: bool = False) -> int:
+    import discord
+
+    from bot.app import RecallBot
+
+    bot = RecallBot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with bot:
+            if sync_only:
+                bot.sync_on_start = False
+                await bot.login(settings.require_token())
+                print(await bot.sync_commands(force=True))
+                return 0
+            runner = asyncio.create_task(bot.start(settings.require_token()))
+            waiter = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if runner in done:
+                runner.result()  # surfaces a login failure
+            else:
+                log.info("shutting down")
+                runner.cancel()
+                await asyncio.gather(runner, return_exceptions=True)
+            waiter.cancel()
+    except discord.LoginFailure:
+        print("Discord refused DISCORD_TOKEN. Copy a fresh token from the Developer Portal (Bot → Reset Token) into .env.", file=sys.stderr)
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("Discord says the bot asked for a privileged intent it was not granted; see README 'Intents'.", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Recall, a Discord tutor bot.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    check = sub.add_parser("check", help="validate deck files; needs no token")
+    check.add_argument("paths", nargs="*", type=Path, help="deck files or folders (default: DECKS_DIR)")
+    sub.add_parser("sync", help="register the slash commands with Discord now")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(check_paths=args.command in (None, "run", "sync"))
+        if args.command == "check":
+            from bot.check import run_check
+
+            return run_check(args.paths or [settings.decks_dir], sys.stdout)
+        settings.require_token()
+        setup_logging(settings)
+        return asyncio.run(_run(settings, sync_only=args.command == "sync"))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # last resort: one line, never the token
+        from bot.store.db import SchemaTooNewError
+
+        if isinstance(exc, SchemaTooNewError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The Bot subclass: opens the store, loads decks and cogs, registers restart-proof buttons, syncs commands."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+import bot.cogs
+from bot.core.decks import load_deck_dir
+from bot.core.library import DeckLibrary
+from bot.settings import Settings
+from bot.store.db import Database
+from bot.store.meta import get_meta, set_meta
+
+log = logging.getLogger("recall")
+
+COMMAND_HASH_KEY = "global_command_hash"
+
+
+def point_at_endpoints(settings: Settings) -> None:
+    """Send REST and gateway traffic where the settings say (a proxy or a local emulator); defaults are Discord's."""
+    if settings.api_base:
+        discord.http.Route.BASE = settings.api_base
+    if settings.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def intents() -> discord.Intents:
+    # Slash commands, buttons and modals arrive without any intent; guilds gives channels and roles (for permission
+    # checks), guild_reactions gives quiz answers. No privileged intent is needed.
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_reactions = True
+    return chosen
+
+
+class RecallTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.MissingPermissions):
+            text = "You need the **Manage Server** permission to use this command."
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            text = "This command works in a server channel, not in direct messages."
+        elif isinstance(error, app_commands.CheckFailure):
+            text = str(error) or "You can't use this command here."
+        else:
+            log.exception("command %s failed", interaction.command and interaction.command.qualified_name, exc_info=error)
+            text = "Something went wrong on Recall's side; the error is logged. Please try again."
+        await send_private(interaction, text)
+
+
+async def send_private(interaction: discord.Interaction, text: str) -> None:
+    """Reply privately whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not send a private reply to interaction %s", interaction.id)
+
+
+class RecallBot(commands.Bot):
+    db: Database
+    decks: DeckLibrary
+
+    def __init__(self, settings: Settings, *, guild_ready_timeout: float = 2.0, sync_commands: bool = True) -> None:
+        point_at_endpoints(settings)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            tree_cls=RecallTree,
+            # Deck text and member names must never ping anyone.
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=1000,
+            chunk_guilds_at_startup=False,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.sync_on_start = sync_commands
+        self.deck_problems: list = []
+
+    async def setup_hook(self) -> None:
+        self.db = await Database.open(self.settings.database_path)
+        self.reload_decks()
+        for module in pkgutil.iter_modules(bot.cogs.__path__):
+            if not module.name.startswith("_"):
+                await self.load_extension(f"bot.cogs.{module.name}")
+        if self.sync_on_start:
+            await self.sync_commands()
+
+    def reload_decks(self) -> None:
+        result = load_deck_dir(self.settings.decks_dir)
+        for problem in result.problems:
+            log.error("deck problem: %s", problem)
+        self.deck_problems = list(result.problems)
+        if hasattr(self, "decks"):
+            self.decks.replace_shipped(result.decks)
+        else:
+            self.decks = DeckLibrary(result.decks)
+
+    def command_hash(self) -> str:
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> str:
+        """Sync to DEV_GUILD_ID every start; globally only when the command set changed (or forced)."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            return f"synced {len(synced)} commands to server {self.settings.dev_guild_id}"
+        digest = self.command_hash()
+        if not force and await get_meta(self.db, COMMAND_HASH_KEY) == digest:
+            return "commands unchanged; no sync needed"
+        synced = await self.tree.sync()
+        await set_meta(self.db, COMMAND_HASH_KEY, digest)
+        return f"synced {len(synced)} global commands"
+
+    async def on_ready(self) -> None:
+        log.info(
+            "Recall ready as %s: %d decks, %d items, %d servers",
+            self.user,
+            len(self.decks.shipped),
+            self.decks.item_count,
+            len(self.guilds),
+        )
+
+    async def close(self) -> None:
+        await super().close()
+        if hasattr(self, "db"):
+            await self.db.close()
+            del self.db

@@ -1,0 +1,74 @@
+"""Spaced repetition through the fsrs package (FSRS-6): one review, interval previews for button labels."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from fsrs import Card, Rating, ReviewLog, Scheduler
+
+RATING_NAMES: dict[int, str] = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+
+
+@lru_cache(maxsize=16)
+def scheduler(desired_retention: float = 0.9, fuzz: bool = True) -> Scheduler:
+    # One Scheduler per retention value: building one validates its parameters, which is wasted work per review.
+    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+
+
+def new_card(now: datetime) -> Card:
+    # A fixed card_id avoids fsrs' 1 ms sleep to make a unique one; identity lives in our own keys.
+    return Card(card_id=1, due=now)
+
+
+def load_card(card_json: str | None, now: datetime) -> Card:
+    return Card.from_json(card_json) if card_json else new_card(now)
+
+
+def review(
+    card: Card, rating: int, now: datetime, *, desired_retention: float = 0.9, fuzz: bool = True
+) -> tuple[Card, ReviewLog]:
+    """Schedule `card` after a rating of 1..4 at `now` (aware UTC)."""
+    if rating not in RATING_NAMES:
+        raise ValueError(f"rating must be 1..4, got {rating!r}")
+    return scheduler(desired_retention, fuzz).review_card(card, Rating(rating), review_datetime=_utc(now))
+
+
+def preview_intervals(card: Card, now: datetime, *, desired_retention: float = 0.9) -> dict[int, timedelta]:
+    """How long until the card comes back for each rating (no fuzz, so the label matches the typical outcome)."""
+    plain = scheduler(desired_retention, False)
+    return {
+        rating: plain.review_card(card, Rating(rating), review_datetime=_utc(now))[0].due - _utc(now)
+        for rating in RATING_NAMES
+    }
+
+
+def format_interval(delta: timedelta) -> str:
+    """Anki-style short interval: 45s, 10m, 3h, 2d, 3mo, 1.5y."""
+    seconds = max(0, delta.total_seconds())
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{round(days / 30)}mo"
+    years = days / 365
+    return f"{years:.1f}y".replace(".0y", "y")
+
+
+def rating_for_share(hit: int, total: int, *, hint_used: bool = False) -> int:
+    """A graded answer as a rating: all → Good, at least half → Hard, fewer → Again; a hint caps it at Hard."""
+    if total <= 0 or hit * 2 < total:
+        return 1
+    rating = 3 if hit == total else 2
+    return min(rating, 2) if hint_used else rating
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the scheduler")
+    return moment.astimezone(timezone.utc)

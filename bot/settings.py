@@ -1,0 +1,111 @@
+"""Settings read from the environment (and `.env` when present).
+
+Every problem becomes one readable line naming the setting, never a traceback and never the token itself.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+TOKEN_HELP = (
+    "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
+    "open Bot → Reset Token, and put the token in .env as DISCORD_TOKEN=... (see README, 'Create the Discord application')."
+)
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line meant for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = ""
+    database_path: Path = Path("data/recall.db")
+    decks_dir: Path = Path("decks")
+    dev_guild_id: int | None = None
+    api_base: str | None = None
+    gateway_url: str | None = None
+    log_level: str = "INFO"
+    max_upload_bytes: int = 2 * 1024 * 1024
+    max_deck_items: int = 5000
+
+    def __repr__(self) -> str:  # the token must never reach a log line through a repr
+        shown = {k: v for k, v in self.__dict__.items() if k != "token"}
+        return f"Settings(token={'<set>' if self.token else '<missing>'}, {shown})"
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise SettingsError(TOKEN_HELP)
+        return self.token
+
+
+def _env(env_file: Path | None, environ: Mapping[str, str] | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)  # the real environment wins over .env
+    return values
+
+
+def _int(values: Mapping[str, str], name: str, default: int | None, minimum: int = 0) -> int | None:
+    raw = values.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        number = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}.") from None
+    if number < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {number}.")
+    return number
+
+
+def _url(values: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = values.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(tuple(f"{s}://" for s in schemes)):
+        raise SettingsError(f"{name} must start with {' or '.join(s + '://' for s in schemes)}, got {raw!r}.")
+    return raw.rstrip("/")
+
+
+def _writable_database(path: Path) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"DATABASE_PATH: cannot create folder {str(path.parent)!r} ({exc.strerror}).") from None
+    if path.is_dir():
+        raise SettingsError(f"DATABASE_PATH: {str(path)!r} is a folder; give a file path such as data/recall.db.")
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise SettingsError(f"DATABASE_PATH: {str(target)!r} is not writable by this user.")
+    return path
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *, check_paths: bool = True
+) -> Settings:
+    """Read settings; `environ` replaces os.environ (tests), `env_file` None skips .env."""
+    values = _env(env_file, environ)
+    level = values.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in logging.getLevelNamesMapping():
+        raise SettingsError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}.")
+    database_path = Path(values.get("DATABASE_PATH", "").strip() or "data/recall.db")
+    if check_paths:
+        database_path = _writable_database(database_path)
+    return Settings(
+        token=values.get("DISCORD_TOKEN", "").strip(),
+        database_path=database_path,
+        decks_dir=Path(values.get("DECKS_DIR", "").strip() or "decks"),
+        dev_guild_id=_int(values, "DEV_GUILD_ID", None, minimum=1),
+        api_base=_url(values, "DISCORD_API_BASE", ("http", "https")),
+        gateway_url=_url(values, "DISCORD_GATEWAY_URL", ("ws", "wss")),
+        log_level=level,
+        max_upload_bytes=_int(values, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1024) or 0,
+        max_deck_items=_int(values, "MAX_DECK_ITEMS", 5000, minimum=1) or 0,
+    )

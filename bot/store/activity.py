@@ -1,0 +1,26 @@
+"""The activity log that daily streaks are counted from."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.clock import to_text
+
+ACTIVITY_KINDS = ("study", "quiz", "explain")
+
+
+async def record_activity(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, kind: str, at: datetime
+) -> str | None:
+    """Log one activity; call inside the same transaction that stores the rating, answer or attempt.
+
+    Returns a line for the member when the activity changed their streak ("🔥 5-day streak"), else None.
+    """
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}")
+    await conn.execute(
+        "INSERT INTO activity (guild_id, user_id, kind, at) VALUES (?, ?, ?, ?)",
+        (guild_id, user_id, kind, to_text(at)),
+    )
+    return None

@@ -1,0 +1,53 @@
+"""Per-server settings chosen by an admin."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.core.clock import from_text, to_text
+from bot.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    guild_id: int
+    timezone: str | None = None
+    daily_minimum: int = 1
+    desired_retention: float = 0.9
+    new_card_limit: int = 20
+    board_reset_at: datetime | None = None
+
+
+_COLUMNS = "guild_id, timezone, daily_minimum, desired_retention, new_card_limit, board_reset_at"
+
+
+async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    if row is None:
+        return GuildSettings(guild_id)
+    return GuildSettings(
+        guild_id=row["guild_id"],
+        timezone=row["timezone"],
+        daily_minimum=row["daily_minimum"],
+        desired_retention=row["desired_retention"],
+        new_card_limit=row["new_card_limit"],
+        board_reset_at=from_text(row["board_reset_at"]) if row["board_reset_at"] else None,
+    )
+
+
+async def update_guild_settings(db: Database, guild_id: int, **changes: object) -> GuildSettings:
+    """Change some settings of a server (keys are GuildSettings field names) and return the result."""
+    updated = replace(await get_guild_settings(db, guild_id), **changes)
+    async with db.transaction() as conn:
+        await conn.execute(
+            f"INSERT OR REPLACE INTO guild_settings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                updated.timezone,
+                updated.daily_minimum,
+                updated.desired_retention,
+                updated.new_card_limit,
+                to_text(updated.board_reset_at) if updated.board_reset_at else None,
+            ),
+        )
+    return updated

@@ -1,0 +1,1 @@
+-- reserved: study tables (filled in by that feature)

@@ -1,0 +1,1 @@
+-- reserved: quiz tables (filled in by that feature)

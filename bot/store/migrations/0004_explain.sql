@@ -1,0 +1,1 @@
+-- reserved: explain tables (filled in by that feature)

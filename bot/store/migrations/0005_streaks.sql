@@ -1,0 +1,1 @@
+-- reserved: streaks tables (filled in by that feature)

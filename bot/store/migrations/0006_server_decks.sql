@@ -1,0 +1,1 @@
+-- reserved: server_decks tables (filled in by that feature)

@@ -1,0 +1,89 @@
+"""Spaced-repetition state per member and item, and the log of reviews. Shared by /study and /explain."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+from fsrs import Card
+
+from bot.core.clock import from_text, to_text
+from bot.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class SrsState:
+    guild_id: int
+    user_id: int
+    deck_id: str
+    item_id: str
+    kind: str
+    card: Card
+    due: datetime
+    reps: int
+    lapses: int
+    last_review: datetime | None
+
+
+_COLUMNS = "guild_id, user_id, deck_id, item_id, kind, card_json, due, reps, lapses, last_review"
+
+
+def _state(row: aiosqlite.Row) -> SrsState:
+    return SrsState(
+        row["guild_id"], row["user_id"], row["deck_id"], row["item_id"], row["kind"],
+        Card.from_json(row["card_json"]), from_text(row["due"]), row["reps"], row["lapses"],
+        from_text(row["last_review"]) if row["last_review"] else None,
+    )
+
+
+async def get_states(db: Database, guild_id: int, user_id: int, deck_id: str | None = None) -> list[SrsState]:
+    """Every item the member has seen (in one deck, or all), soonest due first."""
+    if deck_id is None:
+        rows = await db.fetchall(
+            f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? ORDER BY due",
+            (guild_id, user_id),
+        )
+    else:
+        rows = await db.fetchall(
+            f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ? ORDER BY due",
+            (guild_id, user_id, deck_id),
+        )
+    return [_state(r) for r in rows]
+
+
+async def get_state(conn_or_db: Database | aiosqlite.Connection, guild_id: int, user_id: int, deck_id: str, item_id: str) -> SrsState | None:
+    sql = f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND item_id = ?"
+    params = (guild_id, user_id, deck_id, item_id)
+    if isinstance(conn_or_db, Database):
+        row = await conn_or_db.fetchone(sql, params)
+    else:
+        async with conn_or_db.execute(sql, params) as cur:
+            row = await cur.fetchone()
+    return _state(row) if row else None
+
+
+async def save_review(
+    conn: aiosqlite.Connection,
+    *,
+    guild_id: int,
+    user_id: int,
+    deck_id: str,
+    item_id: str,
+    kind: str,
+    card: Card,
+    rating: int,
+    at: datetime,
+) -> None:
+    """Store the new state and log the review; call inside a transaction (with record_activity)."""
+    await conn.execute(
+        "INSERT INTO srs_state (guild_id, user_id, deck_id, item_id, kind, card_json, due, reps, lapses, first_seen, last_review) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+        "ON CONFLICT (guild_id, user_id, deck_id, item_id) DO UPDATE SET card_json = excluded.card_json, "
+        "due = excluded.due, reps = reps + 1, lapses = lapses + excluded.lapses, last_review = excluded.last_review",
+        (guild_id, user_id, deck_id, item_id, kind, card.to_json(), to_text(card.due), int(rating == 1), to_text(at), to_text(at)),
+    )
+    await conn.execute(
+        "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (guild_id, user_id, deck_id, item_id, kind, rating, to_text(at), to_text(card.due)),
+    )
