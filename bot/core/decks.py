@@ -320,7 +320,7 @@ class _DeckReader:
             value = self.text(entry[0], entry[1], _sub(where, "id"), MAX_ID_LENGTH)
             if value is None:
                 return ""
-            if not is_slug(value):
+            if len(value) <= MAX_ID_LENGTH and not is_slug(value):  # a length problem is already reported
                 self.report(entry[0], _sub(where, "id"),
                             f"{_quote(value)} must use only lowercase letters, digits, - and _")
             self.claim(value, _Claim(where, entry[0], True, text_field))
