@@ -243,8 +243,10 @@ class _DeckReader:
         seen: dict[str, int] = {}
         for key, value in node.value:
             line = node_line(key)
-            if not isinstance(key, ScalarNode) or not self.tag_ok(key, where):
+            if not isinstance(key, ScalarNode):
                 self.report(line, where, "keys must be plain text")
+                continue
+            if not self.tag_ok(key, where):
                 continue
             name = key.value
             if name in seen:

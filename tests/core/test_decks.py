@@ -558,3 +558,7 @@ def test_shipped_deck_validates_against_schema(path: Path) -> None:
 def test_schema_rejects_broken_fixtures(name: str) -> None:
     validator = _validator()
     assert not validator.is_valid(yaml.safe_load((ROOT / FIXTURES / name).read_text(encoding="utf-8")))
+
+
+def test_keys_must_be_plain_text() -> None:
+    assert problems_of("title: T\n[a]: x\ncards: [{front: F, back: B}]\n") == ["t.yaml:2: keys must be plain text"]
