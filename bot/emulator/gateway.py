@@ -1,0 +1,225 @@
+"""The gateway websocket: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME with replay, dispatch.
+
+Frames are sent as plain JSON text: discord.py only decompresses binary frames, so this stays readable.
+A session outlives its socket so a resumed connection can replay what it missed, like Discord does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+log = logging.getLogger(__name__)
+
+OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_RESUME = 0, 1, 2, 6
+OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
+HEARTBEAT_INTERVAL_MS = 41250
+BUFFER_SIZE = 2000
+
+INTENT_GUILDS = 1 << 0
+INTENT_MEMBERS = 1 << 1
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_GUILD_REACTIONS = 1 << 10
+INTENT_DM_MESSAGES = 1 << 12
+INTENT_DM_REACTIONS = 1 << 13
+INTENT_MESSAGE_CONTENT = 1 << 15
+
+# Data may depend on the receiving session (intents decide GUILD_CREATE members, message content).
+EventData = dict[str, Any] | Callable[["Session"], dict[str, Any]]
+
+
+@dataclass(eq=False)
+class Connection:
+    ws: web.WebSocketResponse
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    session: Session | None = None
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self.queue.put_nowait(json.dumps(payload))
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    intents: int
+    seq: int = 0
+    buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=BUFFER_SIZE))
+    conn: Connection | None = None
+    lose_events: bool = False
+
+    def wants(self, intent: int | None) -> bool:
+        return intent is None or bool(self.intents & intent)
+
+
+class Gateway:
+    """Accepts gateway connections for one bot token and fans events out to its sessions."""
+
+    def __init__(self, token: str, url: Callable[[], str], on_identify: Callable[[Session], list[tuple[str, EventData]]]):
+        self._token = token
+        self._url = url
+        self._on_identify = on_identify
+        self.sessions: dict[str, Session] = {}
+        self.connections = 0  # successful IDENTIFY or RESUME handshakes
+        self._live: set[Connection] = set()
+        self._gate = asyncio.Event()
+        self._gate.set()
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self.intents: int | None = None
+
+    @property
+    def connected(self) -> bool:
+        return any(c.session is not None for c in self._live)
+
+    @property
+    def has_session(self) -> bool:
+        return bool(self.sessions)
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def dispatch(self, event: str, data: EventData, intent: int | None = None) -> None:
+        for session in list(self.sessions.values()):
+            if session.wants(intent):
+                self._emit(session, event, data)
+
+    def _emit(self, session: Session, event: str, data: EventData) -> None:
+        if session.conn is None and session.lose_events:
+            return
+        body = data(session) if callable(data) else data
+        session.seq += 1
+        text = json.dumps({"op": OP_DISPATCH, "t": event, "s": session.seq, "d": body})
+        session.buffer.append((session.seq, text))
+        if session.conn is not None:
+            session.conn.queue.put_nowait(text)
+
+    # --- test controls ----------------------------------------------------------------------------
+
+    async def drop(self, *, lose_events: bool) -> None:
+        """Close every live socket with 4000 (discord.py resumes) and hold reconnects until the gate opens."""
+        self._gate.clear()
+        for conn in list(self._live):
+            if conn.session is not None:
+                conn.session.lose_events = lose_events
+                conn.session.conn = None
+                conn.session = None
+            await conn.ws.close(code=4000, message=b"emulator dropped the connection")
+
+    def open_gate(self) -> None:
+        self._gate.set()
+
+    async def wait_connected(self, min_connections: int, timeout: float) -> None:
+        self.open_gate()
+
+        def ready() -> bool:
+            return self.connected and self.connections >= min_connections
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+
+    async def close(self) -> None:
+        self._closing = True
+        self._gate.set()
+        for conn in list(self._live):
+            conn.queue.put_nowait(None)
+            await conn.ws.close(code=1001, message=b"emulator stopping")
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- the socket ---------------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        # A dropped gateway stays down until the test waits for something (see Emulator.drop_gateway).
+        await self._gate.wait()
+        if self._closing:
+            await ws.close(code=1001)
+            return ws
+        conn = Connection(ws)
+        self._live.add(conn)
+        writer = asyncio.create_task(self._write(conn))
+        conn.send({"op": OP_HELLO, "s": None, "t": None, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._receive(conn, json.loads(msg.data))
+                elif msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                    break
+        finally:
+            self._live.discard(conn)
+            session = conn.session
+            if session is not None:
+                session.conn = None
+                # A clean close from the client ends the session, as Discord does.
+                if ws.close_code in (1000, 1001):
+                    self.sessions.pop(session.id, None)
+            conn.queue.put_nowait(None)
+            await writer
+            await self._notify()
+        return ws
+
+    async def _write(self, conn: Connection) -> None:
+        while (text := await conn.queue.get()) is not None:
+            if conn.ws.closed:
+                return
+            try:
+                await conn.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def _receive(self, conn: Connection, payload: dict[str, Any]) -> None:
+        op, data = payload.get("op"), payload.get("d")
+        if op == OP_HEARTBEAT:
+            conn.send({"op": OP_HEARTBEAT_ACK, "s": None, "t": None, "d": None})
+        elif op == OP_IDENTIFY:
+            await self._identify(conn, data or {})
+        elif op == OP_RESUME:
+            await self._resume(conn, data or {})
+        else:
+            log.debug("gateway op %s ignored", op)
+
+    async def _identify(self, conn: Connection, data: dict[str, Any]) -> None:
+        if data.get("token") != self._token:
+            await conn.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        # One bot per emulator: a fresh IDENTIFY replaces sessions that are not connected.
+        for sid in [s.id for s in self.sessions.values() if s.conn is None]:
+            del self.sessions[sid]
+        self.intents = int(data.get("intents", 0))
+        session = Session(uuid.uuid4().hex, self.intents)
+        self.sessions[session.id] = session
+        session.conn = conn
+        conn.session = session
+        for event, event_data in self._on_identify(session):
+            self._emit(session, event, event_data)
+        self.connections += 1
+        await self._notify()
+
+    async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
+        session = self.sessions.get(str(data.get("session_id")))
+        if session is None or data.get("token") != self._token or session.conn is not None:
+            conn.send({"op": OP_INVALID_SESSION, "s": None, "t": None, "d": False})
+            return
+        last_seen = int(data.get("seq") or 0)
+        session.conn = conn
+        conn.session = session
+        session.lose_events = False
+        for seq, text in session.buffer:
+            if seq > last_seen:
+                conn.queue.put_nowait(text)
+        self._emit(session, "RESUMED", {})
+        self.connections += 1
+        await self._notify()
+
+    def gateway_url(self) -> str:
+        return self._url()
