@@ -42,22 +42,27 @@ def preview_intervals(card: Card, now: datetime, *, desired_retention: float = 0
     }
 
 
+# (below this many seconds, unit size in seconds, suffix, decimals): the first unit whose rounded value stays below
+# its limit wins, so 59m50s reads "1h" rather than "60m".
+_INTERVAL_UNITS = (
+    (60, 1, "s", 0),
+    (3600, 60, "m", 0),
+    (86400, 3600, "h", 0),
+    (30 * 86400, 86400, "d", 0),
+    (365 * 86400, 30 * 86400, "mo", 1),
+    (float("inf"), 365 * 86400, "y", 1),
+)
+
+
 def format_interval(delta: timedelta) -> str:
-    """Anki-style short interval: 45s, 10m, 3h, 2d, 3mo, 1.5y."""
-    seconds = max(0, delta.total_seconds())
-    if seconds < 60:
-        return f"{int(seconds)}s"
-    if seconds < 3600:
-        return f"{round(seconds / 60)}m"
-    if seconds < 86400:
-        return f"{round(seconds / 3600)}h"
-    days = seconds / 86400
-    if days < 30:
-        return f"{round(days)}d"
-    if days < 365:
-        return f"{round(days / 30)}mo"
-    years = days / 365
-    return f"{years:.1f}y".replace(".0y", "y")
+    """Anki-style short interval: 45s, 10m, 3h, 2d, 1.5mo, 1.4y."""
+    seconds = max(0.0, delta.total_seconds())
+    for limit, size, suffix, decimals in _INTERVAL_UNITS:
+        value = round(seconds / size, decimals)
+        if value * size < limit:
+            break
+    text = f"{value:.{decimals}f}".removesuffix(".0")
+    return f"{text}{suffix}"
 
 
 def rating_for_share(hit: int, total: int, *, hint_used: bool = False) -> int:

@@ -1,0 +1,346 @@
+"""The study session each member has open, and the one transaction that turns a rating into a review.
+
+A session row names the item on screen and a token that the item's buttons carry. Rating checks the token, stores
+the review (with the activity and the member's name) and moves the session to the next item with a new token, all in
+one transaction: a double click, two racing clicks or a stale message can never store a second review.
+"""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import aiosqlite
+from fsrs import Card, State
+
+from bot.core import scheduling
+from bot.core.clock import from_text, to_text
+from bot.core.decks import Deck
+from bot.core.study_queue import (
+    ItemSchedule,
+    QueuePick,
+    day_bounds,
+    find_item,
+    pick_next,
+    study_zone,
+)
+from bot.store.activity import record_activity
+from bot.store.db import Database
+from bot.store.members import remember_member
+from bot.store.srs import get_state, save_review
+
+DEFAULT_RETENTION = 0.9
+DEFAULT_NEW_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class StudySession:
+    guild_id: int
+    user_id: int
+    deck_id: str
+    item_id: str | None  # None: the session ended
+    item_kind: str | None
+    token: str
+    shown_at: datetime
+    available: int
+    reviewed: int
+    again: int
+    started_at: datetime
+    channel_id: int | None = None
+    message_id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.item_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyContext:
+    """The settings a rating depends on, read inside the rating's transaction."""
+
+    desired_retention: float = DEFAULT_RETENTION
+    new_card_limit: int = DEFAULT_NEW_LIMIT
+    member_timezone: str | None = None
+    server_timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyScreen:
+    """Everything needed to draw the session: the item on screen (pick.item; None = the summary) and its state."""
+
+    session: StudySession
+    pick: QueuePick
+    card: Card | None  # the shown item's spaced-repetition state; None for an item never studied
+    desired_retention: float
+    resumed: bool = False  # the open item was shown again rather than a new one picked
+    streak: str | None = None  # the line record_activity returned for the rating that led here
+
+
+@dataclass(frozen=True, slots=True)
+class RatingResult:
+    """A stored rating (screen: what comes next) or a refused one (screen None: stale, already rated)."""
+
+    screen: StudyScreen | None
+    rated: Card | None = None  # the rated item's new state
+
+
+_SESSION_COLUMNS = (
+    "guild_id, user_id, deck_id, item_id, item_kind, token, shown_at, available, reviewed, again, started_at, "
+    "channel_id, message_id"
+)
+
+
+def new_token() -> str:
+    return secrets.token_hex(3)
+
+
+# --- Reading ---------------------------------------------------------------------------------------------------------
+
+
+async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession | None:
+    row = await db.fetchone(
+        f"SELECT {_SESSION_COLUMNS} FROM study_sessions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    )
+    return _session(row) if row else None
+
+
+async def get_shown(db: Database, guild_id: int, user_id: int) -> tuple[StudySession, Card | None, float] | None:
+    """The open session with the shown item's state and the server's retention, in one read (for Reveal)."""
+    row = await db.fetchone(
+        f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLUMNS.split(','))}, st.card_json, "
+        "g.desired_retention FROM study_sessions s "
+        "LEFT JOIN srs_state st ON st.guild_id = s.guild_id AND st.user_id = s.user_id AND st.deck_id = s.deck_id "
+        "AND st.item_id = s.item_id "
+        "LEFT JOIN guild_settings g ON g.guild_id = s.guild_id "
+        "WHERE s.guild_id = ? AND s.user_id = ?",
+        (guild_id, user_id),
+    )
+    if row is None:
+        return None
+    card = Card.from_json(row["card_json"]) if row["card_json"] else None
+    retention = row["desired_retention"] if row["desired_retention"] is not None else DEFAULT_RETENTION
+    return _session(row), card, retention
+
+
+async def read_misses(conn: aiosqlite.Connection, guild_id: int, user_id: int, deck_id: str) -> dict[str, datetime]:
+    """Quiz questions of the deck the member answered wrong: question id -> the latest wrong answer."""
+    try:
+        async with conn.execute(
+            "SELECT question_id, MAX(answered_at) AS missed_at FROM quiz_answers "
+            "WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND correct = 0 GROUP BY question_id",
+            (guild_id, user_id, deck_id),
+        ) as cur:
+            rows = await cur.fetchall()
+    except sqlite3.OperationalError as exc:
+        # A database from before the quiz feature has no answers table yet: then there are no misses either.
+        if "no such table" in str(exc):
+            return {}
+        raise
+    return {row["question_id"]: from_text(row["missed_at"]) for row in rows}
+
+
+# --- Writing ---------------------------------------------------------------------------------------------------------
+
+
+async def open_session(
+    db: Database,
+    deck: Deck,
+    *,
+    guild_id: int,
+    user_id: int,
+    display_name: str,
+    now: datetime,
+    channel_id: int | None = None,
+) -> StudyScreen:
+    """Show the member's open item of `deck` again, or start a session on `deck` with the first item due."""
+    async with db.transaction() as conn:
+        await remember_member(conn, guild_id, user_id, display_name)
+        context = await _context(conn, guild_id, user_id)
+        session = await _read_session(conn, guild_id, user_id)
+        cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
+        current = find_item(deck, session.item_id, session.item_kind) if _open_on(session, deck) else None
+        if session is not None and current is not None:
+            # Keep the token: the earlier message and this one show the same item, and one rating settles both.
+            pick = replace(pick, item=current, available=max(pick.available, 1))
+            return StudyScreen(session, pick, cards.get(current.item_id), context.desired_retention, resumed=True)
+        session = StudySession(
+            guild_id, user_id, deck.id, None, None, new_token(), now, 0, 0, 0, now, channel_id, None
+        )
+        session = await _show(conn, session, pick, now)
+        return StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention)
+
+
+async def rate_current(
+    db: Database,
+    deck: Deck,
+    *,
+    guild_id: int,
+    user_id: int,
+    display_name: str,
+    item_id: str,
+    token: str,
+    rating: int,
+    now: datetime,
+    fuzz: bool = True,
+) -> RatingResult:
+    """Rate the item on screen if `token` still names it; store the review and show the next item, atomically."""
+    if rating not in scheduling.RATING_NAMES:
+        raise ValueError(f"rating must be 1..4, got {rating!r}")
+    async with db.transaction() as conn:
+        session = await _read_session(conn, guild_id, user_id)
+        if (
+            session is None
+            or session.token != token
+            or session.item_id != item_id
+            or session.deck_id != deck.id
+        ):
+            return RatingResult(None)
+        context = await _context(conn, guild_id, user_id)
+        known = await get_state(conn, guild_id, user_id, deck.id, item_id)
+        card = known.card if known else scheduling.new_card(now)
+        rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz)
+        await save_review(
+            conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,
+            kind=session.item_kind, card=rated, rating=rating, at=now,
+        )
+        streak = await record_activity(conn, guild_id, user_id, "study", now)
+        await remember_member(conn, guild_id, user_id, display_name)
+        cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
+        counted = replace(session, reviewed=session.reviewed + 1, again=session.again + (rating == 1))
+        session = await _show(conn, counted, pick, now)
+        screen = StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention, streak=streak)
+        return RatingResult(screen, rated)
+
+
+async def close_session(
+    db: Database, deck: Deck, *, guild_id: int, user_id: int, token: str, now: datetime
+) -> StudyScreen | None:
+    """End the session (Stop) if `token` is still the shown one; the screen is the summary."""
+    async with db.transaction() as conn:
+        session = await _read_session(conn, guild_id, user_id)
+        if session is None or session.token != token or not session.is_open:
+            return None
+        context = await _context(conn, guild_id, user_id)
+        _cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
+        ended = replace(session, item_id=None, item_kind=None, token=new_token())
+        await _write_session(conn, ended)
+        return StudyScreen(ended, replace(pick, item=None), None, context.desired_retention)
+
+
+async def set_message(db: Database, guild_id: int, user_id: int, token: str, channel_id: int, message_id: int) -> None:
+    """Remember which message shows the session (only while it still shows the same item)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE study_sessions SET channel_id = ?, message_id = ? WHERE guild_id = ? AND user_id = ? AND token = ?",
+            (channel_id, message_id, guild_id, user_id, token),
+        )
+
+
+# --- Inside a transaction ------------------------------------------------------------------------------------------
+
+
+async def _read_session(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StudySession | None:
+    async with conn.execute(
+        f"SELECT {_SESSION_COLUMNS} FROM study_sessions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    ) as cur:
+        row = await cur.fetchone()
+    return _session(row) if row else None
+
+
+async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StudyContext:
+    async with conn.execute(
+        "SELECT g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz "
+        "FROM (SELECT ? AS guild_id, ? AS user_id) k "
+        "LEFT JOIN guild_settings g ON g.guild_id = k.guild_id "
+        "LEFT JOIN members m ON m.guild_id = k.guild_id AND m.user_id = k.user_id",
+        (guild_id, user_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return StudyContext(
+        desired_retention=row["desired_retention"] if row["desired_retention"] is not None else DEFAULT_RETENTION,
+        new_card_limit=row["new_card_limit"] if row["new_card_limit"] is not None else DEFAULT_NEW_LIMIT,
+        member_timezone=row["member_tz"],
+        server_timezone=row["server_tz"],
+    )
+
+
+async def _plan(
+    conn: aiosqlite.Connection, deck: Deck, guild_id: int, user_id: int, context: StudyContext, now: datetime
+) -> tuple[dict[str, Card], QueuePick]:
+    """The member's cards of this deck and the queue's next pick."""
+    day_start, day_end = day_bounds(now, study_zone(context.member_timezone, context.server_timezone))
+    async with conn.execute(
+        "SELECT item_id, kind, card_json, first_seen FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
+        (guild_id, user_id, deck.id),
+    ) as cur:
+        rows = await cur.fetchall()
+    cards: dict[str, Card] = {}
+    schedules: dict[str, ItemSchedule] = {}
+    new_today = 0
+    started_today = to_text(day_start)
+    for row in rows:
+        card = Card.from_json(row["card_json"])
+        cards[row["item_id"]] = card
+        schedules[row["item_id"]] = ItemSchedule(
+            row["item_id"], row["kind"], card.due, card.state == State.Review, card.last_review
+        )
+        # Fixed-width UTC text: comparing the text compares the times.
+        if row["kind"] == "card" and row["first_seen"] >= started_today:
+            new_today += 1
+    misses = await read_misses(conn, guild_id, user_id, deck.id)
+    pick = pick_next(
+        deck, schedules, misses, now=now, day_end=day_end, new_today=new_today, new_limit=context.new_card_limit
+    )
+    return cards, pick
+
+
+async def _show(conn: aiosqlite.Connection, session: StudySession, pick: QueuePick, now: datetime) -> StudySession:
+    """Put the pick on screen with a fresh token (or end the session when there is nothing to pick)."""
+    item = pick.item
+    shown = replace(
+        session,
+        item_id=item.item_id if item else None,
+        item_kind=item.kind if item else None,
+        token=new_token(),
+        shown_at=now,
+        available=pick.available,
+    )
+    await _write_session(conn, shown)
+    return shown
+
+
+async def _write_session(conn: aiosqlite.Connection, s: StudySession) -> None:
+    await conn.execute(
+        f"INSERT OR REPLACE INTO study_sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            s.guild_id, s.user_id, s.deck_id, s.item_id, s.item_kind, s.token, to_text(s.shown_at), s.available,
+            s.reviewed, s.again, to_text(s.started_at), s.channel_id, s.message_id,
+        ),
+    )
+
+
+def _open_on(session: StudySession | None, deck: Deck) -> bool:
+    return session is not None and session.is_open and session.deck_id == deck.id
+
+
+def _card_of(cards: dict[str, Card], pick: QueuePick) -> Card | None:
+    return cards.get(pick.item.item_id) if pick.item else None
+
+
+def _session(row: aiosqlite.Row) -> StudySession:
+    return StudySession(
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        deck_id=row["deck_id"],
+        item_id=row["item_id"],
+        item_kind=row["item_kind"],
+        token=row["token"],
+        shown_at=from_text(row["shown_at"]),
+        available=row["available"],
+        reviewed=row["reviewed"],
+        again=row["again"],
+        started_at=from_text(row["started_at"]),
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+    )
