@@ -95,8 +95,12 @@ class RestCall:
 class Emulator:
     """A local Discord (REST v10 + gateway) for the real discord.py client, and the test API to drive it."""
 
-    def __init__(self, bot_name: str = "Recall", seed: int = 1, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, bot_name: str = "Recall", seed: int = 1, host: str = "127.0.0.1", ack_deadline: float = ACK_DEADLINE
+    ) -> None:
         self.world = World(bot_name)
+        # Discord's 3 s; a test of the failure path may shorten it.
+        self.ack_deadline = ack_deadline
         self.token = f"emulator.{seed}.{secrets.token_hex(12)}"
         self.host = host
         self.port = 0
@@ -172,7 +176,7 @@ class Emulator:
 
     def add_guild(self, name: str) -> FakeGuild:
         guild = self.world.add_guild(name)
-        self.gateway.dispatch("GUILD_CREATE", self._guild_create(guild), INTENT_GUILDS)
+        self.gateway.dispatch("GUILD_CREATE", self._guild_create(guild, joined=True), INTENT_GUILDS)
         return guild
 
     def add_channel(
@@ -282,9 +286,11 @@ class Emulator:
             events += [("GUILD_CREATE", self._guild_create(g)) for g in self.world.guilds.values()]
         return events
 
-    def _guild_create(self, guild: FakeGuild) -> Callable[[Session], dict[str, Any]]:
+    def _guild_create(self, guild: FakeGuild, *, joined: bool = False) -> Callable[[Session], dict[str, Any]]:
         bot_id = self.bot_user.id
-        return lambda s: payloads.guild_create_payload(guild, bot_id=bot_id, all_members=s.wants(INTENT_MEMBERS))
+        return lambda s: payloads.guild_create_payload(
+            guild, bot_id=bot_id, all_members=s.wants(INTENT_MEMBERS), joined=joined
+        )
 
     # --- messages (hub used by REST, interactions, and members) -----------------------------------------
 
@@ -571,15 +577,15 @@ class Emulator:
         self.interactions[ix.id] = ix
         self._by_token[ix.token] = ix
         self.gateway.dispatch("INTERACTION_CREATE", ix.payload)
-        timer = asyncio.get_running_loop().call_later(ACK_DEADLINE, self._deadline, ix)
+        timer = asyncio.get_running_loop().call_later(self.ack_deadline, self._deadline, ix)
         self._timers.add(timer)
         return ix
 
     def _deadline(self, ix: FakeInteraction) -> None:
         if not ix.acknowledged:
-            ix.failed = True
+            ix._fail()
             self.failed_interactions.append(ix)
-            log.warning("interaction %s failed: not acknowledged within %ss", ix.describe(), ACK_DEADLINE)
+            log.warning("interaction %s failed: not acknowledged within %ss", ix.describe(), self.ack_deadline)
 
     def _interaction_payload(self, ix: FakeInteraction) -> dict[str, Any]:
         channel, bot_id = ix.channel, self.bot_user.id

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import payloads, permissions
 from .errors import CommandNotAvailable, EmulatorError
-from .state import FakeChannel, FakeMember, FakeMessage, FakeRole, FakeUser, StoredFile
+from .state import FakeChannel, FakeMember, FakeMessage, FakeRole, FakeUser, StoredFile, walk_components
 
 if TYPE_CHECKING:
     from .state import World
@@ -79,6 +79,13 @@ class FakeInteraction:
         self.ack_type = callback_type
         self._acked.set()
 
+    def _fail(self) -> None:
+        self.failed = True
+        self._acked.set()  # wakes wait_ack so it can report the failure at once
+        if not self._result.done():
+            self._result.set_exception(EmulatorError(f"interaction {self.describe()} failed: not acknowledged in time"))
+            self._result.exception()  # marks it retrieved: nobody may be waiting, and that is fine
+
     def _produced(self, message: FakeMessage) -> None:
         """The first message this interaction created or edited (never the "thinking…" placeholder)."""
         if not self._result.done() and not message.loading:
@@ -92,8 +99,19 @@ class FakeInteraction:
             raise asyncio.TimeoutError(
                 f"the bot did not acknowledge interaction {self.describe()} within {timeout}s"
             ) from None
-        assert self.ack_type is not None
+        if self.ack_type is None:
+            raise EmulatorError(f"interaction {self.describe()} failed: not acknowledged in time")
         return self.ack_type
+
+    async def wait_failed(self, timeout: float = 5) -> None:
+        """Until Discord would show "This interaction failed"; raises if the bot acknowledged instead."""
+        self._gate()
+        try:
+            await asyncio.wait_for(self._acked.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise asyncio.TimeoutError(f"interaction {self.describe()} neither failed nor was acknowledged") from None
+        if not self.failed:
+            raise EmulatorError(f"interaction {self.describe()} was acknowledged with type {self.ack_type}")
 
     async def wait_message(self, timeout: float = 5) -> FakeMessage:
         self._gate()
@@ -311,6 +329,11 @@ def find_select(message: FakeMessage, custom_id: str, values: list[str]) -> dict
 def modal_submit_components(modal: dict[str, Any], answers: dict[str, Any]) -> list[dict[str, Any]]:
     """Mirror the modal's layout (action rows or labels, type 18) the way Discord sends a submit."""
     remaining = dict(answers)
+    inputs = [c for c in walk_components(modal.get("components", [])) if c.get("custom_id")]
+    known = {c["custom_id"] for c in inputs} | {c["label"] for c in modal.get("components", []) if c.get("label")}
+    known |= {c["label"] for c in inputs if c.get("label")}
+    if set(answers) - known:
+        raise EmulatorError(f"modal {modal.get('custom_id')!r} has no input(s) {sorted(set(answers) - known)}; inputs: {sorted(known)}")
 
     def answer_for(comp: dict[str, Any], label: str | None) -> Any:
         for key in (comp.get("custom_id"), label, comp.get("label")):
@@ -342,8 +365,6 @@ def modal_submit_components(modal: dict[str, Any], answers: dict[str, Any]) -> l
             inner_comp = submitted(comp["component"], comp.get("label"))
             if inner_comp is not None:
                 out.append({"type": 18, "id": comp.get("id"), "component": inner_comp})
-    if remaining:
-        raise EmulatorError(f"modal {modal.get('custom_id')!r} has no input(s) {sorted(remaining)}")
     return out
 
 

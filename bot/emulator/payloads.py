@@ -143,15 +143,18 @@ def guild_payload(guild: FakeGuild) -> dict[str, Any]:
     }
 
 
-def guild_create_payload(guild: FakeGuild, *, bot_id: int, all_members: bool) -> dict[str, Any]:
-    """GUILD_CREATE: without the privileged members intent Discord sends only the bot's own member."""
+def guild_create_payload(guild: FakeGuild, *, bot_id: int, all_members: bool, joined: bool = False) -> dict[str, Any]:
+    """GUILD_CREATE: without the privileged members intent Discord sends only the bot's own member.
+
+    After READY the guild was announced unavailable, so its GUILD_CREATE says unavailable: false;
+    a guild the bot just joined has no `unavailable` key (discord.py tells join from available by it).
+    """
     members = [m for m in guild.members.values() if all_members or m.user.id == bot_id]
     data = guild_payload(guild)
     data.update(
         {
             "joined_at": guild.joined_at,
             "large": False,
-            "unavailable": False,
             "member_count": len(guild.members),
             "voice_states": [],
             "members": [member_payload(m) for m in members],
@@ -164,6 +167,8 @@ def guild_create_payload(guild: FakeGuild, *, bot_id: int, all_members: bool) ->
             "lazy": True,
         }
     )
+    if not joined:
+        data["unavailable"] = False
     return data
 
 

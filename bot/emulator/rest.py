@@ -24,13 +24,17 @@ if TYPE_CHECKING:
 Handler = Callable[[web.Request], Awaitable[Any]]
 
 
+JSON_KEY = web.RequestKey("json", object)
+UPLOADS_KEY = web.RequestKey("uploads", list)
+
+
 def body_of(request: web.Request) -> dict[str, Any]:
-    body = request.get("json")
+    body = request.get(JSON_KEY)
     return body if isinstance(body, dict) else {}
 
 
 def uploads_of(request: web.Request) -> list[Upload]:
-    return list(request.get("uploads") or [])
+    return list(request.get(UPLOADS_KEY) or [])
 
 
 def _snowflake(raw: str, kind: str, code: int) -> int:
@@ -203,7 +207,7 @@ class RestApi:
 
     async def put_commands(self, request: web.Request) -> Any:
         scope, guild_id = self._scope(request)
-        bodies = request.get("json")
+        bodies = request.get(JSON_KEY)
         if not isinstance(bodies, list):
             raise invalid_form("_", "Expected a list of commands")
         keys = [(b.get("name"), b.get("type", 1)) for b in bodies]

@@ -7,6 +7,7 @@ rate limits, turn errors into Discord's JSON bodies, and send exactly `Content-T
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -16,7 +17,7 @@ from aiohttp import web
 
 from .errors import ApiError
 from .messages import Upload
-from .rest import RestApi
+from .rest import JSON_KEY, UPLOADS_KEY, RestApi
 
 if TYPE_CHECKING:
     from .driver import Emulator
@@ -28,6 +29,7 @@ RETRY_AFTER = 0.05
 # Interaction callbacks and webhook follow-ups authenticate with their token in the URL.
 TOKEN_AUTH = re.compile(r"^/(interactions|webhooks)/")
 UPLOAD_FIELD = re.compile(r"^files\[(\d+)\]$")
+
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -76,11 +78,11 @@ def _api_middleware(emu: Emulator):  # type: ignore[no-untyped-def]
         if not request.path.startswith(API_PREFIX):
             return await handler(request)
         path = request.path[len(API_PREFIX):]
-        call = RestCall(request.method, path, None, 0, request.loop.time(), dict(request.query))
+        call = RestCall(request.method, path, None, 0, asyncio.get_running_loop().time(), dict(request.query))
         emu.rest_calls.append(call)
         try:
             call.json, uploads = await read_body(request)
-            request["json"], request["uploads"] = call.json, uploads
+            request[JSON_KEY], request[UPLOADS_KEY] = call.json, uploads
             response = await _answer(emu, request, handler, path)
         except ApiError as exc:
             response = json_response(exc.body(), exc.status)
