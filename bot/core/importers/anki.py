@@ -1,0 +1,358 @@
+"""Anki: `.apkg` packages in their three forms, and Anki's plain-text note export.
+
+Package forms (all zips): `collection.anki2` (schema 11), `collection.anki21` (schema 11, newer scheduler) and
+`collection.anki21b` (schema 18, zstd-compressed; such packages also carry a placeholder `collection.anki2` whose
+only note asks to update Anki, so the newest collection present always wins). Notes become flashcards: first field
+on the front, second on the back; cloze notes become one card per deletion. HTML becomes Discord markdown; media is
+left out and counted.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+import zstandard
+
+from bot.core.importers.common import (
+    Converted,
+    DeckBuilder,
+    ImportFailed,
+    ImportLimits,
+    ImportResult,
+    Progress,
+    cloze_numbers,
+    cloze_sides,
+    html_to_markdown,
+    plain_text,
+)
+
+COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")  # newest first
+PLACEHOLDER_TEXT = "please update to the latest anki version"
+_READ_CHUNK = 1 << 20
+
+
+@dataclass
+class Note:
+    key: str  # what identifies the note across exports (Anki's guid when known)
+    fields: list[str]
+    tags: list[str] = field(default_factory=list)
+    deck: str = ""
+    cloze: bool = False
+
+
+# --- Reading the package ------------------------------------------------------------------------------------------
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise ImportFailed("This .apkg is not a readable zip file; it may be damaged or cut short. "
+                           "Export it from Anki again.") from None
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    try:
+        with zf.open(info) as member:
+            data = member.read(limit + 1)  # zipfile stops at the declared size; the +1 guards a lying header
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise ImportFailed(f"`{info.filename}` inside the package cannot be unpacked ({exc}); "
+                           "the file is damaged.") from None
+    if len(data) > limit:
+        raise _too_big(limit)
+    return data
+
+
+def _too_big(limit: int) -> ImportFailed:
+    return ImportFailed(f"The package would unpack to more than {limit // (1024 * 1024)} MB, "
+                        "the limit for an import; it was not unpacked.")
+
+
+def _unzstd(data: bytes, limit: int) -> bytes:
+    # A zstd frame written by Anki carries no content size, so it is streamed, never trusted to say how big it is.
+    out = bytearray()
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
+            while chunk := reader.read(_READ_CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise _too_big(limit)
+    except zstandard.ZstdError as exc:
+        raise ImportFailed(f"The package's compressed collection is damaged ({exc}).") from None
+    return bytes(out)
+
+
+def read_collection(data: bytes, limits: ImportLimits) -> tuple[str, bytes, int]:
+    """(collection name, SQLite bytes, media files in the package), after checking what unpacking would cost."""
+    zf = _open_zip(data)
+    with zf:
+        infos = {info.filename: info for info in zf.infolist()}
+        name = next((n for n in COLLECTIONS if n in infos), None)
+        if name is None:
+            raise ImportFailed("This zip holds no Anki collection (collection.anki2, .anki21 or .anki21b); "
+                               "is it an .apkg exported from Anki?")
+        # Declared sizes are checked before anything is unpacked: a small zip can claim gigabytes.
+        extracted = infos[name].file_size + (infos["media"].file_size if "media" in infos else 0)
+        if extracted > limits.max_unpacked_bytes:
+            raise _too_big(limits.max_unpacked_bytes)
+        raw = _read_member(zf, infos[name], limits.max_unpacked_bytes)
+        media = sum(1 for n in infos if n.isdigit())
+    if name.endswith("b"):
+        raw = _unzstd(raw, limits.max_unpacked_bytes)
+    return name, raw, media
+
+
+def _unicase(a: str, b: str) -> int:
+    a, b = a.casefold(), b.casefold()
+    return (a > b) - (a < b)
+
+
+def _connect(raw: bytes) -> sqlite3.Connection:
+    if not raw.startswith(b"SQLite format 3\x00"):
+        raise ImportFailed("The collection inside the package is not an SQLite database; the file is damaged.")
+    raw = bytearray(raw)
+    # A WAL-mode header (read/write versions 2) cannot be opened from memory; the content is the same in mode 1.
+    if raw[18:20] == b"\x02\x02":
+        raw[18:20] = b"\x01\x01"
+    conn = sqlite3.connect(":memory:")
+    conn.create_collation("unicase", _unicase)  # Anki's tables declare it; some queries need it registered
+    try:
+        conn.deserialize(bytes(raw))
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise ImportFailed(f"The collection database is damaged ({exc}).") from None
+    return conn
+
+
+def _deck_name(name: str) -> str:
+    return " / ".join(part for part in re.split(r"\x1f|::", name) if part)
+
+
+def _notes_schema11(conn: sqlite3.Connection) -> list[Note]:
+    models_json, decks_json = conn.execute("SELECT models, decks FROM col").fetchone()
+    models = json.loads(models_json or "{}")
+    decks = {int(k): _deck_name(v.get("name", "")) for k, v in json.loads(decks_json or "{}").items()}
+    note_deck = _note_decks(conn, decks)
+    notes = []
+    for nid, guid, mid, tags, flds in conn.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
+        model = models.get(str(mid), {})
+        notes.append(Note(key=f"anki:{guid}", fields=flds.split("\x1f"), tags=tags.split(),
+                          deck=note_deck.get(nid, ""), cloze=model.get("type") == 1))
+    return notes
+
+
+def _notes_schema18(conn: sqlite3.Connection) -> list[Note]:
+    decks = {did: _deck_name(name) for did, name in conn.execute("SELECT id, name FROM decks")}
+    types = {ntid: name for ntid, name in conn.execute("SELECT id, name FROM notetypes")}
+    note_deck = _note_decks(conn, decks)
+    notes = []
+    for nid, guid, mid, tags, flds in conn.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
+        notes.append(Note(key=f"anki:{guid}", fields=flds.split("\x1f"), tags=tags.split(),
+                          deck=note_deck.get(nid, ""), cloze="cloze" in types.get(mid, "").casefold()))
+    return notes
+
+
+def _note_decks(conn: sqlite3.Connection, decks: dict[int, str]) -> dict[int, str]:
+    return {nid: decks.get(did, "") for nid, did in conn.execute("SELECT nid, MIN(did) FROM cards GROUP BY nid")}
+
+
+def read_apkg_notes(data: bytes, limits: ImportLimits) -> tuple[list[Note], int]:
+    """The notes of a package and how many media files it carries."""
+    name, raw, media = read_collection(data, limits)
+    conn = _connect(raw)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "notes" not in tables:
+            raise ImportFailed("The collection has no notes table; this is not an Anki collection.")
+        notes = _notes_schema18(conn) if "notetypes" in tables else _notes_schema11(conn)
+    except sqlite3.DatabaseError as exc:
+        raise ImportFailed(f"The collection database is damaged or not Anki's ({exc}).") from None
+    except (json.JSONDecodeError, TypeError, AttributeError):
+        raise ImportFailed("The collection's note types or decks cannot be read; the file is damaged.") from None
+    finally:
+        conn.close()
+    if name == "collection.anki2" and len(notes) == 1 and PLACEHOLDER_TEXT in notes[0].fields[0].casefold():
+        raise ImportFailed("This package holds only Anki's 'please update' placeholder, not the real collection.")
+    return notes, media
+
+
+# --- Notes → cards ------------------------------------------------------------------------------------------------
+
+
+def _convert(text: str, html: bool) -> Converted:
+    return html_to_markdown(text) if html else plain_text(text)
+
+
+def _add_note(builder: DeckBuilder, note: Note, html: bool) -> int:
+    """Add the note's cards; returns how many media references were dropped from it."""
+    first = note.fields[0] if note.fields else ""
+    numbers = cloze_numbers(first)
+    if note.cloze or numbers:
+        return _add_cloze(builder, note, numbers, html)
+    front, back = _convert(first, html), _convert(_back_field(note.fields), html)
+    what = _label(front.text) if front.text else f"note with back: {_label(back.text)}"
+    if not front.text and front.media:
+        builder.skip(what, "the front is only an image or sound (media is not imported)")
+    elif not back.text and back.media:
+        builder.skip(what, "the back is only an image or sound (media is not imported)")
+    elif builder.add_card(what, note.key, front.text, back.text):
+        builder.imported += 1
+    return front.media + back.media
+
+
+def _back_field(fields: list[str]) -> str:
+    # Note types with extra fields (hints, sources) keep their answer second; an empty second field falls through.
+    return next((f for f in fields[1:] if f.strip()), "")
+
+
+def _add_cloze(builder: DeckBuilder, note: Note, numbers: list[int], html: bool) -> int:
+    text = _convert(note.fields[0], html)
+    extra = _convert(note.fields[1], html) if len(note.fields) > 1 else Converted("", 0)
+    what = _label(text.text)
+    if not numbers:
+        builder.skip(what, "a cloze note without any {{c1::…}} deletion")
+        return text.media + extra.media
+    added = False
+    for number in numbers:
+        front, back = cloze_sides(text.text, number)
+        if extra.text:
+            back = f"{back}\n\n{extra.text}"
+        added |= builder.add_card(f"{what} (c{number})", f"{note.key}:c{number}", front, back)
+    builder.imported += int(added)
+    return text.media + extra.media
+
+
+def _label(text: str) -> str:
+    return " ".join(text.split())[:60] or "(empty note)"
+
+
+def _notes_to_deck(notes: list[Note], *, deck_id: str, title: str, fmt: str, html: bool, limits: ImportLimits,
+                   progress: Progress | None, media_files: int = 0,
+                   skipped: list[tuple[str, str]] | None = None) -> ImportResult:
+    builder = DeckBuilder(deck_id, limits=limits, fmt=fmt)
+    builder.skipped.extend(skipped or [])
+    dropped = 0
+    for done, note in enumerate(notes, 1):
+        dropped += _add_note(builder, note, html)
+        if progress is not None and done % 200 == 0:
+            progress(done, len(notes))
+    if progress is not None:
+        progress(len(notes), len(notes))
+    if media_files or dropped:
+        parts = []
+        if media_files:
+            parts.append(f"{media_files} media {'file' if media_files == 1 else 'files'} in the package")
+        if dropped:
+            parts.append(f"{dropped} image/sound {'reference' if dropped == 1 else 'references'} in notes")
+        builder.skip("media", f"{' and '.join(parts)} left out (Recall imports text only)")
+    deck_names = Counter(n.deck for n in notes if n.deck)
+    named = [name for name, _ in deck_names.most_common() if name != "Default"] or list(deck_names)
+    tag_counts = Counter(t.casefold() for n in notes for t in n.tags if len(t) <= 40)
+    tags = ["anki", *(t for t, _ in tag_counts.most_common(4))]
+    return builder.build(title=title or (named[0] if named else ""), tags=tags)
+
+
+def import_apkg(data: bytes, *, deck_id: str, title: str = "", limits: ImportLimits = ImportLimits(),
+                progress: Progress | None = None) -> ImportResult:
+    notes, media = read_apkg_notes(data, limits)
+    if not notes:
+        raise ImportFailed("The Anki package holds no notes.")
+    return _notes_to_deck(notes, deck_id=deck_id, title=title, fmt="anki", html=True, limits=limits,
+                          progress=progress, media_files=media)
+
+
+# --- Plain-text export ---------------------------------------------------------------------------------------------
+
+SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
+_HEADER = re.compile(r"#([a-z ]+):(.*)")
+_LOOKS_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
+_META_COLUMNS = ("guid", "notetype", "deck", "tags")
+
+
+def parse_text_headers(text: str) -> tuple[dict[str, str], str]:
+    """Anki's `#key:value` header lines (keys lowercased) and the rest of the file."""
+    headers: dict[str, str] = {}
+    lines = text.splitlines(keepends=True)
+    used = 0
+    for line in lines:
+        match = _HEADER.fullmatch(line.rstrip("\r\n"))
+        if match is None:
+            break
+        headers[match.group(1).strip().casefold()] = match.group(2).strip()
+        used += 1
+    return headers, "".join(lines[used:])
+
+
+def _separator(headers: dict[str, str], body: str) -> str:
+    given = headers.get("separator")
+    if given:
+        sep = SEPARATORS.get(given.casefold(), given)
+        if len(sep) != 1:
+            raise ImportFailed(f"`#separator:{given}` is not a separator Anki writes (tab, comma, semicolon, space, "
+                               "pipe, colon or one character).")
+        return sep
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    return next((c for c in ("\t", ";", ",") if c in first), "\t")
+
+
+def _column(headers: dict[str, str], name: str) -> int | None:
+    raw = headers.get(f"{name} column")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImportFailed(f"`#{name} column:{raw}` must be a column number starting at 1.")
+    return int(raw) - 1
+
+
+def import_anki_text(text: str, *, deck_id: str, title: str = "", limits: ImportLimits = ImportLimits(),
+                     progress: Progress | None = None) -> ImportResult:
+    headers, body = parse_text_headers(text)
+    if not body.strip():
+        raise ImportFailed("The file has no notes after its `#` header lines." if headers else "The file is empty.")
+    sep = _separator(headers, body)
+    html_flag = headers.get("html", "").casefold()
+    html = html_flag == "true" or (html_flag != "false" and _LOOKS_HTML.search(body) is not None)
+    meta = {name: _column(headers, name) for name in _META_COLUMNS}
+    meta_indexes = {i for i in meta.values() if i is not None}
+    shared_tags = headers.get("tags", "").split()
+    cloze_type = "cloze" in headers.get("notetype", "").casefold()
+    notes: list[Note] = []
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep, quotechar='"', strict=False)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ImportFailed(f"The notes cannot be read as {_sep_name(sep)}-separated text ({exc}).") from None
+    row_skips: list[tuple[str, str]] = []
+    for number, row in enumerate(rows, 1):
+        if not any(cell.strip() for cell in row):
+            continue
+        fields = [cell for i, cell in enumerate(row) if i not in meta_indexes]
+        if len(fields) < 2 and not cloze_numbers(fields[0] if fields else ""):
+            row_skips.append((f"row {number}", f"it has one field; a card needs a front and a back "
+                                                   f"(is the separator {_sep_name(sep)}?)"))
+            continue
+        guid = _cell(row, meta["guid"])
+        notes.append(Note(key=f"anki:{guid}" if guid else fields[0], fields=fields,
+                          tags=shared_tags + _cell(row, meta["tags"]).split(),
+                          deck=_cell(row, meta["deck"]) or headers.get("deck", ""),
+                          cloze=cloze_type or "cloze" in _cell(row, meta["notetype"]).casefold()))
+    if not notes:
+        problems = [f"{what}: {why}" for what, why in row_skips] or ["no rows"]
+        raise ImportFailed("No row of the file could become a card.", problems)
+    return _notes_to_deck(notes, deck_id=deck_id, title=title or _deck_name(headers.get("deck", "")),
+                          fmt="anki-text", html=html, limits=limits, progress=progress, skipped=row_skips)
+
+
+def _cell(row: list[str], index: int | None) -> str:
+    return row[index] if index is not None and index < len(row) else ""
+
+
+def _sep_name(sep: str) -> str:
+    return next((name for name, char in SEPARATORS.items() if char == sep), repr(sep))
