@@ -1,0 +1,177 @@
+"""/explain end to end: the real bot against the emulator."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.store.explain import get_open_prompt
+
+DECK = "pytorch-lr-schedulers"
+WHY = "why-schedulers-are-useful"
+STEPLR = "how-steplr-changes-the-rate"
+FULL_WHY = (
+    "A scheduler lets the model take big steps at first so it learns faster, then smaller steps so it can settle "
+    "near the best solution. That way it avoids getting stuck and reaches better accuracy."
+)
+PARTIAL_WHY = "It makes training faster at the beginning."
+
+
+async def ask(world: Any, member: Any, **options: Any) -> Any:
+    ix = await world.emu.slash(member, world.channel, "explain", **options)
+    return await ix.wait_message()
+
+
+async def open_modal(world: Any, member: Any, message: Any) -> Any:
+    ix = await world.emu.click(member, message, label="Answer")
+    assert await ix.wait_ack() == 9, "Answer should open a modal"
+    return ix
+
+
+async def rows(world: Any, sql: str, *params: Any) -> list[Any]:
+    return await world.bot.db.fetchall(sql, params)
+
+
+async def test_prompt_hint_answer_and_score(world: Any) -> None:
+    prompt = await ask(world, world.alice, deck=DECK)
+    assert prompt.ephemeral and prompt.visible_to == world.alice.user.id
+    assert "why learning rate schedulers are useful" in prompt.text()
+    assert [(b["label"], b["disabled"]) for b in prompt.buttons()] == [("Hint", False), ("Answer", False)]
+
+    hint = await world.emu.click(world.alice, prompt, label="Hint")
+    shown = await hint.wait_message()
+    assert shown.id == prompt.id
+    assert "Think about how changing speed helps" in shown.text()
+    assert [(b["label"], b["disabled"]) for b in shown.buttons()] == [("Hint", True), ("Answer", False)]
+
+    modal_ix = await open_modal(world, world.alice, shown)
+    text_input = modal_ix.modal["components"][0]["component"]
+    assert (text_input["style"], text_input["max_length"]) == (2, 1500)
+
+    submit = await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})
+    result = await submit.wait_message()
+    text = result.text()
+    assert "You got 4/4 concepts" in text
+    assert "✓ Big steps early for fast progress" in text and "✗" not in text
+    assert "Model answer" in text and "A scheduler changes the learning rate" in text
+    assert "Hint used" in text and "Rated **Hard**" in text
+    assert result.buttons() == []
+
+    (attempt,) = await rows(world, "SELECT user_id, deck_id, prompt_id, text, hit, total, hint_used, rating FROM explain_attempts")
+    assert tuple(attempt) == (world.alice.user.id, DECK, WHY, FULL_WHY, 4, 4, 1, 2)
+    (review,) = await rows(world, "SELECT kind, rating FROM reviews")
+    assert tuple(review) == ("explain", 2)
+    (activity,) = await rows(world, "SELECT user_id, kind FROM activity")
+    assert tuple(activity) == (world.alice.user.id, "explain")
+    (member,) = await rows(world, "SELECT display_name FROM members")
+    assert member["display_name"].casefold() == "alice"  # the global name the emulator gives
+    assert world.emu.failed_interactions == []
+
+
+async def test_without_hint_a_partial_answer_lists_missed_concepts(world: Any) -> None:
+    prompt = await ask(world, world.alice, deck=DECK)
+    modal_ix = await open_modal(world, world.alice, prompt)
+    result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": PARTIAL_WHY})).wait_message()
+    text = result.text()
+    assert "You got 1/4 concepts" in text
+    assert "✓ Big steps early for fast progress" in text
+    assert "✗ Small steps later to settle near the best solution" in text
+    assert "No hint used" in text and "Rated **Again**" in text
+
+
+async def test_hint_and_answer_survive_restarts(world: Any) -> None:
+    prompt = await ask(world, world.alice, deck=DECK)
+    await (await world.emu.click(world.alice, prompt, label="Hint")).wait_message()
+
+    await world.restart_bot()
+    modal_ix = await open_modal(world, world.alice, prompt)  # the old message's button, handled by the new bot
+
+    await world.restart_bot()  # while the member is typing
+    result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert "You got 4/4 concepts" in result.text()
+    assert "Hint used" in result.text()  # remembered across both restarts
+    (attempt,) = await rows(world, "SELECT hint_used, rating FROM explain_attempts")
+    assert tuple(attempt) == (1, 2)
+    assert world.emu.failed_interactions == []
+
+
+async def test_another_member_cannot_use_someone_elses_prompt(world: Any) -> None:
+    prompt = await ask(world, world.alice, deck=DECK, public=True)
+    assert not prompt.ephemeral
+
+    for label in ("Hint", "Answer"):
+        ix = await world.emu.click(world.bob, prompt, label=label)
+        note = await ix.wait_message()
+        assert note.ephemeral and note.visible_to == world.bob.user.id
+        assert "This prompt is <@" in note.text() and str(world.alice.user.id) in note.text()
+        assert ix.modal is None
+
+    shown = await get_open_prompt(world.bot.db, world.guild.id, world.alice.user.id)
+    assert shown is not None and not shown.hint_used and not shown.answered
+    assert "Think about how changing speed" not in prompt.text()
+    assert await rows(world, "SELECT id FROM explain_attempts") == []
+
+
+async def test_a_double_submit_stores_one_attempt(world: Any) -> None:
+    prompt = await ask(world, world.alice, deck=DECK)
+    modal_ix = await open_modal(world, world.alice, prompt)
+    first = await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})
+    second = await world.emu.submit_modal(world.alice, modal_ix, {"answer": PARTIAL_WHY})
+    texts = sorted([(await first.wait_message()).text(), (await second.wait_message()).text()])
+    assert sum("You got" in t for t in texts) == 1
+    assert sum("already recorded" in t for t in texts) == 1
+    assert len(await rows(world, "SELECT id FROM explain_attempts")) == 1
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+    assert len(await rows(world, "SELECT id FROM activity")) == 1
+
+
+async def test_buttons_of_a_replaced_or_answered_prompt_explain_themselves(world: Any) -> None:
+    old = await ask(world, world.alice, deck=DECK)
+    new = await ask(world, world.alice, deck=DECK)
+    stale = await (await world.emu.click(world.alice, old, label="Answer")).wait_message()
+    assert stale.ephemeral and "replaced by a newer one" in stale.text()
+
+    hint = await world.emu.click(world.alice, new, label="Hint")  # captured before answering
+    await hint.wait_message()
+    modal_ix = await open_modal(world, world.alice, new)
+    await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    again = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert again.ephemeral and "already recorded" in again.text()
+
+
+async def test_without_a_deck_the_most_due_prompt_comes_first(world: Any) -> None:
+    async def answer_next(text: str) -> str:
+        prompt = await ask(world, world.alice)
+        modal_ix = await open_modal(world, world.alice, prompt)
+        await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": text})).wait_message()
+        return prompt.text()
+
+    assert "why learning rate schedulers" in await answer_next(FULL_WHY)  # Good: back in ~10 minutes
+    assert "StepLR" in await answer_next("No idea really.")  # never seen counts as due now; Again: back in ~1 minute
+    assert "StepLR" in (await ask(world, world.alice)).text()  # the poorly explained prompt comes back first
+    due = {r["item_id"]: r["due"] for r in await rows(world, "SELECT item_id, due FROM srs_state WHERE kind = 'explain'")}
+    assert due[STEPLR] < due[WHY]
+
+
+async def test_deck_option_problems_answer_privately(world: Any) -> None:
+    unknown = await ask(world, world.alice, deck="no-such-deck")
+    assert unknown.ephemeral and "no deck `no-such-deck`" in unknown.text()
+    assert await rows(world, "SELECT * FROM explain_open") == []
+
+
+async def test_deck_autocomplete_offers_the_shipped_deck(world: Any) -> None:
+    choices = await world.emu.autocomplete(world.alice, world.channel, "explain", "deck", "pyt")
+    assert DECK in [c["value"] for c in choices]
+
+
+async def test_racing_submits_from_two_windows(world: Any) -> None:
+    # Two modals of the same showing (the member clicked Answer twice), submitted at the same moment.
+    prompt = await ask(world, world.alice, deck=DECK)
+    first_modal = await open_modal(world, world.alice, prompt)
+    second_modal = await open_modal(world, world.alice, prompt)
+    submits = await asyncio.gather(
+        world.emu.submit_modal(world.alice, first_modal, {"answer": FULL_WHY}),
+        world.emu.submit_modal(world.alice, second_modal, {"answer": FULL_WHY}),
+    )
+    texts = [(await ix.wait_message()).text() for ix in submits]
+    assert sum("You got 4/4" in t for t in texts) == 1
+    assert len(await rows(world, "SELECT id FROM explain_attempts")) == 1
