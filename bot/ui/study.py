@@ -1,0 +1,324 @@
+"""What /study shows: the card (front, then back with rating buttons), the session summary, the deck picker.
+
+The buttons are DynamicItems: their custom id carries the member, deck, item and the session token, so they work after
+a restart. They only parse the id; the Study cog does the work.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Protocol
+
+import discord
+
+from bot.core.decks import Deck
+from bot.core.scheduling import RATING_NAMES, format_interval
+from bot.core.study_queue import KIND_QUIZ, StudyItem, again_rate
+from bot.ui.common import COLOUR, level_badge
+
+CUSTOM_ID_LIMIT = 100
+DESCRIPTION_LIMIT = 4096
+HASH_MARK = "~"
+PICKER_LIMIT = 25  # options in one select menu
+DONE_COLOUR = discord.Colour.green()
+
+RATING_STYLES = {
+    1: discord.ButtonStyle.danger,
+    2: discord.ButtonStyle.secondary,
+    3: discord.ButtonStyle.success,
+    4: discord.ButtonStyle.primary,
+}
+
+_SAFE_REF = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+# --- Custom ids ------------------------------------------------------------------------------------------------------
+
+
+def short_ref(text: str) -> str:
+    """A stand-in for an id that does not fit in a custom id (or contains characters the id syntax uses)."""
+    return HASH_MARK + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def ref_names(ref: str, actual: str) -> bool:
+    return ref == actual or (ref.startswith(HASH_MARK) and ref == short_ref(actual))
+
+
+def resolve_ref(ref: str, candidates: Iterable[str]) -> str | None:
+    """The id among `candidates` that `ref` stands for."""
+    return next((c for c in candidates if ref_names(ref, c)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """What a card's buttons say about it: whose session, which deck and item, which showing (token)."""
+
+    user_id: int
+    deck: str  # the deck id, or its short_ref when the ids would not fit
+    item: str
+    token: str
+
+    @classmethod
+    def of(cls, user_id: int, deck_id: str, item_id: str, token: str) -> "CardRef":
+        deck = deck_id if _SAFE_REF.fullmatch(deck_id) else short_ref(deck_id)
+        item = item_id if _SAFE_REF.fullmatch(item_id) else short_ref(item_id)
+        ref = cls(user_id, deck, item, token)
+        # The rating id is the longest one; shorten the longer id first until it fits.
+        if len(ref.custom_id("rate", 4)) > CUSTOM_ID_LIMIT:
+            if len(deck) >= len(item):
+                ref = cls(user_id, short_ref(deck_id), item, token)
+            else:
+                ref = cls(user_id, deck, short_ref(item_id), token)
+        if len(ref.custom_id("rate", 4)) > CUSTOM_ID_LIMIT:
+            ref = cls(user_id, short_ref(deck_id), short_ref(item_id), token)
+        return ref
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> "CardRef":
+        return cls(int(match["user"]), match["deck"], match["item"], match["token"])
+
+    def custom_id(self, action: str, rating: int | None = None) -> str:
+        base = f"study:{action}:{self.user_id}:{self.deck}:{self.item}:{self.token}"
+        return base if rating is None else f"{base}:{rating}"
+
+
+_REF_PATTERN = r"(?P<user>[0-9]+):(?P<deck>[^:]+):(?P<item>[^:]+):(?P<token>[0-9a-f]+)"
+
+
+class StudyActions(Protocol):
+    """What the buttons ask of the Study cog."""
+
+    async def reveal(self, interaction: discord.Interaction, ref: CardRef) -> None: ...
+
+    async def rate(self, interaction: discord.Interaction, ref: CardRef, rating: int) -> None: ...
+
+    async def stop(self, interaction: discord.Interaction, ref: CardRef) -> None: ...
+
+    async def choose_deck(self, interaction: discord.Interaction, owner_id: int, public: bool, deck_id: str) -> None: ...
+
+
+async def _actions(interaction: discord.Interaction) -> StudyActions | None:
+    cog = interaction.client.get_cog("Study")  # type: ignore[attr-defined]
+    if cog is None:
+        await interaction.response.send_message("Studying is not available right now; try again soon.", ephemeral=True)
+    return cog  # type: ignore[return-value]
+
+
+class RevealButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:rev:{_REF_PATTERN}"):
+    def __init__(self, ref: CardRef) -> None:
+        super().__init__(
+            discord.ui.Button(label="Reveal", style=discord.ButtonStyle.primary, custom_id=ref.custom_id("rev"))
+        )
+        self.ref = ref
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "RevealButton":
+        return cls(CardRef.from_match(match))
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        if actions := await _actions(interaction):
+            await actions.reveal(interaction, self.ref)
+
+
+class RateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:rate:{_REF_PATTERN}:(?P<rating>[1-4])"):
+    def __init__(self, ref: CardRef, rating: int, interval: timedelta | None = None) -> None:
+        label = RATING_NAMES[rating] if interval is None else f"{RATING_NAMES[rating]} · {format_interval(interval)}"
+        super().__init__(
+            discord.ui.Button(label=label, style=RATING_STYLES[rating], custom_id=ref.custom_id("rate", rating))
+        )
+        self.ref = ref
+        self.rating = rating
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "RateButton":
+        return cls(CardRef.from_match(match), int(match["rating"]))
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        if actions := await _actions(interaction):
+            await actions.rate(interaction, self.ref, self.rating)
+
+
+class StopButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:stop:{_REF_PATTERN}"):
+    def __init__(self, ref: CardRef) -> None:
+        super().__init__(
+            discord.ui.Button(label="Stop", style=discord.ButtonStyle.secondary, custom_id=ref.custom_id("stop"))
+        )
+        self.ref = ref
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> "StopButton":
+        return cls(CardRef.from_match(match))
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        if actions := await _actions(interaction):
+            await actions.stop(interaction, self.ref)
+
+
+class DeckPicker(discord.ui.DynamicItem[discord.ui.Select], template=r"study:pick:(?P<user>[0-9]+):(?P<public>[01])"):
+    """The deck menu shown by /study without a deck when the member has no last deck."""
+
+    def __init__(self, owner_id: int, public: bool, decks: Iterable[Deck] = ()) -> None:
+        options = [
+            discord.SelectOption(label=_clip(deck.title, 100), value=deck.id, description=_clip(deck.id, 100))
+            for deck in list(decks)[:PICKER_LIMIT]
+        ]
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Choose a deck to study",
+                custom_id=f"study:pick:{owner_id}:{int(public)}",
+                options=options or [discord.SelectOption(label="-", value="-")],
+            )
+        )
+        self.owner_id = owner_id
+        self.public = public
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
+    ) -> "DeckPicker":
+        picker = cls(int(match["user"]), match["public"] == "1")
+        picker.item = item
+        return picker
+
+    async def callback(self, interaction: discord.Interaction) -> Any:
+        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
+        if values and (actions := await _actions(interaction)):
+            await actions.choose_deck(interaction, self.owner_id, self.public, str(values[0]))
+
+
+DYNAMIC_ITEMS = (RevealButton, RateButton, StopButton, DeckPicker)
+
+
+# --- Views ---------------------------------------------------------------------------------------------------------
+
+
+def front_view(ref: CardRef) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RevealButton(ref))
+    view.add_item(StopButton(ref))
+    return view
+
+
+def back_view(ref: CardRef, intervals: dict[int, timedelta]) -> discord.ui.View:
+    """Again / Hard / Good / Easy, each labelled with when the card would come back, then Stop."""
+    view = discord.ui.View(timeout=None)
+    for rating in RATING_NAMES:
+        view.add_item(RateButton(ref, rating, intervals.get(rating)))
+    view.add_item(StopButton(ref))
+    return view
+
+
+def picker_view(owner_id: int, public: bool, decks: list[Deck]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(DeckPicker(owner_id, public, decks))
+    return view
+
+
+# --- Embeds ----------------------------------------------------------------------------------------------------------
+
+
+def progress_text(reviewed: int, available: int) -> str:
+    """"card 3 of 12 due today": ratings so far plus what is still available, the shown card included."""
+    return f"card {reviewed + 1} of {reviewed + max(available, 1)} due today"
+
+
+def card_embed(
+    deck: Deck,
+    item: StudyItem,
+    *,
+    progress: str,
+    revealed: bool = False,
+    owner: str | None = None,
+    note: str | None = None,
+) -> discord.Embed:
+    """A card: its front, and its back once revealed; level and progress in the footer, `note` above them."""
+    embed = discord.Embed(title=_clip(deck.title, 256), description=_card_text(item, revealed), colour=COLOUR)
+    if owner:
+        embed.set_author(name=_clip(f"{owner} is studying", 256))
+    if item.image:
+        embed.set_image(url=item.image)
+    footer = f"{level_badge(item.level)} · {progress}"
+    embed.set_footer(text=_clip(f"{note}\n{footer}" if note else footer, 2048))
+    return embed
+
+
+def summary_embed(
+    deck: Deck,
+    *,
+    reviewed: int,
+    again: int,
+    next_due: datetime | None,
+    new_waiting: int,
+    still_due: int = 0,
+    stopped: bool = False,
+    owner: str | None = None,
+    note: str | None = None,
+) -> discord.Embed:
+    """The end of a session: reviews done, again-rate, when the next card is due."""
+    if stopped:
+        title = f"Session stopped · {deck.title}"
+    elif reviewed:
+        title = f"All caught up · {deck.title}"
+    else:
+        title = f"Nothing due right now · {deck.title}"
+    lines = [f"Reviews this session: **{reviewed}**"]
+    rate = again_rate(reviewed, again)
+    if rate is not None:
+        lines.append(f"Again-rate: **{round(rate * 100)}%** ({again} of {reviewed})")
+    if still_due:
+        lines.append(f"**{still_due}** {_cards(still_due)} still due — run `/study` to continue.")
+    if next_due is not None:
+        lines.append(f"Next card due {discord.utils.format_dt(next_due, 'R')}")
+    if new_waiting:
+        lines.append(f"**{new_waiting}** new {_cards(new_waiting)} will come in the next days (daily new-card limit).")
+    if next_due is None and not new_waiting and not still_due and not deck.cards:
+        lines.append("This deck has no flashcards to study; try `/quiz` or `/explain` with it.")
+    embed = discord.Embed(title=_clip(title, 256), description="\n".join(lines), colour=DONE_COLOUR)
+    if owner:
+        embed.set_author(name=_clip(f"{owner} is studying", 256))
+    if note:
+        embed.set_footer(text=_clip(note, 2048))
+    return embed
+
+
+def picker_embed(decks: list[Deck]) -> discord.Embed:
+    text = "Pick a deck to study below, or run `/study deck:` and start typing its name."
+    if len(decks) > PICKER_LIMIT:
+        text += f"\nThe menu lists the first {PICKER_LIMIT} of {len(decks)} decks."
+    return discord.Embed(title="Which deck?", description=text, colour=COLOUR)
+
+
+def rating_note(rating: int, interval: timedelta, streak: str | None) -> str:
+    """The line under the next card about the one just rated: "Good · back in 2d · 🔥 5-day streak"."""
+    parts = [f"{RATING_NAMES[rating]} · back in {format_interval(interval)}"]
+    if streak:
+        parts.append(streak)
+    return " · ".join(parts)
+
+
+def _card_text(item: StudyItem, revealed: bool) -> str:
+    front = item.front or "*(see the picture)*"
+    if item.kind == KIND_QUIZ:
+        front = f"❓ *You missed this one in /quiz.*\n\n{front}"
+    if not revealed:
+        return _clip(front, DESCRIPTION_LIMIT)
+    separator = "\n\n**Answer**\n"
+    if len(front) + len(separator) + len(item.back) > DESCRIPTION_LIMIT:
+        front = _clip(front, DESCRIPTION_LIMIT // 2)
+    return front + separator + _clip(item.back, DESCRIPTION_LIMIT - len(front) - len(separator))
+
+
+def _cards(count: int) -> str:
+    return "card" if count == 1 else "cards"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

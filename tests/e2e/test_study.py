@@ -1,0 +1,219 @@
+"""/study end to end: the real bot against the local Discord emulator."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.cogs.study import StudyCog
+from bot.core.clock import from_text, to_text, utcnow
+
+DECK = "pytorch-lr-schedulers"
+DECK_TITLE = "Learning rate schedulers in PyTorch"
+
+
+@pytest.fixture(autouse=True)
+def _no_fuzz(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(StudyCog, "fuzz", False)
+
+
+def custom_id(message, label_start: str) -> str:
+    """The custom id of the button whose label starts with `label_start` ("Good" matches "Good · 10m")."""
+    for button in message.buttons():
+        if (button["label"] or "").startswith(label_start):
+            return button["custom_id"]
+    raise AssertionError(f"no {label_start!r} button; buttons: {[b['label'] for b in message.buttons()]}")
+
+
+def labels(message) -> list[str]:
+    return [b["label"] for b in message.buttons()]
+
+
+async def press(world, member, message, label_start: str):
+    """Click a button and return the interaction once the bot answered it."""
+    ix = await world.emu.click(member, message, custom_id=custom_id(message, label_start))
+    await ix.wait_message()
+    return ix
+
+
+async def start(world, member, **options):
+    ix = await world.emu.slash(member, world.channel, "study", **options)
+    return ix, await ix.wait_message()
+
+
+async def rows(world, sql: str, *params):
+    return await world.bot.db.fetchall(sql, params)
+
+
+async def test_a_member_studies_the_first_deck_to_the_end(world):
+    ix, message = await start(world, world.alice, deck=DECK)
+    assert message.ephemeral and message.visible_to == world.alice.user.id
+    embed = message.embeds[0]
+    assert embed["title"] == DECK_TITLE
+    assert embed["description"] == "What is a learning rate scheduler in PyTorch?"
+    assert "beginner" in embed["footer"]["text"] and "card 1 of 5 due today" in embed["footer"]["text"]
+    assert labels(message) == ["Reveal", "Stop"]
+
+    await press(world, world.alice, message, "Reveal")
+    assert "changes the learning rate during training" in message.embeds[0]["description"]
+    assert labels(message) == ["Again · 1m", "Hard · 6m", "Good · 10m", "Easy · 8d", "Stop"]
+
+    fronts = [embed["description"]]
+    await press(world, world.alice, message, "Good")
+    while "Reveal" in labels(message):
+        fronts.append(message.embeds[0]["description"])
+        await press(world, world.alice, message, "Reveal")
+        await press(world, world.alice, message, "Good")
+    # Five new cards, then each again while its 10-minute step is close enough to study ahead.
+    assert len(fronts) == 10 and fronts[:5] == fronts[5:] and len(set(fronts)) == 5
+
+    summary = message.text()
+    assert "Reviews this session: **10**" in summary
+    assert "Again-rate: **0%**" in summary
+    assert "Next card due <t:" in summary and ":R>" in summary
+    assert message.buttons() == []
+
+    reviews = await rows(world, "SELECT item_id, rating, reviewed_at, due_after FROM reviews WHERE user_id = ? ORDER BY id",
+                         world.alice.user.id)
+    assert len(reviews) == 10 and {r["rating"] for r in reviews} == {3}
+    intervals: dict[str, list[timedelta]] = {}
+    for r in reviews:
+        intervals.setdefault(r["item_id"], []).append(from_text(r["due_after"]) - from_text(r["reviewed_at"]))
+    assert len(intervals) == 5
+    for item, (first, second) in intervals.items():
+        assert first == timedelta(minutes=10), item
+        assert second > first and second >= timedelta(days=1), item
+    activity = await rows(world, "SELECT kind FROM activity WHERE user_id = ?", world.alice.user.id)
+    assert [a["kind"] for a in activity] == ["study"] * 10
+
+
+async def test_buttons_work_after_a_restart(world):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await world.restart_bot()
+    await press(world, world.alice, message, "Reveal")
+    assert "Good · 10m" in labels(message)
+    await world.restart_bot()
+    ix = await press(world, world.alice, message, "Good")
+    assert not ix.failed
+    assert message.embeds[0]["description"] == "Why do we adjust the learning rate during training?"
+    assert "Good · back in 10m" in message.embeds[0]["footer"]["text"]
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+
+
+async def test_a_double_click_stores_one_review(world):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Reveal")
+    good = custom_id(message, "Good")
+    first, second = await asyncio.gather(
+        world.emu.click(world.alice, message, custom_id=good), world.emu.click(world.alice, message, custom_id=good)
+    )
+    answers = await asyncio.gather(first.wait_message(), second.wait_message())
+    assert not first.failed and not second.failed
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+    notes = [m for m in answers if m.id != message.id]
+    assert len(notes) == 1 and notes[0].ephemeral
+    assert "already rated" in notes[0].text()
+    assert message.embeds[0]["description"] == "Why do we adjust the learning rate during training?"
+
+
+async def test_a_stale_message_is_refused(world):
+    _ix, old = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, old, "Reveal")
+    good_on_old = custom_id(old, "Good")
+    # A second /study while the card is open shows the same card again.
+    _ix, again = await start(world, world.alice)
+    assert again.id != old.id
+    assert again.embeds[0]["description"] == "What is a learning rate scheduler in PyTorch?"
+    await press(world, world.alice, again, "Reveal")
+    await press(world, world.alice, again, "Easy")
+    ix = await world.emu.click(world.alice, old, custom_id=good_on_old)
+    note = await ix.wait_message()
+    assert note.id != old.id and note.ephemeral and "already rated" in note.text()
+    ratings = await rows(world, "SELECT rating FROM reviews")
+    assert [r["rating"] for r in ratings] == [4]
+
+
+async def test_public_session_and_another_members_clicks(world):
+    _ix, message = await start(world, world.alice, deck=DECK, public=True)
+    assert not message.ephemeral and message.visible_to is None
+    assert "alice is studying" in message.text().lower()
+
+    ix = await world.emu.click(world.bob, message, custom_id=custom_id(message, "Reveal"))
+    note = await ix.wait_message()
+    assert note.ephemeral and note.visible_to == world.bob.user.id
+    assert "this is alice's session — start your own with `/study`" in note.text().lower()
+    assert labels(message) == ["Reveal", "Stop"]
+
+    await press(world, world.alice, message, "Reveal")
+    for label in ("Good", "Stop"):
+        ix = await world.emu.click(world.bob, message, custom_id=custom_id(message, label))
+        assert "alice's session" in (await ix.wait_message()).text().lower()
+    assert await rows(world, "SELECT id FROM reviews") == []
+
+    await press(world, world.alice, message, "Good")
+    assert [r["user_id"] for r in await rows(world, "SELECT user_id FROM reviews")] == [world.alice.user.id]
+    assert "alice is studying" in message.text().lower() and not message.ephemeral
+
+
+async def test_stop_shows_the_summary(world):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Reveal")
+    await press(world, world.alice, message, "Again")
+    await press(world, world.alice, message, "Stop")
+    text = message.text()
+    assert "Session stopped" in text
+    assert "Reviews this session: **1**" in text and "Again-rate: **100%** (1 of 1)" in text
+    assert "still due" in text
+    assert message.buttons() == []
+
+
+async def test_without_a_deck_the_last_deck_is_used(world):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Stop")
+    _ix, message = await start(world, world.alice)
+    assert message.embeds[0]["title"] == DECK_TITLE and "Reveal" in labels(message)
+
+
+async def test_without_a_deck_or_history_a_menu_lists_the_decks(world):
+    _ix, message = await start(world, world.carol)
+    assert "Which deck?" in message.text()
+    [menu] = message.selects()
+    assert DECK in [o["value"] for o in menu["options"]]
+    ix = await world.emu.select(world.carol, message, menu["custom_id"], [DECK])
+    await ix.wait_message()
+    assert message.embeds[0]["title"] == DECK_TITLE and labels(message) == ["Reveal", "Stop"]
+
+
+async def test_a_missed_quiz_question_comes_up_as_a_card(world):
+    async with world.bot.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
+            "choice, correct, answered_at) VALUES (1, 0, ?, ?, ?, ?, 'scheduler-after-fixed-steps', 'ExponentialLR', 0, ?)",
+            (world.guild.id, world.channel.id, world.alice.user.id, DECK, to_text(utcnow() - timedelta(minutes=5))),
+        )
+    _ix, message = await start(world, world.alice, deck=DECK)
+    assert "Which PyTorch scheduler reduces learning rate after fixed steps?" in message.embeds[0]["description"]
+    assert "missed this one in /quiz" in message.embeds[0]["description"]
+    await press(world, world.alice, message, "Reveal")
+    assert "**StepLR**" in message.embeds[0]["description"]
+    assert "every fixed number of epochs" in message.embeds[0]["description"]
+    await press(world, world.alice, message, "Good")
+    [state] = await rows(world, "SELECT kind FROM srs_state WHERE item_id = 'scheduler-after-fixed-steps'")
+    assert state["kind"] == "quiz"
+
+
+async def test_a_removed_deck_gives_a_clear_message(world):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    world.bot.decks.replace_shipped({})
+    ix = await world.emu.click(world.alice, message, custom_id=custom_id(message, "Reveal"))
+    note = await ix.wait_message()
+    assert not ix.failed and note.ephemeral
+    assert "no longer on this server" in note.text()
+
+
+async def test_unknown_deck_and_autocomplete(world):
+    _ix, note = await start(world, world.alice, deck="no-such-deck")
+    assert note.ephemeral and "There is no deck `no-such-deck`" in note.text()
+    choices = await world.emu.autocomplete(world.alice, world.channel, "study", "deck", "pyt")
+    assert {"name": f"{DECK_TITLE} ({DECK})", "value": DECK} in choices
