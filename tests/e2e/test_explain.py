@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Any
 
-from bot.store.explain import get_open_prompt
+import discord
+
+from bot.core import decks as limits
+from bot.core.decks import Concept, Deck, ExplainPrompt
+from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade
+from bot.store.explain import SavedAttempt, get_open_prompt
+from bot.ui.explain import prompt_embed, prompt_view, result_embed
 
 DECK = "pytorch-lr-schedulers"
 WHY = "why-schedulers-are-useful"
@@ -36,6 +43,8 @@ async def test_prompt_hint_answer_and_score(world: Any) -> None:
     assert prompt.ephemeral and prompt.visible_to == world.alice.user.id
     assert "why learning rate schedulers are useful" in prompt.text()
     assert [(b["label"], b["disabled"]) for b in prompt.buttons()] == [("Hint", False), ("Answer", False)]
+    stored = await get_open_prompt(world.bot.db, world.guild.id, world.alice.user.id)
+    assert stored is not None and (stored.prompt_id, stored.message_id, stored.public) == (WHY, prompt.id, False)
 
     hint = await world.emu.click(world.alice, prompt, label="Hint")
     shown = await hint.wait_message()
@@ -175,3 +184,45 @@ async def test_racing_submits_from_two_windows(world: Any) -> None:
     texts = [(await ix.wait_message()).text() for ix in submits]
     assert sum("You got 4/4" in t for t in texts) == 1
     assert len(await rows(world, "SELECT id FROM explain_attempts")) == 1
+
+
+async def test_a_prompt_whose_deck_went_away_says_so(world: Any) -> None:
+    prompt = await ask(world, world.alice, deck=DECK)
+    world.bot.decks.replace_shipped({})  # as after a reload without the deck file
+    note = await (await world.emu.click(world.alice, prompt, label="Answer")).wait_message()
+    assert note.ephemeral and f"`{DECK}` changed" in note.text()
+    assert world.emu.failed_interactions == []
+
+
+async def test_the_streak_line_ends_the_result(world: Any, monkeypatch: Any) -> None:
+    async def streak(conn: Any, guild_id: int, user_id: int, kind: str, at: Any) -> str:
+        assert kind == "explain"
+        return "🔥 3-day streak"
+
+    monkeypatch.setattr("bot.store.explain.record_activity", streak)
+    prompt = await ask(world, world.alice, deck=DECK)
+    modal_ix = await open_modal(world, world.alice, prompt)
+    result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": PARTIAL_WHY})).wait_message()
+    assert result.embeds[0]["footer"]["text"] == "🔥 3-day streak"
+
+
+def test_the_largest_deck_items_fit_discords_embed_limits() -> None:
+    concepts = tuple(Concept("n" * limits.MAX_CONCEPT_NAME, ("k",)) for _ in range(limits.MAX_CONCEPTS))
+    prompt = ExplainPrompt("p", "P" * limits.MAX_PROMPT, concepts, hint="H" * limits.MAX_HINT,
+                           answer="A" * limits.MAX_MODEL_ANSWER, level="advanced")
+    deck = Deck("d", "T" * limits.MAX_TITLE, explain=(prompt,))
+    grade = ExplainGrade((True,) * len(concepts), tuple(c.name for c in concepts), len(concepts), len(concepts), "ok")
+    saved = SavedAttempt(1, 2, True, datetime(2030, 1, 1, tzinfo=timezone.utc), "🔥 365-day streak")
+    embeds = [prompt_embed(deck, prompt, hint_shown=True), result_embed(prompt, grade, saved, "x" * MAX_ANSWER_CHARS)]
+    for embed in embeds:
+        assert isinstance(embed, discord.Embed)
+        assert len(embed) <= 6000
+        assert len(embed.description or "") <= 4096
+        assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in embed.fields)
+
+
+def test_a_prompt_without_hint_has_only_the_answer_button() -> None:
+    labels = [item.item.label for item in prompt_view(7, "abcdefgh", has_hint=False, hint_shown=False).children]
+    assert labels == ["Answer"]
+    labels = [item.item.label for item in prompt_view(7, "abcdefgh", has_hint=True, hint_shown=False).children]
+    assert labels == ["Hint", "Answer"]
