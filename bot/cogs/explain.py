@@ -12,7 +12,15 @@ from bot.app import send_private
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, ExplainPrompt
 from bot.core.explain import grade, most_due
-from bot.store.explain import OpenPrompt, explain_due, get_open_prompt, open_prompt, save_attempt, set_prompt_message, use_hint
+from bot.store.explain import (
+    OpenPrompt,
+    explain_due,
+    get_open_prompt,
+    open_prompt,
+    save_attempt,
+    set_prompt_message,
+    use_hint,
+)
 from bot.store.guilds import get_guild_settings
 from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
 from bot.ui.explain import (
@@ -33,6 +41,7 @@ log = logging.getLogger("recall.explain")
 
 STALE = "This prompt was replaced by a newer one. Run `/explain` for another."
 ANSWERED = "You already answered this prompt; your answer is recorded. Run `/explain` for another."
+FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
 NO_PROMPTS = "No deck on this server has explain prompts yet. An admin can add a deck with an `explain:` section."
 
 
@@ -79,7 +88,9 @@ class ExplainCog(commands.Cog, name="Explain"):
             await set_prompt_message(self.bot.db, interaction.guild_id, interaction.user.id, shown.nonce,
                                      response.message_id)
 
-    def candidates(self, interaction: discord.Interaction, deck_id: str | None) -> list[tuple[Deck, ExplainPrompt]] | str:
+    def candidates(
+        self, interaction: discord.Interaction, deck_id: str | None
+    ) -> list[tuple[Deck, ExplainPrompt]] | str:
         """Every prompt the member may get, or the reason there is none."""
         if deck_id:
             deck = find_deck(interaction, deck_id)
@@ -110,7 +121,7 @@ class ExplainCog(commands.Cog, name="Explain"):
             await self._button(interaction, action, owner_id, nonce)
         except Exception:
             log.exception("explain button %s failed", action)
-            await send_private(interaction, "Something went wrong on Recall's side; the error is logged. Please try again.")
+            await send_private(interaction, FAILED)
 
     async def _button(self, interaction: discord.Interaction, action: str, owner_id: int, nonce: str) -> None:
         found = await self.open_for(interaction, owner_id, nonce)
@@ -166,7 +177,7 @@ class ExplainCog(commands.Cog, name="Explain"):
             await self.submitted(interaction, *parsed, submitted_text(interaction.data))
         except Exception:
             log.exception("explain submit failed")
-            await send_private(interaction, "Something went wrong on Recall's side; the error is logged. Please try again.")
+            await send_private(interaction, FAILED)
 
     async def submitted(self, interaction: discord.Interaction, owner_id: int, nonce: str, text: str) -> None:
         found = await self.open_for(interaction, owner_id, nonce, answered_text="Your answer was already recorded.")

@@ -208,8 +208,10 @@ def grade(text: str, concepts: Sequence[Concept]) -> ExplainGrade:
 
 def _too_short_note(count: int) -> str:
     if count == 0:
-        return "Nothing to grade yet. Write a sentence or two in your own words: a rough explanation still earns concepts."
-    return "One word is a start, not an explanation yet. Try a sentence or two about why or how: a rough answer still earns concepts."
+        return ("Nothing to grade yet. Write a sentence or two in your own words: "
+                "a rough explanation still earns concepts.")
+    return ("One word is a start, not an explanation yet. Try a sentence or two about why or how: "
+            "a rough answer still earns concepts.")
 
 
 def _score_note(hit: int, total: int) -> str:

@@ -150,8 +150,8 @@ def result_embed(
     if prompt.answer:
         embed.add_field(name="Model answer", value=clip(prompt.answer, FIELD_LIMIT), inline=False)
     embed.add_field(name="Hint", value=hint_text(saved.hint_used), inline=False)
-    embed.add_field(name="Next time", value=f"Rated **{RATING_NAMES[saved.rating]}** · back {relative_time(saved.due)}",
-                    inline=False)
+    next_time = f"Rated **{RATING_NAMES[saved.rating]}** · back {relative_time(saved.due)}"
+    embed.add_field(name="Next time", value=next_time, inline=False)
     if saved.streak_line:
         embed.set_footer(text=saved.streak_line)
     return embed

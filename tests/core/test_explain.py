@@ -107,7 +107,9 @@ def test_noise_rows_are_the_full_length() -> None:
     assert len((LOREM * 10)[:MAX_ANSWER_CHARS]) == MAX_ANSWER_CHARS
 
 
-@pytest.mark.parametrize(("text", "starts"), [("", "Nothing to grade"), ("  ", "Nothing to grade"), ("stuck", "One word")])
+@pytest.mark.parametrize(
+    ("text", "starts"), [("", "Nothing to grade"), ("  ", "Nothing to grade"), ("stuck", "One word")]
+)
 def test_too_short_answers_get_an_encouraging_note(text: str, starts: str) -> None:
     result = grade(text, prompt(WHY).concepts)
     assert result.hit == 0

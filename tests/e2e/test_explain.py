@@ -65,7 +65,9 @@ async def test_prompt_hint_answer_and_score(world: Any) -> None:
     assert "Hint used" in text and "Rated **Hard**" in text
     assert result.buttons() == []
 
-    (attempt,) = await rows(world, "SELECT user_id, deck_id, prompt_id, text, hit, total, hint_used, rating FROM explain_attempts")
+    (attempt,) = await rows(
+        world, "SELECT user_id, deck_id, prompt_id, text, hit, total, hint_used, rating FROM explain_attempts"
+    )
     assert tuple(attempt) == (world.alice.user.id, DECK, WHY, FULL_WHY, 4, 4, 1, 2)
     (review,) = await rows(world, "SELECT kind, rating FROM reviews")
     assert tuple(review) == ("explain", 2)
@@ -157,7 +159,8 @@ async def test_without_a_deck_the_most_due_prompt_comes_first(world: Any) -> Non
     assert "why learning rate schedulers" in await answer_next(FULL_WHY)  # Good: back in ~10 minutes
     assert "StepLR" in await answer_next("No idea really.")  # never seen counts as due now; Again: back in ~1 minute
     assert "StepLR" in (await ask(world, world.alice)).text()  # the poorly explained prompt comes back first
-    due = {r["item_id"]: r["due"] for r in await rows(world, "SELECT item_id, due FROM srs_state WHERE kind = 'explain'")}
+    states = await rows(world, "SELECT item_id, due FROM srs_state WHERE kind = 'explain'")
+    due = {r["item_id"]: r["due"] for r in states}
     assert due[STEPLR] < due[WHY]
 
 
