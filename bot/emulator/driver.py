@@ -110,11 +110,11 @@ class Emulator:
         self.failed_interactions: list[FakeInteraction] = []
         self.interactions: dict[int, FakeInteraction] = {}
         self._rng = random.Random(seed)
-        self._last_limited: tuple[str, str] | None = None
+        self._limited: set[tuple[str, str]] = set()  # calls answered 429 whose retry must pass
         self._by_token: dict[str, FakeInteraction] = {}
         self._waiters: list[tuple[Callable[[FakeMessage], Any], int | None, asyncio.Future[FakeMessage]]] = []
         self._seen: deque[FakeMessage] = deque(maxlen=8)
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: dict[int, asyncio.TimerHandle] = {}  # ack deadlines by interaction id
         self._runner: web.AppRunner | None = None
         self.gateway = Gateway(self.token, lambda: self.gateway_url, self._identify_events)
 
@@ -131,7 +131,7 @@ class Emulator:
         return self
 
     async def stop(self) -> None:
-        for timer in self._timers:
+        for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         await self.gateway.close()
@@ -213,7 +213,12 @@ class Emulator:
         self._set_overwrite(channel, self.bot_user.id, 1, allow=allow, deny=deny)
 
     def set_channel_permissions(
-        self, channel: FakeChannel, target: FakeMember | FakeGuild, *, deny: Iterable[str] = (), allow: Iterable[str] = ()
+        self,
+        channel: FakeChannel,
+        target: FakeMember | FakeGuild,
+        *,
+        deny: Iterable[str] = (),
+        allow: Iterable[str] = (),
     ) -> None:
         """An overwrite for a member, or for @everyone when target is the guild."""
         if isinstance(target, FakeGuild):
@@ -222,7 +227,14 @@ class Emulator:
             self._set_overwrite(channel, target.user.id, 1, allow=allow, deny=deny)
 
     def _set_overwrite(
-        self, channel: FakeChannel, target_id: int, kind: int, *, allow: Iterable[str], deny: Iterable[str], announce: bool = True
+        self,
+        channel: FakeChannel,
+        target_id: int,
+        kind: int,
+        *,
+        allow: Iterable[str],
+        deny: Iterable[str],
+        announce: bool = True,
     ) -> None:
         channel.overwrites[target_id] = Overwrite(target_id, kind, perms.flags(allow), perms.flags(deny))
         if announce:
@@ -497,7 +509,14 @@ class Emulator:
         return self._start_interaction(APPLICATION_COMMAND, member, channel, data)
 
     async def autocomplete(
-        self, member: Actor, channel: FakeChannel, command: str, option: str, typed: str, timeout: float = 5, **options: Any
+        self,
+        member: Actor,
+        channel: FakeChannel,
+        command: str,
+        option: str,
+        typed: str,
+        timeout: float = 5,
+        **options: Any,
     ) -> list[dict[str, Any]]:
         """The choices the bot offers while the member types `typed` into `option`."""
         await self._bot_session()
@@ -577,11 +596,11 @@ class Emulator:
         self.interactions[ix.id] = ix
         self._by_token[ix.token] = ix
         self.gateway.dispatch("INTERACTION_CREATE", ix.payload)
-        timer = asyncio.get_running_loop().call_later(self.ack_deadline, self._deadline, ix)
-        self._timers.add(timer)
+        self._timers[ix.id] = asyncio.get_running_loop().call_later(self.ack_deadline, self._deadline, ix)
         return ix
 
     def _deadline(self, ix: FakeInteraction) -> None:
+        self._timers.pop(ix.id, None)
         if not ix.acknowledged:
             ix._fail()
             self.failed_interactions.append(ix)
@@ -619,7 +638,8 @@ class Emulator:
                 authorizing_integration_owners={"0": str(guild.id)},
             )
         else:
-            data.update(user=payloads.user_payload(ix.user), context=1, authorizing_integration_owners={"1": str(ix.user.id)})
+            owners = {"1": str(ix.user.id)}
+            data.update(user=payloads.user_payload(ix.user), context=1, authorizing_integration_owners=owners)
         if ix.message is not None:
             data["message"] = ix.message.payload(bot_id)
         return data
@@ -667,6 +687,9 @@ class Emulator:
             check_modal(data)
             ix.modal = data
         ix._ack(kind)
+        timer = self._timers.pop(ix.id, None)
+        if timer is not None:
+            timer.cancel()
         if message is not None:
             ix._produced(message)
         return self._callback_response(ix, kind, message)
@@ -722,7 +745,9 @@ class Emulator:
                 return message
         raise unknown("Message", 10008)
 
-    def webhook_edit(self, ix: FakeInteraction, message: FakeMessage, body: dict[str, Any], uploads: list[Upload]) -> FakeMessage:
+    def webhook_edit(
+        self, ix: FakeInteraction, message: FakeMessage, body: dict[str, Any], uploads: list[Upload]
+    ) -> FakeMessage:
         edited = self._edit_message(message, body, uploads)
         ix._produced(edited)
         return edited
@@ -764,11 +789,11 @@ class Emulator:
     def _should_rate_limit(self, method: str, path: str) -> bool:
         """A seeded share of calls gets 429; the retry of a limited call always passes."""
         key = (method, path)
-        if self.rate_limit_share <= 0 or key == self._last_limited:
-            self._last_limited = None if key == self._last_limited else self._last_limited
+        if key in self._limited:
+            self._limited.discard(key)
             return False
-        if self._rng.random() < self.rate_limit_share:
-            self._last_limited = key
+        if self.rate_limit_share > 0 and self._rng.random() < self.rate_limit_share:
+            self._limited.add(key)
             return True
         return False
 

@@ -62,7 +62,9 @@ class Session:
 class Gateway:
     """Accepts gateway connections for one bot token and fans events out to its sessions."""
 
-    def __init__(self, token: str, url: Callable[[], str], on_identify: Callable[[Session], list[tuple[str, EventData]]]):
+    def __init__(
+        self, token: str, url: Callable[[], str], on_identify: Callable[[Session], list[tuple[str, EventData]]]
+    ) -> None:
         self._token = token
         self._url = url
         self._on_identify = on_identify

@@ -323,7 +323,8 @@ def find_select(message: FakeMessage, custom_id: str, values: list[str]) -> dict
             if bad:
                 raise EmulatorError(f"select {custom_id!r} has no option(s) {bad}; options: {allowed}")
         return select
-    raise EmulatorError(f"no select {custom_id!r} on message {message.id}; selects: {[s.get('custom_id') for s in message.selects()]}")
+    names = [s.get("custom_id") for s in message.selects()]
+    raise EmulatorError(f"no select {custom_id!r} on message {message.id}; selects: {names}")
 
 
 def modal_submit_components(modal: dict[str, Any], answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -332,8 +333,9 @@ def modal_submit_components(modal: dict[str, Any], answers: dict[str, Any]) -> l
     inputs = [c for c in walk_components(modal.get("components", [])) if c.get("custom_id")]
     known = {c["custom_id"] for c in inputs} | {c["label"] for c in modal.get("components", []) if c.get("label")}
     known |= {c["label"] for c in inputs if c.get("label")}
-    if set(answers) - known:
-        raise EmulatorError(f"modal {modal.get('custom_id')!r} has no input(s) {sorted(set(answers) - known)}; inputs: {sorted(known)}")
+    extra = sorted(set(answers) - known)
+    if extra:
+        raise EmulatorError(f"modal {modal.get('custom_id')!r} has no input(s) {extra}; inputs: {sorted(known)}")
 
     def answer_for(comp: dict[str, Any], label: str | None) -> Any:
         for key in (comp.get("custom_id"), label, comp.get("label")):

@@ -191,10 +191,16 @@ class RestApi:
             data["guild_id"] = str(guild_id)
         return data
 
-    def _upsert(self, scope: dict[int, dict[str, Any]], body: dict[str, Any], guild_id: int | None) -> dict[str, Any]:
+    def _upsert(
+        self,
+        previous: dict[int, dict[str, Any]],
+        scope: dict[int, dict[str, Any]],
+        body: dict[str, Any],
+        guild_id: int | None,
+    ) -> dict[str, Any]:
         # Discord keeps a command's id when one with the same name and type is overwritten.
         same = next(
-            (c for c in scope.values() if c["name"] == body.get("name") and c["type"] == body.get("type", 1)), None
+            (c for c in previous.values() if c["name"] == body.get("name") and c["type"] == body.get("type", 1)), None
         )
         command_id = int(same["id"]) if same else self.world.ids.next()
         data = self._command_payload(body, command_id, guild_id)
@@ -217,23 +223,16 @@ class RestApi:
         scope.clear()
         try:
             for body in bodies:
-                self._upsert_from(old, scope, body, guild_id)
+                self._upsert(old, scope, body, guild_id)
         except ApiError:
             scope.clear()
             scope.update(old)
             raise
         return list(scope.values())
 
-    def _upsert_from(
-        self, old: dict[int, dict[str, Any]], scope: dict[int, dict[str, Any]], body: dict[str, Any], guild_id: int | None
-    ) -> None:
-        same = next((c for c in old.values() if c["name"] == body.get("name") and c["type"] == body.get("type", 1)), None)
-        command_id = int(same["id"]) if same else self.world.ids.next()
-        scope[command_id] = self._command_payload(body, command_id, guild_id)
-
     async def post_command(self, request: web.Request) -> Any:
         scope, guild_id = self._scope(request)
-        return self._upsert(scope, body_of(request), guild_id)
+        return self._upsert(scope, scope, body_of(request), guild_id)
 
     def _command(self, request: web.Request) -> tuple[dict[int, dict[str, Any]], dict[str, Any], int | None]:
         scope, guild_id = self._scope(request)

@@ -65,7 +65,8 @@ async def read_body(request: web.Request) -> tuple[Any, list[Upload]]:
             elif name and (match := UPLOAD_FIELD.match(name)):
                 data = bytes(await part.read(decode=False))  # type: ignore[union-attr]
                 content_type = part.headers.get("Content-Type")
-                uploads.append(Upload(int(match.group(1)), part.filename or name, data, content_type))  # type: ignore[union-attr]
+                filename = part.filename or name  # type: ignore[union-attr]
+                uploads.append(Upload(int(match.group(1)), filename, data, content_type))
         return payload, uploads
     return None, []
 

@@ -65,7 +65,8 @@ def _check_components(components: list[dict[str, Any]], *, v2: bool) -> None:
             raise invalid_form("components", "Must be 5 or fewer in length.")
         for i, row in enumerate(components):
             if row.get("type") != 1:
-                raise invalid_form(f"components.{i}", "Top-level components must be action rows without IS_COMPONENTS_V2.")
+                problem = "Top-level components must be action rows without IS_COMPONENTS_V2."
+                raise invalid_form(f"components.{i}", problem)
     for i, row in enumerate(c for c in walk_components(components) if c.get("type") == 1):
         children = row.get("components") or []
         selects = [c for c in children if c.get("type") in (3, 5, 6, 7, 8)]

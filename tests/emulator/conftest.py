@@ -23,7 +23,7 @@ class RevealView(discord.ui.View):
     async def reveal(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.edit_message(content="Answer: 42", view=None)
 
-    @discord.ui.select(custom_id="card:grade", options=[discord.SelectOption(label=x, value=x) for x in ("again", "good")])
+    @discord.ui.select(custom_id="card:grade", options=[discord.SelectOption(label=x) for x in ("again", "good")])
     async def grade(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
         await interaction.response.edit_message(content=f"graded {select.values[0]}", view=None)
 
@@ -124,7 +124,8 @@ def add_commands(bot: TinyBot) -> None:
     @decks.command(name="upload", description="Upload a deck file")
     async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
         data = await file.read()
-        await interaction.response.send_message(f"{file.filename}: {len(data)} bytes, first line {data.splitlines()[0]!r}")
+        first = data.splitlines()[0]
+        await interaction.response.send_message(f"{file.filename}: {len(data)} bytes, first line {first!r}")
 
     tree.add_command(decks)
 

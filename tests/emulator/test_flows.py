@@ -65,7 +65,10 @@ async def test_select_menu_choice_reaches_the_view(emu: Emulator, server: Server
         await emu.select(server.alice, message, "card:grade", ["excellent"])
 
 
-@pytest.mark.parametrize(("labelled", "expected", "ephemeral"), [(False, "you said: my text", False), (True, "label said: my text", True)])
+@pytest.mark.parametrize(
+    ("labelled", "expected", "ephemeral"),
+    [(False, "you said: my text", False), (True, "label said: my text", True)],
+)
 async def test_modal_round_trip(
     emu: Emulator, server: Server, bot: TinyBot, labelled: bool, expected: str, ephemeral: bool
 ) -> None:

@@ -43,7 +43,8 @@ async def test_message_with_components_parses(emu: Emulator, server: Server, bot
                 {"type": 2, "style": 4, "label": "Stop", "custom_id": "stop:1", "disabled": True},
             ]},
             {"type": 1, "components": [
-                {"type": 3, "custom_id": "grade:1", "options": [{"label": "Good", "value": "3"}, {"label": "Again", "value": "1"}]},
+                {"type": 3, "custom_id": "grade:1",
+                 "options": [{"label": "Good", "value": "3"}, {"label": "Again", "value": "1"}]},
             ]},
         ],
     }
@@ -108,7 +109,8 @@ async def test_typed_options_with_resolved_objects_parse(emu: Emulator, server: 
         store_file=emu._slash_file,
     )
     leaf = data["options"][0]["options"][0]["options"]
-    assert [(o["name"], o["type"], o["value"]) for o in leaf][:2] == [("who", 6, str(server.bob.id)), ("amount", 10, 2.5)]
+    sent = [(o["name"], o["type"], o["value"]) for o in leaf][:2]
+    assert sent == [("who", 6, str(server.bob.id)), ("amount", 10, 2.5)]
     resolved = data["resolved"]
     assert set(resolved) == {"users", "members", "channels", "attachments"}
     payload = dict(emu._interaction_payload(await emu.slash(server.alice, server.channel, "card")), data=data)

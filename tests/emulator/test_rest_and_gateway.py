@@ -31,7 +31,9 @@ async def gateway(emu: Emulator) -> AsyncIterator[aiohttp.ClientWebSocketRespons
         yield ws
 
 
-async def call(http: aiohttp.ClientSession, method: str, path: str, **kwargs: Any) -> tuple[int, Any, aiohttp.ClientResponse]:
+async def call(
+    http: aiohttp.ClientSession, method: str, path: str, **kwargs: Any
+) -> tuple[int, Any, aiohttp.ClientResponse]:
     async with http.request(method, "/api/v10" + path, **kwargs) as resp:
         text = await resp.text()
         return resp.status, (json.loads(text) if text else None), resp
@@ -49,7 +51,9 @@ async def test_auth_content_type_and_unknown_routes(emu: Emulator, http: aiohttp
     assert [(c.method, c.path, c.status) for c in emu.rest_calls][-1] == ("GET", "/channels/1/pins/nothing", 404)
 
 
-async def test_channel_messages_crud_and_permissions(emu: Emulator, server: Server, http: aiohttp.ClientSession) -> None:
+async def test_channel_messages_crud_and_permissions(
+    emu: Emulator, server: Server, http: aiohttp.ClientSession
+) -> None:
     path = f"/channels/{server.channel.id}/messages"
     ids = []
     for n in range(3):
