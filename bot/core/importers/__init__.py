@@ -15,6 +15,7 @@ from bot.core.importers.common import (
     ImportResult,
     Progress,
     deck_to_yaml,
+    human_size,
     slugify,
     with_source,
 )
@@ -53,8 +54,7 @@ def import_file(data: bytes, filename: str, *, fmt: str | None = None, deck_id: 
     """Import one file; the deck id defaults to the file name as a slug. Raises ImportFailed, never a parser's own
     exception, so callers can show every failure the same way."""
     if len(data) > limits.max_bytes:
-        raise ImportFailed(f"`{filename}` is {len(data) / (1024 * 1024):.1f} MB; the limit is "
-                           f"{limits.max_bytes / (1024 * 1024):.1f} MB.")
+        raise ImportFailed(f"`{filename}` is {human_size(len(data))}; the limit is {human_size(limits.max_bytes)}.")
     if fmt is not None and fmt not in FORMATS:
         raise ImportFailed(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     fmt = fmt or detect_format(data, filename)

@@ -30,6 +30,7 @@ from bot.core.importers.common import (
     cloze_numbers,
     cloze_sides,
     html_to_markdown,
+    human_size,
     plain_text,
 )
 
@@ -71,7 +72,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
 
 
 def _too_big(limit: int) -> ImportFailed:
-    return ImportFailed(f"The package would unpack to more than {limit // (1024 * 1024)} MB, "
+    return ImportFailed(f"The package would unpack to more than {human_size(limit)}, "
                         "the limit for an import; it was not unpacked.")
 
 

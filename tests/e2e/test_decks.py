@@ -1,0 +1,245 @@
+"""/decks end to end: the real bot against the emulator (list, info, upload, replace, remove, limits)."""
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from dataclasses import replace
+from typing import Any
+
+import discord
+import pytest
+
+SHIPPED = "pytorch-lr-schedulers"
+
+GOOD = b"""title: Photosynthesis basics
+description: How plants make sugar from light
+tags: [biology]
+cards:
+  - id: what-is-photosynthesis
+    front: What is photosynthesis?
+    back: Plants turning light, water and CO2 into sugar and oxygen.
+  - id: where
+    front: Where in the cell does photosynthesis happen?
+    back: In the chloroplasts.
+    level: intermediate
+quiz:
+  - id: gas
+    question: Which gas do plants take in for photosynthesis?
+    choices: [Carbon dioxide, Oxygen, Nitrogen, Helium]
+    answer: Carbon dioxide
+"""
+
+RED_LIST = b"""AUTHOR: Trivia Team
+What is the capital of France?:
+- Paris
+What is the capital of Spain?:
+- Madrid
+What is the capital of Italy?:
+- Rome
+Is the sun a star?:
+- yes
+"""
+
+
+def broken_deck(problems: int) -> bytes:
+    """A deck with exactly `problems` wrong answers (each answer is not among its choices)."""
+    items = "".join(
+        f"  - id: q{i}\n    question: Question {i}?\n    choices: [a, b]\n    answer: c\n" for i in range(problems)
+    )
+    return f"title: Broken\nquiz:\n{items}".encode()
+
+
+async def upload(world: Any, member: Any, filename: str, data: bytes, **options: Any) -> Any:
+    ix = await world.emu.slash(member, world.channel, "decks upload", file=(filename, data), **options)
+    return await ix.wait_message()
+
+
+async def stored_rows(world: Any, guild_id: int | None = None) -> list[Any]:
+    gid = world.guild.id if guild_id is None else guild_id
+    return await world.bot.db.fetchall("SELECT deck_id, title, source_format, source_name, uploaded_by "
+                                       "FROM server_decks WHERE guild_id = ?", (gid,))
+
+
+async def test_list_shows_shipped_decks_with_counts(world: Any) -> None:
+    ix = await world.emu.slash(world.alice, world.channel, "decks list")
+    message = await ix.wait_message()
+    assert message.ephemeral
+    text = message.text()
+    assert "Learning rate schedulers in PyTorch" in text
+    assert f"`{SHIPPED}` · 5 cards · 5 quiz questions · 2 explain prompts" in text
+
+
+async def test_info_shows_levels_author_and_origin(world: Any) -> None:
+    ix = await world.emu.slash(world.alice, world.channel, "decks info", deck=SHIPPED)
+    text = (await ix.wait_message()).text()
+    assert "Items by level" in text
+    assert "beginner" in text and "intermediate" in text
+    assert f"Ships with Recall (`{SHIPPED}.yaml`)" in text
+    missing = await (await world.emu.slash(world.alice, world.channel, "decks info", deck="nope")).wait_message()
+    assert "There is no deck `nope`" in missing.text()
+
+
+async def test_upload_valid_deck_is_stored_for_this_server_only(world: Any) -> None:
+    reply = await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    assert reply.ephemeral
+    assert "✅" in reply.content and "2 cards, 1 quiz question" in reply.content
+    deck = world.bot.decks.get(world.guild.id, "photosynthesis")
+    assert deck is not None and deck.title == "Photosynthesis basics" and deck.source == "upload"
+    rows = await stored_rows(world)
+    assert [tuple(r) for r in rows] == [("photosynthesis", "Photosynthesis basics", "recall", "photosynthesis.yaml",
+                                         world.admin.user.id)]
+
+    listed = await (await world.emu.slash(world.alice, world.channel, "decks list")).wait_message()
+    assert "🏫 Photosynthesis basics" in listed.text()
+    info = await (await world.emu.slash(world.alice, world.channel, "decks info", deck="photosynthesis")).wait_message()
+    assert f"Uploaded to this server by <@{world.admin.user.id}>" in info.text()
+    assert "photosynthesis.yaml" in info.text()
+
+    # Another server never sees it: not in its list, not in autocomplete, not by id.
+    other = world.emu.add_guild("Other School")
+    other_channel = world.emu.add_channel(other, "general")
+    other_member = world.emu.add_member(other, "dora")
+    await wait_for_guild(world, other.id)
+    assert world.bot.decks.get(other.id, "photosynthesis") is None
+    other_list = await (await world.emu.slash(other_member, other_channel, "decks list")).wait_message()
+    assert "Photosynthesis" not in other_list.text() and "Learning rate schedulers" in other_list.text()
+    choices = await world.emu.autocomplete(other_member, other_channel, "decks info", "deck", "photo")
+    assert choices == []
+    choices = await world.emu.autocomplete(world.alice, world.channel, "decks info", "deck", "photo")
+    assert [c["value"] for c in choices] == ["photosynthesis"]
+
+    # And it survives a restart.
+    await world.restart_bot()
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+    assert world.bot.decks.get(other.id, "photosynthesis") is None
+
+
+async def wait_for_guild(world: Any, guild_id: int) -> None:
+    for _ in range(100):
+        if world.bot.get_guild(guild_id) is not None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the bot never saw guild {guild_id}")
+
+
+async def test_invalid_deck_lists_first_20_problems_privately(world: Any) -> None:
+    reply = await upload(world, world.admin, "broken.yaml", broken_deck(25))
+    assert reply.ephemeral and reply.visible_to == world.admin.user.id
+    lines = reply.content.splitlines()
+    assert lines[0] == "❌ `broken.yaml` was not added: The deck has 25 problems."
+    bullets = [line for line in lines if line.startswith("• ")]
+    assert len(bullets) == 20
+    assert bullets[0] == '• broken.yaml:6: quiz[0].answer: "c" is not one of the choices'
+    assert lines[-1] == "… and 5 more."
+    assert await stored_rows(world) == []
+    assert world.bot.decks.get(world.guild.id, "broken") is None
+
+
+async def test_oversized_file_is_refused_without_downloading(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.settings = replace(world.settings, max_upload_bytes=2048)
+    await world.restart_bot()
+    downloads: list[str] = []
+    real_read = discord.Attachment.read
+
+    async def counting_read(self: discord.Attachment, **kwargs: Any) -> bytes:
+        downloads.append(self.filename)
+        return await real_read(self, **kwargs)
+
+    monkeypatch.setattr(discord.Attachment, "read", counting_read)
+    reply = await upload(world, world.admin, "huge.yaml", GOOD + b"#" * 3000)
+    assert "`huge.yaml` is 3 KB; the limit is 2 KB per file" in reply.content
+    assert downloads == []
+    assert await stored_rows(world) == []
+    ok = await upload(world, world.admin, "small.yaml", GOOD)
+    assert "✅" in ok.content and downloads == ["small.yaml"]
+
+
+async def test_upload_and_remove_need_manage_server(world: Any) -> None:
+    reply = await upload(world, world.alice, "photosynthesis.yaml", GOOD)
+    assert "You need the **Manage Server** permission" in reply.content
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    ix = await world.emu.slash(world.alice, world.channel, "decks remove", deck="photosynthesis")
+    assert "Manage Server" in (await ix.wait_message()).content
+    assert world.bot.decks.get(world.guild.id, "photosynthesis") is not None
+
+
+async def test_replacing_a_deck_asks_first(world: Any) -> None:
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    changed = GOOD.replace(b"Photosynthesis basics", b"Photosynthesis, revised")
+
+    question = await upload(world, world.admin, "photosynthesis.yaml", changed)
+    assert "already used by this server's deck **Photosynthesis basics**" in question.content
+    assert [b["label"] for b in question.buttons()] == ["Replace it", "Keep the current deck"]
+    keep = await world.emu.click(world.admin, question, label="Keep the current deck")
+    kept = await keep.wait_message()
+    assert "Kept the current `photosynthesis` deck" in kept.content and kept.buttons() == []
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+
+    question = await upload(world, world.admin, "photosynthesis.yaml", changed)
+    confirm = await world.emu.click(world.admin, question, label="Replace it")
+    done = await confirm.wait_message()
+    assert "✅" in done.content and done.buttons() == []
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis, revised"
+    assert [r["title"] for r in await stored_rows(world)] == ["Photosynthesis, revised"]
+
+
+async def test_replacing_a_shipped_deck_and_removing_restores_it(world: Any) -> None:
+    question = await upload(world, world.admin, f"{SHIPPED}.yaml", GOOD)
+    assert "a deck that ships with Recall" in question.content
+    await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
+    assert world.bot.decks.get(world.guild.id, SHIPPED).title == "Photosynthesis basics"
+
+    ix = await world.emu.slash(world.admin, world.channel, "decks remove", deck=SHIPPED)
+    removed = (await ix.wait_message()).content
+    assert "Removed **Photosynthesis basics**" in removed and "available again" in removed
+    assert world.bot.decks.get(world.guild.id, SHIPPED).title == "Learning rate schedulers in PyTorch"
+    assert await stored_rows(world) == []
+
+    ix = await world.emu.slash(world.admin, world.channel, "decks remove", deck=SHIPPED)
+    assert "ships with Recall and cannot be removed" in (await ix.wait_message()).content
+
+
+async def test_confirmation_after_a_restart_asks_for_the_file_again(world: Any) -> None:
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    question = await upload(world, world.admin, "photosynthesis.yaml", GOOD.replace(b"basics", b"v2"))
+    await world.restart_bot()
+    ix = await world.emu.click(world.admin, question, label="Replace it")
+    assert "no longer waiting" in (await ix.wait_message()).content
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+
+
+async def test_red_trivia_upload_with_format_option(world: Any) -> None:
+    reply = await upload(world, world.admin, "capitals.txt", RED_LIST, format="red")
+    assert "✅" in reply.content and "4 cards, 4 quiz questions" in reply.content
+    deck = world.bot.decks.get(world.guild.id, "capitals")
+    sun = next(q for q in deck.quiz if q.question == "Is the sun a star?")
+    assert sun.answer == "yes" and set(sun.choices) == {"yes", "no"}
+    assert (await stored_rows(world))[0]["source_format"] == "red"
+
+
+async def test_broken_package_changes_nothing(world: Any) -> None:
+    reply = await upload(world, world.admin, "deck.apkg", b"PK\x03\x04 this is not really a zip")
+    assert "not a readable zip" in reply.content
+    empty = await upload(world, world.admin, "empty.csv", b"")
+    assert "empty" in empty.content
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("collection.anki2", b"\x00" * (70 * 1024 * 1024))  # deflates to ~70 KB, unpacks past 64 MB
+    bomb = await upload(world, world.admin, "bomb.apkg", buffer.getvalue())
+    assert "would unpack to more than" in bomb.content
+    assert await stored_rows(world) == []
+    assert world.bot.decks.server_decks(world.guild.id) == {}
+
+
+async def test_list_pages(world: Any) -> None:
+    for i in range(9):
+        await upload(world, world.admin, f"deck-{i}.yaml", GOOD.replace(b"Photosynthesis basics", f"Deck {i}".encode()))
+    first = await (await world.emu.slash(world.alice, world.channel, "decks list")).wait_message()
+    assert "Page 1 of 2" in first.text()
+    assert [(b["label"], b["disabled"]) for b in first.buttons()] == [("Previous", True), ("Next", False)]
+    second = await (await world.emu.click(world.alice, first, label="Next")).wait_message()
+    assert "Page 2 of 2" in second.text() and second.id == first.id
+    assert [(b["label"], b["disabled"]) for b in second.buttons()] == [("Previous", False), ("Next", True)]
+    back = await (await world.emu.click(world.alice, second, label="Previous")).wait_message()
+    assert "Page 1 of 2" in back.text()
