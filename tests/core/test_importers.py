@@ -1,6 +1,7 @@
 """Importers on small files of every format, written by the tests themselves (apkg forms with sqlite3/zipfile/zstd)."""
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import random
@@ -15,7 +16,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.decks import Card, Concept, Deck, ExplainPrompt, QuizQuestion, load_deck_dir, parse_deck
+from bot.core.decks import Card, Concept, Deck, ExplainPrompt, QuizQuestion, load_deck_dir, load_deck_file, parse_deck
 from bot.core.importers import FORMATS, ImportFailed, ImportLimits, detect_format, import_file
 from bot.core.importers.common import (
     cloze_sides,
@@ -26,6 +27,7 @@ from bot.core.importers.common import (
     pick_distractors,
     slugify,
 )
+from bot.importing import add_import_parser, main_import
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -608,3 +610,64 @@ def test_image_card_round_trips() -> None:
     deck = Deck(id="d", title="T", source="s", cards=(Card(id="c", front="", back="cat",
                                                             image="https://example.com/cat.png"),))
     assert parse_deck(deck_to_yaml(deck), deck_id="d", source="s") == deck
+
+
+# --- The import command ----------------------------------------------------------------------------------------------
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`python -m bot import ARGS` as the lead wires it: add_import_parser, then main_import(args)."""
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    add_import_parser(parser.add_subparsers(dest="command"))
+    code = main_import(parser.parse_args(["import", *args]))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_writes_a_deck_the_loader_accepts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "Lang Notes.apkg"
+    source.write_bytes(make_apkg("anki21b"))
+    target = tmp_path / "decks" / "languages.yaml"
+    code, out, err = run_cli(capsys, str(source), "-o", str(target))
+    assert code == 0, err
+    deck = load_deck_file(target)
+    assert deck.id == "languages" and deck.title == "Languages / Test deck"
+    assert "Imported 4 entries into Languages / Test deck" in out and "media" in out
+    assert f"Wrote {target}" in out
+    assert err == ""  # a small file draws no progress bar
+
+
+def test_cli_progress_bar_for_large_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "big.csv"
+    rows = "".join(f"Question number {i} with some padding text?,Answer number {i} with padding\n" for i in range(4000))
+    source.write_text("front,back\n" + rows, encoding="utf-8")
+    code, out, err = run_cli(capsys, str(source), "-o", str(tmp_path / "big.yaml"))
+    assert code == 0
+    assert "[" + "#" * 30 + "] 100% 4000/4000" in err
+    assert "Imported 4000 entries" in out
+
+
+def test_cli_usage_and_import_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "words.csv"
+    source.write_text("cat,chat\n", encoding="utf-8")
+    assert run_cli(capsys, str(tmp_path / "missing.csv"))[0] == 2
+    code, _, err = run_cli(capsys, str(source), "-o", str(tmp_path / "Bad Name.yaml"))
+    assert code == 2 and "bad-name.yaml" in err
+    code, _, err = run_cli(capsys, str(source), "-o", str(tmp_path / "words.yaml"))
+    assert code == 1 and "first row must name the columns" in err
+    assert not (tmp_path / "words.yaml").exists()
+    source.write_text("front,back\ncat,chat\n", encoding="utf-8")
+    assert run_cli(capsys, str(source), "-o", str(tmp_path / "words.yaml"))[0] == 0
+    code, _, err = run_cli(capsys, str(source), "-o", str(tmp_path / "words.yaml"))
+    assert code == 2 and "--force" in err
+    assert run_cli(capsys, str(source), "-o", str(tmp_path / "words.yaml"), "--force")[0] == 0
+
+
+def test_cli_quizlet_separators(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "fr.txt"
+    source.write_text("chat=cat|chien=dog", encoding="utf-8")
+    code, _, err = run_cli(capsys, str(source), "-f", "quizlet", "--term-sep", "=", "--row-sep", "|",
+                           "-o", str(tmp_path / "fr.yaml"))
+    assert code == 0, err
+    assert [c.back for c in parse_deck((tmp_path / "fr.yaml").read_text(), deck_id="fr", source="fr").cards] == [
+        "cat", "dog"]
