@@ -28,6 +28,7 @@ from bot.store.study import (
 from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
 from bot.ui.study import (
     DYNAMIC_ITEMS,
+    TUNING,
     CardRef,
     back_view,
     card_embed,
@@ -79,11 +80,6 @@ Reply = Screen | Refusal
 
 
 class StudyCog(commands.Cog, name="Study"):
-    # Work that takes longer than this is finished after a defer, so the 3-second deadline holds even under load;
-    # quick answers go out in one response instead of a defer plus an edit.
-    answer_budget: float = 1.5
-    fuzz: bool = True  # interval fuzzing (fsrs): tests turn it off
-
     def __init__(self, bot: RecallBot) -> None:
         self.bot = bot
 
@@ -195,7 +191,7 @@ class StudyCog(commands.Cog, name="Study"):
         result = await rate_current(
             self.bot.db, deck, guild_id=interaction.guild_id, user_id=ref.user_id,
             display_name=interaction.user.display_name, item_id=item_id, token=ref.token, rating=rating, now=now,
-            fuzz=self.fuzz,
+            fuzz=TUNING.fuzz,
         )
         if result.screen is None or result.rated is None:
             return Refusal(STALE)
@@ -270,7 +266,7 @@ class StudyCog(commands.Cog, name="Study"):
         """Run `work` and show its reply; when it is slow, acknowledge first so Discord's deadline is never missed."""
         task = asyncio.ensure_future(work)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.answer_budget)
+            done, _ = await asyncio.wait({task}, timeout=TUNING.answer_budget)
             if not done:
                 if new_message:
                     await interaction.response.defer(ephemeral=ephemeral, thinking=True)

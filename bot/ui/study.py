@@ -34,6 +34,20 @@ RATING_STYLES = {
 _SAFE_REF = re.compile(r"[A-Za-z0-9_.-]+")
 
 
+@dataclass(slots=True)
+class StudyTuning:
+    """Knobs of the /study adapter. They live here, not on the cog: discord.py re-imports a cog's module on every
+    bot start, so tests could not patch the cog class once for a test that restarts the bot."""
+
+    # Work that takes longer than this is finished after a defer, so the 3-second deadline holds even under load;
+    # quick answers go out in one response instead of a defer plus an edit.
+    answer_budget: float = 1.5
+    fuzz: bool = True  # fsrs interval fuzzing; tests turn it off for exact intervals
+
+
+TUNING = StudyTuning()
+
+
 # --- Custom ids ------------------------------------------------------------------------------------------------------
 
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.cogs.study import StudyCog
 from bot.core.clock import from_text, to_text, utcnow
+from bot.core.decks import Card, Deck
+from bot.ui.study import TUNING, CardRef, RateButton, RevealButton, StopButton, resolve_ref
 
 DECK = "pytorch-lr-schedulers"
 DECK_TITLE = "Learning rate schedulers in PyTorch"
@@ -15,7 +16,7 @@ DECK_TITLE = "Learning rate schedulers in PyTorch"
 
 @pytest.fixture(autouse=True)
 def _no_fuzz(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(StudyCog, "fuzz", False)
+    monkeypatch.setattr(TUNING, "fuzz", False)
 
 
 def custom_id(message, label_start: str) -> str:
@@ -217,3 +218,64 @@ async def test_unknown_deck_and_autocomplete(world):
     assert note.ephemeral and "There is no deck `no-such-deck`" in note.text()
     choices = await world.emu.autocomplete(world.alice, world.channel, "study", "deck", "pyt")
     assert {"name": f"{DECK_TITLE} ({DECK})", "value": DECK} in choices
+
+
+async def test_slow_work_is_deferred_first_and_still_shown(world, monkeypatch: pytest.MonkeyPatch):
+    # A zero budget makes every answer take the slow path: acknowledge, then send or edit.
+    monkeypatch.setattr(TUNING, "answer_budget", 0.0)
+    ix, message = await start(world, world.alice, deck=DECK)
+    assert ix.ack_type == 5  # deferred with "thinking…"
+    assert message.embeds[0]["title"] == DECK_TITLE and labels(message) == ["Reveal", "Stop"]
+    reveal = await press(world, world.alice, message, "Reveal")
+    assert reveal.ack_type == 6  # deferred update, then the message was edited
+    assert "Good · 10m" in labels(message)
+    good_on_old = custom_id(message, "Good")
+    _ix, again = await start(world, world.alice)  # the same card again, in a second message
+    await press(world, world.alice, again, "Reveal")
+    await press(world, world.alice, again, "Good")
+    assert "Reveal" in labels(again)
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+    # a refusal after a deferral arrives as a private follow-up
+    stale = await world.emu.click(world.alice, message, custom_id=good_on_old)
+    note = await stale.wait_message()
+    assert stale.ack_type == 6 and note.id != message.id and note.ephemeral and "already rated" in note.text()
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+
+
+async def test_long_deck_and_card_ids_still_fit_in_buttons(world):
+    long_deck = Deck(
+        id="d" * 40, title="Long ids",
+        cards=(Card("c" * 40, "Long front?", "Long back."), Card("k" * 40, "Second?", "Second.")),
+    )
+    world.bot.decks.set_server_deck(world.guild.id, long_deck)
+    _ix, message = await start(world, world.alice, deck=long_deck.id)
+    await press(world, world.alice, message, "Reveal")
+    assert all(len(b["custom_id"]) <= 100 for b in message.buttons())
+    await press(world, world.alice, message, "Good")
+    assert message.embeds[0]["description"] == "Second?"
+    [review] = await rows(world, "SELECT deck_id, item_id FROM reviews")
+    assert (review["deck_id"], review["item_id"]) == (long_deck.id, "c" * 40)
+
+
+# --- Custom ids (pure) ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deck_id, item_id", [("d" * 40, "c" * 40), ("deck", "c-1a2b3c4d5e"), ("x" * 40, "y"),
+                                              ("a:b", "c"), ("d" * 30, "i" * 40)])
+def test_card_ref_fits_and_resolves(deck_id: str, item_id: str):
+    ref = CardRef.of(2**63 - 1, deck_id, item_id, "a1b2c3")
+    ids = [ref.custom_id("rev"), ref.custom_id("stop")] + [ref.custom_id("rate", r) for r in range(1, 5)]
+    assert all(len(i) <= 100 for i in ids)
+    match = RateButton.__discord_ui_compiled_template__.fullmatch(ref.custom_id("rate", 3))
+    assert match is not None and match["rating"] == "3"
+    parsed = CardRef.from_match(match)
+    assert parsed == ref
+    assert resolve_ref(parsed.deck, ["other", deck_id]) == deck_id
+    assert resolve_ref(parsed.item, ["nope", item_id]) == item_id
+    assert RevealButton.__discord_ui_compiled_template__.fullmatch(ref.custom_id("rev"))
+    assert StopButton.__discord_ui_compiled_template__.fullmatch(ref.custom_id("stop"))
+
+
+def test_short_ids_stay_readable():
+    ref = CardRef.of(123, DECK, "what-is-a-scheduler", "abcdef")
+    assert ref.custom_id("rate", 3) == f"study:rate:123:{DECK}:what-is-a-scheduler:abcdef:3"
