@@ -48,6 +48,7 @@ log = logging.getLogger("recall.study")
 
 STALE = "That card was already rated or replaced; the session has moved on. Run `/study` to see where you are."
 FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
+RESUMED = "Your open card, shown again."
 NO_DECKS = "There are no decks on this server yet. An admin can add one with `/decks`."
 
 
@@ -139,7 +140,8 @@ class StudyCog(commands.Cog, name="Study"):
             now=utcnow(), channel_id=interaction.channel_id,
         )
         await set_member_field(self.bot.db, interaction.guild_id, interaction.user.id, name, last_deck=deck.id)
-        return self.screen(deck, screen, owner=name if public else None)
+        note = RESUMED if screen.resumed else None
+        return self.screen(deck, screen, owner=name if public else None, note=note)
 
     # --- Buttons ---------------------------------------------------------------------------------------------------
 

@@ -74,6 +74,8 @@ async def test_a_member_studies_the_first_deck_to_the_end(world):
     assert "Again-rate: **0%**" in summary
     assert "Next card due <t:" in summary and ":R>" in summary
     assert message.buttons() == []
+    _ix, later = await start(world, world.alice, deck=DECK)
+    assert "Nothing due right now" in later.text() and "Next card due <t:" in later.text()
 
     reviews = await rows(world, "SELECT item_id, rating, reviewed_at, due_after FROM reviews WHERE user_id = ? ORDER BY id",
                          world.alice.user.id)
@@ -126,6 +128,7 @@ async def test_a_stale_message_is_refused(world):
     _ix, again = await start(world, world.alice)
     assert again.id != old.id
     assert again.embeds[0]["description"] == "What is a learning rate scheduler in PyTorch?"
+    assert "Your open card, shown again." in again.embeds[0]["footer"]["text"]
     await press(world, world.alice, again, "Reveal")
     await press(world, world.alice, again, "Easy")
     ix = await world.emu.click(world.alice, old, custom_id=good_on_old)

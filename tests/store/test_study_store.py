@@ -286,3 +286,17 @@ async def test_set_message_only_for_the_shown_token(db: Database):
     assert (await get_session(db, G, U)).message_id is None
     await set_message(db, G, U, screen.session.token, 7, 100)
     assert (await get_session(db, G, U)).message_id == 100
+
+
+async def test_the_token_refuses_a_stale_rating_of_the_same_card_shown_again(db: Database):
+    single = Deck(id="one", title="One", cards=(Card("only", "Q?", "A."),))
+    screen = await start(db, deck=single)
+    after = (await rate(db, screen, 1, T0, deck=single)).screen
+    # Nothing else to study: the same card comes back at once (learn ahead), under a new token.
+    assert after.pick.item.item_id == "only" and after.session.token != screen.session.token
+    stale = await rate(db, screen, 3, T0 + timedelta(seconds=1), deck=single)
+    assert stale.screen is None
+    assert await count(db, "reviews") == 1
+    fresh = await rate(db, after, 3, T0 + timedelta(seconds=2), deck=single)
+    assert fresh.screen is not None
+    assert await count(db, "reviews") == 2
