@@ -19,7 +19,7 @@ from aiohttp import web
 
 from . import payloads
 from . import permissions as perms
-from .errors import ApiError, EmulatorError, invalid_form, missing_permissions, unknown
+from .errors import ApiError, EmulatorError, invalid_form
 from .gateway import (
     INTENT_DM_MESSAGES,
     INTENT_DM_REACTIONS,
@@ -37,15 +37,8 @@ from .interactions import (
     AUTOCOMPLETE,
     AUTOCOMPLETE_RESULT,
     ACK_DEADLINE,
-    CHANNEL_MESSAGE,
-    DEFERRED_CHANNEL_MESSAGE,
-    DEFERRED_UPDATE,
     MESSAGE_COMPONENT,
-    MODAL,
     MODAL_SUBMIT,
-    PING,
-    PONG,
-    UPDATE_MESSAGE,
     FakeInteraction,
     attachment_payload,
     build_command_data,
@@ -56,8 +49,8 @@ from .interactions import (
     modal_submit_components,
 )
 from .messages import Upload, apply_body
+from .responses import Responder
 from .state import (
-    FLAG_EPHEMERAL,
     FLAG_LOADING,
     FakeChannel,
     FakeGuild,
@@ -67,18 +60,10 @@ from .state import (
     Overwrite,
     World,
 )
-from .validation import check_choices, check_modal
 
 log = logging.getLogger(__name__)
 
 MAX_REACTIONS = 20
-ALLOWED_CALLBACKS = {
-    PING: {PONG},
-    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
-    MESSAGE_COMPONENT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL},
-    AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
-    MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
-}
 Actor = FakeMember | FakeUser
 
 
@@ -117,6 +102,7 @@ class Emulator:
         self._timers: dict[int, asyncio.TimerHandle] = {}  # ack deadlines by interaction id
         self._runner: web.AppRunner | None = None
         self.gateway = Gateway(self.token, lambda: self.gateway_url, self._identify_events)
+        self.responder = Responder(self)
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -267,10 +253,14 @@ class Emulator:
             ) from None
 
     async def _bot_session(self, timeout: float = 5) -> None:
-        """Members act only once the bot has a gateway session, so a slow start is not a lost event."""
+        """Before the bot's first connection, members wait for it, so a slow start loses no event.
+
+        Later, a member acting while the bot is offline (say, between a close and a restart) is lost
+        to the bot, as on Discord.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not self.gateway.has_session:
+        while self.gateway.connections == 0:
             if loop.time() > deadline:
                 raise asyncio.TimeoutError(f"the bot never opened a gateway session within {timeout}s")
             await asyncio.sleep(0.01)
@@ -644,146 +634,6 @@ class Emulator:
             data["message"] = ix.message.payload(bot_id)
         return data
 
-    # --- interactions: what the bot answers (called by REST) --------------------------------------------
-
-    def _interaction(self, interaction_id: int, token: str) -> FakeInteraction:
-        ix = self.interactions.get(interaction_id)
-        if ix is None or ix.token != token or ix.failed:
-            raise unknown("interaction", 10062)
-        return ix
-
-    def _webhook_interaction(self, application_id: int, token: str) -> FakeInteraction:
-        ix = self._by_token.get(token)
-        if ix is None or application_id != self.application_id:
-            raise unknown("Webhook", 10015)
-        return ix
-
-    def interaction_callback(self, ix: FakeInteraction, body: dict[str, Any], uploads: list[Upload]) -> dict[str, Any]:
-        if ix.acknowledged:
-            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
-        kind = int(body.get("type", 0))
-        data = body.get("data") or {}
-        allowed = set(ALLOWED_CALLBACKS[ix.type])
-        if ix.type == MODAL_SUBMIT and ix.message is None:
-            allowed -= {DEFERRED_UPDATE, UPDATE_MESSAGE}
-        if kind not in allowed:
-            raise invalid_form("type", f"callback type {kind} is not valid for interaction type {ix.type}")
-        message: FakeMessage | None = None
-        if kind in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
-            loading = FLAG_LOADING if kind == DEFERRED_CHANNEL_MESSAGE else 0
-            body_data = data if kind == CHANNEL_MESSAGE else {}
-            message = self._response_message(ix, body_data, uploads, int(data.get("flags") or 0), loading)
-            ix.original = message
-        elif kind == UPDATE_MESSAGE:
-            assert ix.message is not None
-            message = self._edit_message(ix.message, data, uploads)
-            ix.original = ix.message
-        elif kind == DEFERRED_UPDATE:
-            ix.original = ix.message
-        elif kind == AUTOCOMPLETE_RESULT:
-            check_choices(data)
-            ix.choices = data["choices"]
-        elif kind == MODAL:
-            check_modal(data)
-            ix.modal = data
-        ix._ack(kind)
-        timer = self._timers.pop(ix.id, None)
-        if timer is not None:
-            timer.cancel()
-        if message is not None:
-            ix._produced(message)
-        return self._callback_response(ix, kind, message)
-
-    def _response_message(
-        self, ix: FakeInteraction, data: dict[str, Any], uploads: list[Upload], flags: int, loading: int
-    ) -> FakeMessage:
-        ephemeral = flags & FLAG_EPHEMERAL
-        meta: dict[str, Any] = {
-            "id": str(ix.id),
-            "type": ix.type,
-            "user": payloads.user_payload(ix.user),
-            "authorizing_integration_owners": ix.payload.get("authorizing_integration_owners", {}),
-        }
-        if ix.type == APPLICATION_COMMAND:
-            meta.update(name=ix.data.get("name"), command_type=1)
-        if ix.message is not None:
-            meta["interacted_message_id"] = str(ix.message.id)
-        return self._create_message(
-            ix.channel,
-            self.bot_user,
-            data,
-            uploads,
-            flags=ephemeral | loading,
-            type=20 if ix.type == APPLICATION_COMMAND else 0,
-            visible_to=ix.user.id if ephemeral else None,
-            webhook_id=self.application_id,
-            application_id=self.application_id,
-            interaction_metadata=meta,
-            check_empty=not loading,
-        )
-
-    def _callback_response(self, ix: FakeInteraction, kind: int, message: FakeMessage | None) -> dict[str, Any]:
-        info: dict[str, Any] = {"id": str(ix.id), "type": ix.type}
-        if ix.original is not None:
-            info.update(
-                response_message_id=str(ix.original.id),
-                response_message_loading=ix.original.loading,
-                response_message_ephemeral=ix.original.ephemeral,
-            )
-        response: dict[str, Any] = {"interaction": info}
-        if message is not None:
-            response["resource"] = {"type": kind, "message": message.payload(self.bot_user.id)}
-        return response
-
-    def webhook_message(self, ix: FakeInteraction, message_ref: str) -> FakeMessage:
-        if message_ref == "@original":
-            if ix.original is None or ix.original.deleted:
-                raise unknown("Message", 10008)
-            return ix.original
-        for message in [ix.original, *ix.followups]:
-            if message is not None and str(message.id) == message_ref and not message.deleted:
-                return message
-        raise unknown("Message", 10008)
-
-    def webhook_edit(
-        self, ix: FakeInteraction, message: FakeMessage, body: dict[str, Any], uploads: list[Upload]
-    ) -> FakeMessage:
-        edited = self._edit_message(message, body, uploads)
-        ix._produced(edited)
-        return edited
-
-    def followup(self, ix: FakeInteraction, body: dict[str, Any], uploads: list[Upload]) -> FakeMessage:
-        if not ix.acknowledged:
-            raise unknown("Webhook", 10015)
-        original = ix.original
-        if original is not None and original.loading and ix.ack_type == DEFERRED_CHANNEL_MESSAGE:
-            # The first follow-up after "thinking…" replaces it; ephemerality was fixed by the defer.
-            message = self._edit_message(original, body, uploads)
-            message.edit_count = 0
-            message.edited_timestamp = None
-        else:
-            flags = int(body.get("flags") or 0)
-            message = self._create_message(
-                ix.channel,
-                self.bot_user,
-                body,
-                uploads,
-                flags=flags & FLAG_EPHEMERAL,
-                visible_to=ix.user.id if flags & FLAG_EPHEMERAL else None,
-                webhook_id=self.application_id,
-                application_id=self.application_id,
-                interaction_metadata={
-                    "id": str(ix.id),
-                    "type": ix.type,
-                    "user": payloads.user_payload(ix.user),
-                    "authorizing_integration_owners": ix.payload.get("authorizing_integration_owners", {}),
-                    **({"original_response_message_id": str(original.id)} if original is not None else {}),
-                },
-            )
-        ix.followups.append(message)
-        ix._produced(message)
-        return message
-
     # --- faults ---------------------------------------------------------------------------------------
 
     def _should_rate_limit(self, method: str, path: str) -> bool:
@@ -800,10 +650,3 @@ class Emulator:
 
 def _user_of(actor: Actor) -> FakeUser:
     return actor.user if isinstance(actor, FakeMember) else actor
-
-
-def require(allowed: int, *names: str) -> None:
-    """403 50013 unless every named permission is present."""
-    for name in names:
-        if not perms.has(allowed, name):
-            raise missing_permissions()

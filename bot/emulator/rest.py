@@ -12,8 +12,7 @@ from aiohttp import web
 
 from . import payloads
 from . import permissions as perms
-from .driver import require
-from .errors import ApiError, invalid_form, missing_access, unknown
+from .errors import ApiError, invalid_form, missing_access, missing_permissions, unknown
 from .messages import Upload
 from .state import FakeChannel, FakeGuild, FakeMessage
 from .validation import check_command
@@ -42,6 +41,13 @@ def _snowflake(raw: str, kind: str, code: int) -> int:
         return int(raw)
     except ValueError:
         raise unknown(kind, code) from None
+
+
+def require(allowed: int, *names: str) -> None:
+    """403 50013 unless every named permission is present."""
+    for name in names:
+        if not perms.has(allowed, name):
+            raise missing_permissions()
 
 
 def _truthy(value: str | None) -> bool:
@@ -426,30 +432,30 @@ class RestApi:
 
     async def interaction_callback(self, request: web.Request) -> Any:
         ix_id = _snowflake(request.match_info["interaction_id"], "interaction", 10062)
-        ix = self.emu._interaction(ix_id, request.match_info["token"])
-        response = self.emu.interaction_callback(ix, body_of(request), uploads_of(request))
+        ix = self.emu.responder.interaction(ix_id, request.match_info["token"])
+        response = self.emu.responder.callback(ix, body_of(request), uploads_of(request))
         return response if _truthy(request.query.get("with_response")) else None
 
     def _hook(self, request: web.Request) -> Any:
         app_id = _snowflake(request.match_info["app_id"], "Webhook", 10015)
-        return self.emu._webhook_interaction(app_id, request.match_info["token"])
+        return self.emu.responder.webhook_interaction(app_id, request.match_info["token"])
 
     async def execute_webhook(self, request: web.Request) -> Any:
         ix = self._hook(request)
-        message = self.emu.followup(ix, body_of(request), uploads_of(request))
+        message = self.emu.responder.followup(ix, body_of(request), uploads_of(request))
         return message.payload(self.emu.bot_user.id) if _truthy(request.query.get("wait")) else None
 
     async def get_webhook_message(self, request: web.Request) -> Any:
         ix = self._hook(request)
-        return self.emu.webhook_message(ix, request.match_info["message_id"]).payload(self.emu.bot_user.id)
+        return self.emu.responder.webhook_message(ix, request.match_info["message_id"]).payload(self.emu.bot_user.id)
 
     async def edit_webhook_message(self, request: web.Request) -> Any:
         ix = self._hook(request)
-        message = self.emu.webhook_message(ix, request.match_info["message_id"])
-        edited = self.emu.webhook_edit(ix, message, body_of(request), uploads_of(request))
+        message = self.emu.responder.webhook_message(ix, request.match_info["message_id"])
+        edited = self.emu.responder.webhook_edit(ix, message, body_of(request), uploads_of(request))
         return edited.payload(self.emu.bot_user.id)
 
     async def delete_webhook_message(self, request: web.Request) -> Any:
         ix = self._hook(request)
-        self.emu._delete_message(self.emu.webhook_message(ix, request.match_info["message_id"]))
+        self.emu._delete_message(self.emu.responder.webhook_message(ix, request.match_info["message_id"]))
         return None
