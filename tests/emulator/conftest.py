@@ -57,6 +57,7 @@ class TinyBot(commands.Bot):
         self.ready_seen = asyncio.Event()
         self.joined: list[discord.Guild] = []
         self.late_error: asyncio.Future[BaseException] | None = None
+        self.seen: asyncio.Queue[discord.Message] = asyncio.Queue()
 
     async def setup_hook(self) -> None:
         self.add_view(RevealView())
@@ -71,6 +72,10 @@ class TinyBot(commands.Bot):
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self.joined.append(guild)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author != self.user:
+            self.seen.put_nowait(message)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         self.raw_added.append(payload)

@@ -229,3 +229,31 @@ async def test_wait_for_message_times_out_with_context(emu: Emulator, server: Se
     await (await emu.slash(server.alice, server.channel, "card")).wait_message()
     with pytest.raises(asyncio.TimeoutError, match="What is 6 x 7"):
         await emu.wait_for_message(lambda m: "never" in m.text(), timeout=0.05)
+
+
+async def test_member_messages_arrive_without_content_unless_they_mention_the_bot(
+    emu: Emulator, server: Server, bot: TinyBot
+) -> None:
+    await emu.send_message(server.alice, server.channel, "the answer is 42")
+    await emu.send_message(server.alice, server.channel, f"<@{emu.bot_user.id}> the answer is 42")
+    plain = await asyncio.wait_for(bot.seen.get(), 5)
+    mentioning = await asyncio.wait_for(bot.seen.get(), 5)
+    # message_content is privileged and the bot did not ask for it
+    assert plain.content == "" and plain.author.id == server.alice.id
+    assert mentioning.content.endswith("the answer is 42") and bot.user in mentioning.mentions
+
+
+async def test_permission_changes_reach_the_bot_and_interactions_still_answer(
+    emu: Emulator, server: Server, bot: TinyBot
+) -> None:
+    emu.set_bot_permissions(server.channel, deny=("send_messages",))
+    ix = await emu.slash(server.alice, server.channel, "card")
+    assert (await ix.wait_message()).content == "What is 6 x 7?"  # interaction replies ignore channel perms
+    guild = bot.get_guild(server.guild.id)
+    assert guild is not None
+    channel = guild.get_channel(server.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    assert not channel.permissions_for(guild.me).send_messages
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("hello")
+    assert refused.value.code == 50013
