@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_DECKS = REPO / "decks"
+SEED_DECK = "pytorch-lr-schedulers.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +23,19 @@ def _seeded_random() -> None:
 
 @pytest.fixture
 def decks_dir(tmp_path: Path) -> Path:
+    """The bot's decks folder in end-to-end tests: the seed deck only, so tests do not shift as decks are added.
+
+    A test module that needs every shipped deck overrides this fixture with `all_shipped_decks(tmp_path)`.
+    """
     target = tmp_path / "decks"
     target.mkdir()
+    shutil.copy(SHIPPED_DECKS / SEED_DECK, target / SEED_DECK)
+    return target
+
+
+def all_shipped_decks(tmp_path: Path) -> Path:
+    target = tmp_path / "decks"
+    target.mkdir(exist_ok=True)
     for deck in SHIPPED_DECKS.glob("*.yaml"):
         shutil.copy(deck, target / deck.name)
     return target
