@@ -79,7 +79,7 @@ class DecksCog(commands.Cog, name="Decks"):
                 continue
             self.bot.decks.set_server_deck(stored.guild_id, deck)
 
-    # --- /decks list -------------------------------------------------------------------------------------------------
+    # --- /decks list ------------------------------------------------------------------------------------------------
 
     def listing(self, interaction: discord.Interaction, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
         decks = self.bot.decks.for_guild(interaction.guild_id)
@@ -98,7 +98,7 @@ class DecksCog(commands.Cog, name="Decks"):
         embed, view = self.listing(interaction, page)
         await interaction.response.edit_message(embed=embed, view=view)
 
-    # --- /decks info -------------------------------------------------------------------------------------------------
+    # --- /decks info ------------------------------------------------------------------------------------------------
 
     @decks.command(name="info", description="A deck's description, items by level, author and origin")
     @app_commands.describe(deck="The deck to describe")
@@ -113,11 +113,12 @@ class DecksCog(commands.Cog, name="Decks"):
             stored = await get_server_deck(self.bot.db, interaction.guild_id or 0, found.id)
         await interaction.response.send_message(embed=info_embed(found, stored), ephemeral=True)
 
-    # --- /decks upload -----------------------------------------------------------------------------------------------
+    # --- /decks upload ----------------------------------------------------------------------------------------------
     # default_permissions cannot be set on a subcommand (Discord applies it per top-level command, and list/info
     # are for everyone), so the permission is checked when the command runs.
 
-    @decks.command(name="upload", description="Add a deck for this server: Recall YAML, Red trivia, Anki, Quizlet or CSV")
+    @decks.command(name="upload",
+                   description="Add a deck for this server: Recall YAML, Red trivia, Anki, Quizlet or CSV")
     @app_commands.describe(file="The deck file (at most 2 MB)", fmt="The file's format (detected when left out)")
     @app_commands.rename(fmt="format")
     @app_commands.choices(fmt=FORMAT_CHOICES)
@@ -175,8 +176,8 @@ class DecksCog(commands.Cog, name="Decks"):
             return
         del self.pending[token]
         if not replace:
-            await interaction.response.edit_message(
-                content=f"Kept the current `{pending.result.deck.id}` deck; the uploaded file was discarded.", view=None)
+            kept = f"Kept the current `{pending.result.deck.id}` deck; the uploaded file was discarded."
+            await interaction.response.edit_message(content=kept, view=None)
             return
         text = await self.store(interaction, pending.result, pending.yaml_text, pending.filename)
         await interaction.response.edit_message(content=text, view=None)
@@ -194,7 +195,7 @@ class DecksCog(commands.Cog, name="Decks"):
         text = f"✅ {result.summary()}\nStudy it with `/study deck:{deck.id}`; only this server can see it."
         return text if len(text) <= 2000 else text[:1990] + "…"
 
-    # --- /decks remove -----------------------------------------------------------------------------------------------
+    # --- /decks remove ----------------------------------------------------------------------------------------------
 
     @decks.command(name="remove", description="Remove a deck this server uploaded")
     @app_commands.describe(deck="One of this server's own decks")
@@ -212,7 +213,8 @@ class DecksCog(commands.Cog, name="Decks"):
         await delete_server_deck(self.bot.db, interaction.guild_id, deck_id)
         self.bot.decks.remove_server_deck(interaction.guild_id, deck_id)
         back = self.bot.decks.shipped.get(deck_id)
-        text = f"🗑️ Removed **{own.title}** (`{deck_id}`) from this server. Members' progress is kept if it returns."
+        text = (f"🗑️ Removed **{own.title}** (`{deck_id}`) from this server. "
+                "Members' progress is kept in case it comes back.")
         if back is not None:
             text += f"\nThe deck of the same id that ships with Recall, **{back.title}**, is available again."
         await send_private(interaction, text)

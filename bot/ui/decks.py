@@ -12,7 +12,7 @@ import discord
 from bot.core.decks import LEVELS, Deck
 from bot.core.importers import FORMATS
 from bot.store.server_decks import StoredDeck
-from bot.ui.common import COLOUR, level_badge
+from bot.ui.common import COLOUR
 
 if TYPE_CHECKING:
     from bot.cogs.decks import DecksCog
@@ -35,7 +35,7 @@ def page_count(total: int) -> int:
     return max(1, math.ceil(total / PAGE_SIZE))
 
 
-# --- /decks list -----------------------------------------------------------------------------------------------------
+# --- /decks list ----------------------------------------------------------------------------------------------------
 
 
 def list_embed(decks: list[Deck], own: set[str], page: int, server_name: str) -> discord.Embed:
@@ -56,7 +56,8 @@ def list_embed(decks: list[Deck], own: set[str], page: int, server_name: str) ->
     return embed
 
 
-class DeckPageButton(discord.ui.DynamicItem[discord.ui.Button], template=r"decks:page:(?P<page>[0-9]{1,6}):(?P<dir>p|n)"):
+class DeckPageButton(discord.ui.DynamicItem[discord.ui.Button],
+                     template=r"decks:page:(?P<page>[0-9]{1,6}):(?P<dir>p|n)"):
     """Previous/Next on /decks list; the target page is in the custom id, so paging works after a restart."""
 
     def __init__(self, page: int, forward: bool, *, disabled: bool = False) -> None:
@@ -89,7 +90,7 @@ def list_view(page: int, total: int) -> discord.ui.View | None:
     return view
 
 
-# --- /decks info -----------------------------------------------------------------------------------------------------
+# --- /decks info ----------------------------------------------------------------------------------------------------
 
 
 def level_table(deck: Deck) -> str:
@@ -113,10 +114,6 @@ def source_text(deck: Deck, stored: StoredDeck | None) -> str:
 def info_embed(deck: Deck, stored: StoredDeck | None) -> discord.Embed:
     embed = discord.Embed(title=deck.title[:256], description=deck.description[:4096] or None, colour=COLOUR)
     embed.add_field(name="Items by level", value=level_table(deck), inline=False)
-    levels = [level_badge(level) for level in LEVELS
-              if any(i.level == level for i in (*deck.cards, *deck.quiz, *deck.explain))]
-    if levels:
-        embed.add_field(name="Levels", value=" · ".join(levels), inline=False)
     embed.add_field(name="Author", value=(deck.author or "not given")[:1024])
     embed.add_field(name="Tags", value=(" ".join(f"`{t}`" for t in deck.tags) or "none")[:1024])
     embed.add_field(name="Where it came from", value=source_text(deck, stored)[:1024], inline=False)
@@ -124,7 +121,7 @@ def info_embed(deck: Deck, stored: StoredDeck | None) -> discord.Embed:
     return embed
 
 
-# --- /decks upload -----------------------------------------------------------------------------------------------------
+# --- /decks upload --------------------------------------------------------------------------------------------------
 
 
 def problems_text(filename: str, message: str, problems: list[str]) -> str:
@@ -144,7 +141,8 @@ def problems_text(filename: str, message: str, problems: list[str]) -> str:
     return "\n".join(lines)
 
 
-class ReplaceButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"decks:replace:(?P<token>{_TOKEN}):(?P<choice>yes|no)"):
+class ReplaceButton(discord.ui.DynamicItem[discord.ui.Button],
+                    template=rf"decks:replace:(?P<token>{_TOKEN}):(?P<choice>yes|no)"):
     """Replace / Keep on an upload whose deck id is taken. The upload waits in memory; after a restart or 15 minutes
     the button still answers, asking for the file again."""
 
@@ -177,7 +175,8 @@ def replace_view(token: str) -> discord.ui.View:
 
 def replace_question(new: Deck, current: Deck, shipped: bool) -> str:
     what = "a deck that ships with Recall" if shipped else "this server's deck"
-    return (f"⚠️ The deck id `{new.id}` is already used by {what} **{current.title}** ({current.item_count} items).\n"
+    return (f"⚠️ The deck id `{new.id}` is already used by {what} **{current.title}** "
+            f"({current.item_count} items).\n"
             f"Replace it with the uploaded **{new.title}** ({new.item_count} items) for this server? "
             "Progress on items whose ids stay the same is kept.")
 

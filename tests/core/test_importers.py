@@ -31,7 +31,7 @@ from bot.importing import add_import_parser, main_import
 
 REPO = Path(__file__).resolve().parents[2]
 
-# --- Fixture builders ----------------------------------------------------------------------------------------------
+# --- Fixture builders -----------------------------------------------------------------------------------------------
 
 SCHEMA11 = """
 CREATE TABLE col (id integer primary key, crt integer not null, mod integer not null, scm integer not null,
@@ -137,7 +137,7 @@ def limits(**changes: int) -> ImportLimits:
     return replace(ImportLimits(), **changes)
 
 
-# --- Red trivia ---------------------------------------------------------------------------------------------------
+# --- Red trivia -----------------------------------------------------------------------------------------------------
 
 RED = """AUTHOR: Quiz Master
 DESCRIPTION: Capitals, years and other things
@@ -284,7 +284,7 @@ def test_near_duplicate_rules() -> None:
     assert not is_near_duplicate("Berlin", "Paris")
 
 
-# --- Anki packages -------------------------------------------------------------------------------------------------
+# --- Anki packages --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("form", ["anki2", "anki21", "anki21b"])
@@ -431,7 +431,7 @@ def test_anki_text_bad_separator() -> None:
         import_file(b"#separator:double pipe\na||b\n", "x.txt")
 
 
-# --- Quizlet and CSV --------------------------------------------------------------------------------------------------
+# --- Quizlet and CSV ------------------------------------------------------------------------------------------------
 
 
 def test_quizlet_default_separators() -> None:
@@ -472,7 +472,7 @@ def test_csv_needs_a_header() -> None:
         import_file(b"cat,chat\ndog,chien\n", "words.csv")
 
 
-# --- Any format ------------------------------------------------------------------------------------------------------
+# --- Any format -----------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -538,7 +538,7 @@ def test_every_import_passes_the_deck_loader() -> None:
         assert again == deck
 
 
-# --- HTML and cloze ---------------------------------------------------------------------------------------------------
+# --- HTML and cloze -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -569,7 +569,7 @@ def test_cloze_sides_with_hint_and_other_deletions() -> None:
     assert front == "A then [letter]" and back == "A then **B**"
 
 
-# --- Writing decks -----------------------------------------------------------------------------------------------------
+# --- Writing decks --------------------------------------------------------------------------------------------------
 
 tricky = st.sampled_from(["yes", "No", "on", "null", "~", "1e3", "0.10", "- dash", "key: value", "# hash",
                           "'quoted'", '"dq"', "multi\nline", "tab\there", "émoji 🎉", "[list]", "{map}", "*star*",
@@ -612,7 +612,7 @@ def test_image_card_round_trips() -> None:
     assert parse_deck(deck_to_yaml(deck), deck_id="d", source="s") == deck
 
 
-# --- The import command ----------------------------------------------------------------------------------------------
+# --- The import command ---------------------------------------------------------------------------------------------
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -159,7 +159,8 @@ class DeckBuilder:
     def _check_room(self) -> None:
         if self.item_count >= self.limits.max_items:
             raise ImportFailed(
-                f"The file has more than {self.limits.max_items} items, the limit for one deck; split it into smaller decks."
+                f"The file has more than {self.limits.max_items} items, the limit for one deck; "
+                "split it into smaller decks."
             )
 
     def add_card(self, what: str, key: str, front: str, back: str, *, level: str = "beginner",

@@ -7,12 +7,12 @@ from pathlib import PurePath
 from bot.core.importers.common import ImportFailed
 
 FORMATS: dict[str, str] = {
-    "recall": "Recall deck (YAML)",
-    "red": "Red-DiscordBot trivia list (YAML)",
-    "anki": "Anki package (.apkg)",
-    "anki-text": "Anki notes as plain text (.txt)",
-    "quizlet": "Quizlet export (term, tab, definition)",
-    "csv": "CSV with a header row (front,back)",
+    "recall": "Recall deck file (YAML)",
+    "red": "Red-DiscordBot trivia list",
+    "anki": "Anki package, .apkg",
+    "anki-text": "Anki notes exported as text",
+    "quizlet": "Quizlet export, term tab definition",
+    "csv": "CSV with a header row such as front,back",
 }
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
