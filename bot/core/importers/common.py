@@ -316,7 +316,7 @@ def nearby_numbers(answer: str, right: Sequence[str], rng: random.Random, count:
     for offset in offsets:
         for sign in (1, -1):
             guess = value + sign * offset * step
-            if guess in taken or (value >= 0 > guess) or (value <= 0 < guess and value != 0):
+            if guess in taken or (value >= 0 > guess) or (value < 0 <= guess):
                 continue
             candidates.append(guess)
     rng.shuffle(candidates)
