@@ -218,6 +218,17 @@ async def test_red_trivia_upload_with_format_option(world: Any) -> None:
     assert (await stored_rows(world))[0]["source_format"] == "red"
 
 
+async def test_anki_package_upload(world: Any) -> None:
+    from tests.core.test_importers import make_apkg
+
+    reply = await upload(world, world.admin, "Languages.apkg", make_apkg("anki21b"))
+    assert "Imported 4 entries" in reply.content and "5 cards" in reply.content
+    assert "media: 1 media file in the package and 2 image/sound references in notes left out" in reply.content
+    deck = world.bot.decks.get(world.guild.id, "languages")
+    assert deck.title == "Languages / Test deck"
+    assert (await stored_rows(world))[0]["source_format"] == "anki"
+
+
 async def test_broken_package_changes_nothing(world: Any) -> None:
     reply = await upload(world, world.admin, "deck.apkg", b"PK\x03\x04 this is not really a zip")
     assert "not a readable zip" in reply.content
