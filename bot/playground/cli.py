@@ -75,5 +75,6 @@ def main_playground(args: argparse.Namespace) -> int:
 def _quiet_logging() -> None:
     # The bot's own warnings matter to a deck author; discord.py's connection chatter does not.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    for noisy in ("discord", "aiohttp.access", "bot.emulator"):
+    for noisy in ("aiohttp.access", "bot.emulator"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("discord").setLevel(logging.ERROR)  # e.g. "PyNaCl is not installed, voice will NOT be supported"
