@@ -81,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate deck files; needs no token")
     check.add_argument("paths", nargs="*", type=Path, help="deck files or folders (default: DECKS_DIR)")
     sub.add_parser("sync", help="register the slash commands with Discord now")
+    from bot.importing import add_import_parser, main_import
+
+    add_import_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return main_import(args)
 
     try:
         settings = load_settings(check_paths=args.command in (None, "run", "sync"))
