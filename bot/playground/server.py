@@ -33,6 +33,7 @@ ACK_WAIT = 4.0
 POLL_SECONDS = 0.25
 MAX_UPLOAD = 8 * 1024 * 1024
 MAX_OPEN_MODALS = 50
+LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
 class PlaygroundError(Exception):
@@ -351,7 +352,7 @@ class Playground:
     # --- HTTP ------------------------------------------------------------------------------------------
 
     def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[_errors_as_json], client_max_size=MAX_UPLOAD * 2)
+        app = web.Application(middlewares=[_local_only, _errors_as_json], client_max_size=MAX_UPLOAD * 2)
         app.router.add_get("/", self._index)
         app.router.add_static("/static/", STATIC, show_index=False)
         app.router.add_get("/api/state", self._get_state)
@@ -439,6 +440,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
+async def _local_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only this machine's own pages may drive the playground: no other web site (Origin), no DNS rebinding (Host)."""
+    host = request.host.rsplit(":", 1)[0].strip("[]")
+    if host not in LOCAL_NAMES:
+        raise web.HTTPForbidden(text="the playground answers only on 127.0.0.1 / localhost")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        raise web.HTTPForbidden(text="requests from other sites are refused")
+    return await handler(request)
+
+
+@web.middleware
 async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Problems the person can fix come back as {"error": text} for the page to show; bugs are logged."""
     try:
@@ -457,6 +470,9 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
+    # A JSON content type makes a browser ask (CORS preflight) before another site could post here.
+    if request.content_type != "application/json":
+        raise PlaygroundError("send the request body as application/json")
     try:
         body = await request.json()
     except ValueError:

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import io
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -68,6 +70,12 @@ class Demo(commands.Cog):
     async def demo_text(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=f"{f} ({interaction.user.name})", value=f) for f in FRUITS if f.startswith(current)]
 
+    @app_commands.command(name="demo-file", description="Reads an uploaded file and answers with a picture")
+    async def demo_file(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        data = await file.read()
+        picture = discord.File(io.BytesIO(png_bytes()), filename="chart.png")
+        await interaction.response.send_message(f"got {file.filename}: {data.decode()}", file=picture)
+
     @app_commands.command(name="silent", description="Never answers")
     async def silent(self, interaction: discord.Interaction) -> None:
         return None
@@ -76,6 +84,15 @@ class Demo(commands.Cog):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.user_id != self.bot.user.id:
             self.reactions.append((payload.user_id, str(payload.emoji)))
+
+
+def png_bytes() -> bytes:
+    """A 6×4 picture, as /stats would attach a chart."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (6, 4), (88, 101, 242)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 async def add_demo(bot: commands.Bot) -> Demo:

@@ -128,6 +128,17 @@ async def test_unknown_command_and_member_are_refused(client: TestClient, pg: Pl
     assert response.status == 400
 
 
+async def test_other_sites_cannot_drive_the_playground(client: TestClient, pg: Playground, demo: Demo) -> None:
+    body = {"member": member_id(pg, "alice"), "command": "demo", "options": {"text": "x"}}
+    response = await client.post("/api/command", json=body, headers={"Origin": "http://evil.example"})
+    assert response.status == 403
+    response = await client.post("/api/command", data=json.dumps(body), headers={"Content-Type": "text/plain"})
+    assert response.status == 400 and "application/json" in (await response.json())["error"]
+    response = await client.get("/api/state", headers={"Host": "evil.example:8765"})
+    assert response.status == 403
+    assert await messages(client, pg, "alice") == []
+
+
 async def test_autocomplete_asks_the_bot(client: TestClient, pg: Playground, demo: Demo) -> None:
     status, result = await post(
         client, "/api/autocomplete", member=member_id(pg, "bob"), command="demo", option="text", value="ap", options={"count": "2"}
@@ -240,6 +251,20 @@ async def test_deck_problems_are_reported_and_reloaded(tmp_path: Path, decks_dir
             assert status == 200 and result["problems"] == []
     finally:
         await playground.stop()
+
+
+async def test_files_go_up_as_attachments_and_pictures_come_back(client: TestClient, pg: Playground, demo: Demo) -> None:
+    import aiohttp
+
+    upload = {"file": {"filename": "notes.txt", "data": base64.b64encode(b"hello deck").decode()}}
+    status, result = await post(client, "/api/command", member=member_id(pg, "teacher"), command="demo-file", options={}, files=upload)
+    assert status == 200 and result["ok"], result
+    reply = (await messages(client, pg, "teacher"))[-1]
+    assert reply["content"] == "got notes.txt: hello deck"
+    [picture] = reply["attachments"]
+    assert picture["filename"] == "chart.png" and picture["image"]
+    async with aiohttp.ClientSession() as session, session.get(picture["url"]) as response:
+        assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
 
 
 async def test_attachment_option_is_decoded(pg: Playground) -> None:

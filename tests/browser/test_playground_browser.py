@@ -61,7 +61,7 @@ async def test_demo_command_buttons_reactions_private_replies_and_forms(page: An
     await expect(first.locator(".embed-title")).to_have_text("Demo")
     reply = page.locator(f'article.message[data-id="{await first.get_attribute("data-id")}"]')
     await expect(reply.locator(".reply-line")).to_have_text("↱ Alice used /demo")
-    await expect(reply.locator(".reaction")).to_have_count(2)
+    await expect(reply.locator(".reaction[data-emoji]")).to_have_count(2)
 
     await reply.get_by_role("button", name="Again").click()
     await expect(reply.locator(".embed-description")).to_have_text("pressed by alice")
@@ -72,6 +72,12 @@ async def test_demo_command_buttons_reactions_private_replies_and_forms(page: An
     await letter_a.click()
     await expect(letter_a).to_have_attribute("aria-pressed", "true")
     await expect(letter_a.locator(".count")).to_have_text("2")
+
+    page.once("dialog", lambda dialog: dialog.accept("👍"))
+    await reply.get_by_role("button", name="Add a reaction").click()
+    thumbs = reply.locator('.reaction[data-emoji="👍"]')
+    await expect(thumbs).to_have_attribute("aria-pressed", "true")
+    await expect(thumbs.locator(".count")).to_have_text("1")
 
     await play_as(page, "bob")
     await expect(letter_a).to_have_attribute("aria-pressed", "false")
@@ -91,6 +97,21 @@ async def test_demo_command_buttons_reactions_private_replies_and_forms(page: An
     await expect(dialog).to_be_hidden()
     await expect(message_with(page, "alice said: hello from the browser")).to_be_visible()
 
+    assert page.outside_requests == []
+
+
+async def test_file_option_uploads_and_picture_attachment_shows(page: Any, playground: Any, tmp_path: Any) -> None:
+    await add_demo(playground.bot)
+    await page.reload()
+    await page.wait_for_selector("body[data-ready=true]")
+    (tmp_path / "notes.txt").write_text("from disk", encoding="utf-8")
+    await page.locator("#command-input").fill("/demo-file")
+    await page.locator('#file-inputs input[data-option="file"]').set_input_files(str(tmp_path / "notes.txt"))
+    await page.locator("#command-input").press("Enter")
+    reply = message_with(page, "got notes.txt: from disk")
+    picture = reply.locator("img.attachment-image")
+    await expect(picture).to_have_attribute("alt", "chart.png")
+    await expect(picture).to_have_js_property("naturalWidth", 6)  # the picture really loaded
     assert page.outside_requests == []
 
 

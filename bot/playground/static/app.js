@@ -180,6 +180,7 @@ function renderMessage(message) {
   if (message.attachments.length) body.append(renderAttachments(message.attachments));
   if (message.components.length) body.append(renderComponents(message.components, message));
   if (message.reactions.length) body.append(renderReactions(message));
+  else if (!message.ephemeral && !message.loading) body.append(addReactionHover(message));
   if (message.ephemeral) {
     body.append(el("div", { class: "ephemeral-note" }, "👁 Only you can see this · ",
       el("button", { type: "button", text: "Dismiss message", onclick: () => { state.hidden.add(message.id); renderMessages(); } })));
@@ -225,11 +226,25 @@ function renderAttachments(attachments) {
 }
 
 function renderReactions(message) {
+  const add = el("button", {
+    type: "button", class: "reaction add-reaction", title: "Add a reaction", "aria-label": "Add a reaction",
+    onclick: () => {
+      const emoji = (window.prompt("React with which emoji? (for example 🇦 or 👍)") || "").trim();
+      if (emoji) act("/api/react", { message: message.id, emoji });
+    },
+  }, "➕");
   return el("div", { class: "reactions" }, message.reactions.map((r) => el("button", {
     type: "button", class: "reaction", "aria-pressed": String(r.me), "data-emoji": r.emoji,
     title: r.me ? "Remove your reaction" : "React",
     onclick: () => act("/api/react", { message: message.id, emoji: r.emoji }),
-  }, el("span", { class: "emoji", text: r.emoji }), el("span", { class: "count", text: String(r.count) }))));
+  }, el("span", { class: "emoji", text: r.emoji }), el("span", { class: "count", text: String(r.count) }))), add);
+}
+
+function addReactionHover(message) {
+  // Messages without reactions offer one on hover, as Discord's toolbar does.
+  const box = renderReactions({ ...message, reactions: [] });
+  box.classList.add("on-hover");
+  return box;
 }
 
 // --- components (buttons, selects, and Components V2 layouts) ---------------------------------------------
@@ -438,7 +453,9 @@ async function suggestionsFor(parsed, text) {
   if (parsed.mode === "text") return [];
   if (parsed.mode === "command") {
     return state.commands.filter((c) => c.name.startsWith(parsed.query) || (parsed.query && c.name.includes(parsed.query)))
-      .map((c) => ({ heading: "Commands", name: `/${c.name}`, desc: c.description, apply: () => `/${c.name} ` }));
+      .map((c) => ({
+        heading: "Commands", name: `/${c.name}`, desc: `${c.admin ? "🔒 Manage Server · " : ""}${c.description}`, apply: () => `/${c.name} `,
+      }));
   }
   const { entry, options, last } = parsed;
   const lastValue = last ? options[last] : "";
