@@ -6,6 +6,8 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.clock import to_text
+from bot.core.streaks import update_text
+from bot.store.streaks import advance_streak
 
 ACTIVITY_KINDS = ("study", "quiz", "explain")
 
@@ -15,7 +17,8 @@ async def record_activity(
 ) -> str | None:
     """Log one activity; call inside the same transaction that stores the rating, answer or attempt.
 
-    Returns a line for the member when the activity changed their streak ("🔥 5-day streak"), else None.
+    Returns a line for the member when the activity changed their streak ("🔥 5-day streak", or
+    "🧊 a freeze saved your streak · 🔥 6-day streak" when freezes covered missed days), else None.
     """
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}")
@@ -23,4 +26,6 @@ async def record_activity(
         "INSERT INTO activity (guild_id, user_id, kind, at) VALUES (?, ?, ?, ?)",
         (guild_id, user_id, kind, to_text(at)),
     )
-    return None
+    # Same transaction: the stored streak can never disagree with the log it is derived from.
+    update = await advance_streak(conn, guild_id, user_id, at)
+    return update_text(update)

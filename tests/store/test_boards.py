@@ -1,0 +1,240 @@
+"""Board and stats SQL against a real migrated database: windows, resets, decks, servers, names, hidden streaks."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from bot.core.clock import to_text
+from bot.core.leaderboard import Board, Entry, Period
+from bot.store import boards
+from bot.store.activity import record_activity
+from bot.store.db import Database
+from bot.store.guilds import update_guild_settings
+from bot.store.members import remember_member, set_member_field
+
+UTC = timezone.utc
+G, G2 = 111, 222
+ALICE, BOB, CAROL = 1, 2, 3
+NOW = datetime(2025, 6, 11, 12, tzinfo=UTC)  # a Wednesday
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "boards.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+_answer_ids = iter(range(1, 10**6))
+
+
+async def answer(db: Database, guild: int, user: int, at: datetime, *, points: int = 0, correct: bool | None = None,
+                 deck: str = "deck-a") -> None:
+    correct = points > 0 if correct is None else correct
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
+            "letter, choice, correct, response_ms, points, answered_at) VALUES (?, 0, ?, 9, ?, ?, 'q', 'A', 'x', ?, 1000, ?, ?)",
+            (next(_answer_ids), guild, user, deck, int(correct), points, to_text(at)),
+        )
+
+
+async def review(db: Database, guild: int, user: int, at: datetime, *, rating: int = 3, deck: str = "deck-a") -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "
+            "VALUES (?, ?, ?, 'c', 'card', ?, ?, ?)",
+            (guild, user, deck, rating, to_text(at), to_text(at + timedelta(days=1))),
+        )
+
+
+async def name(db: Database, guild: int, user: int, display: str) -> None:
+    async with db.transaction() as conn:
+        await remember_member(conn, guild, user, display)
+
+
+async def board(db: Database, kind: Board, period: Period, deck: str | None = None, guild: int = G) -> list[tuple]:
+    result = await boards.load_board(db, guild, kind, period, deck, NOW)
+    return [(r.rank, r.entry.user_id, r.entry.value) for r in result.ranked]
+
+
+async def test_points_board_ranks_and_breaks_ties_by_who_got_there_first(db: Database) -> None:
+    await answer(db, G, ALICE, NOW - timedelta(hours=3), points=500)
+    await answer(db, G, BOB, NOW - timedelta(hours=2), points=800)
+    await answer(db, G, CAROL, NOW - timedelta(hours=1), points=300)
+    await answer(db, G, CAROL, NOW - timedelta(minutes=30), points=200)  # reaches 500 after Alice
+    await answer(db, G, ALICE, NOW - timedelta(minutes=10), points=0)  # a wrong answer later changes nothing
+    assert await board(db, Board.POINTS, Period.WEEK) == [(1, BOB, 800), (2, ALICE, 500), (3, CAROL, 500)]
+    assert await board(db, Board.POINTS, Period.ALL) == [(1, BOB, 800), (2, ALICE, 500), (3, CAROL, 500)]
+
+
+async def test_windows_follow_the_server_timezone(db: Database) -> None:
+    # 23:30 UTC on Tuesday is already Wednesday 08:30 in Tokyo.
+    late_tuesday = datetime(2025, 6, 10, 23, 30, tzinfo=UTC)
+    await answer(db, G, ALICE, late_tuesday, points=100)
+    await answer(db, G, BOB, datetime(2025, 6, 1, 12, tzinfo=UTC), points=100)  # last month's Sunday, this June
+    assert await board(db, Board.POINTS, Period.TODAY) == []
+    await update_guild_settings(db, G, timezone="Asia/Tokyo")
+    assert await board(db, Board.POINTS, Period.TODAY) == [(1, ALICE, 100)]
+    assert [u for _, u, _ in await board(db, Board.POINTS, Period.WEEK)] == [ALICE]
+    assert [u for _, u, _ in await board(db, Board.POINTS, Period.MONTH)] == [BOB, ALICE]
+
+
+async def test_deck_filter_and_other_servers_do_not_leak(db: Database) -> None:
+    await answer(db, G, ALICE, NOW - timedelta(hours=1), points=100, deck="deck-a")
+    await answer(db, G, BOB, NOW - timedelta(hours=1), points=900, deck="deck-b")
+    await answer(db, G2, ALICE, NOW - timedelta(hours=1), points=5000, deck="deck-a")
+    for period in (Period.WEEK, Period.ALL):
+        assert await board(db, Board.POINTS, period, "deck-a") == [(1, ALICE, 100)]
+        assert await board(db, Board.POINTS, period) == [(1, BOB, 900), (2, ALICE, 100)]
+        assert await board(db, Board.POINTS, period, guild=G2) == [(1, ALICE, 5000)]
+
+
+async def test_accuracy_needs_ten_answers(db: Database) -> None:
+    for i in range(10):
+        await answer(db, G, ALICE, NOW - timedelta(minutes=60 - i), points=100 if i < 7 else 0)
+    for i in range(9):
+        await answer(db, G, BOB, NOW - timedelta(minutes=30 - i), points=100)
+    for period in (Period.TODAY, Period.ALL):
+        assert await board(db, Board.ACCURACY, period) == [(1, ALICE, pytest.approx(0.7))]
+    await answer(db, G, BOB, NOW - timedelta(minutes=5), points=100)
+    assert [u for _, u, _ in await board(db, Board.ACCURACY, Period.ALL)] == [BOB, ALICE]
+
+
+async def test_reviews_board_counts_reviews(db: Database) -> None:
+    for i in range(3):
+        await review(db, G, BOB, NOW - timedelta(minutes=i + 1))
+    await review(db, G, ALICE, NOW - timedelta(days=40))
+    assert await board(db, Board.REVIEWS, Period.WEEK) == [(1, BOB, 3)]
+    assert await board(db, Board.REVIEWS, Period.ALL) == [(1, BOB, 3), (2, ALICE, 1)]
+
+
+async def test_reset_counts_from_the_reset_and_keeps_history(db: Database) -> None:
+    await answer(db, G, ALICE, NOW - timedelta(days=2), points=900)
+    await review(db, G, ALICE, NOW - timedelta(days=2))
+    await boards.reset_boards(db, G, NOW - timedelta(days=1))
+    await answer(db, G, BOB, NOW - timedelta(hours=1), points=100)
+    await review(db, G, BOB, NOW - timedelta(hours=1))
+    for period in (Period.WEEK, Period.ALL):
+        assert await board(db, Board.POINTS, period) == [(1, BOB, 100)]
+        assert await board(db, Board.REVIEWS, period) == [(1, BOB, 1)]
+    rows = await db.fetchall("SELECT user_id FROM quiz_answers WHERE guild_id = ?", (G,))
+    assert {r["user_id"] for r in rows} == {ALICE, BOB}
+    # Another server is not reset.
+    await answer(db, G2, ALICE, NOW - timedelta(days=2), points=10)
+    assert await board(db, Board.POINTS, Period.ALL, guild=G2) == [(1, ALICE, 10)]
+
+
+async def test_all_time_totals_agree_with_the_logs(db: Database) -> None:
+    """The trigger-kept totals (all time) must give what a scan of the logs gives, before and after a reset."""
+    rnd = random.Random(7)
+    reset_at = NOW - timedelta(days=10)
+    moments = sorted(NOW - timedelta(minutes=rnd.randrange(60 * 24 * 20)) for _ in range(300))
+    for at in moments:
+        if at > reset_at and not await db.fetchone("SELECT 1 FROM board_resets"):
+            await compare_totals_with_scan(db, None)
+            await boards.reset_boards(db, G, reset_at)
+        user, deck = rnd.choice([ALICE, BOB, CAROL]), rnd.choice(["deck-a", "deck-b"])
+        if rnd.random() < 0.5:
+            await answer(db, G, user, at, points=rnd.choice([0, 0, 400, 900]), deck=deck)
+        else:
+            await review(db, G, user, at, rating=rnd.randint(1, 4), deck=deck)
+    await compare_totals_with_scan(db, reset_at)
+
+
+async def compare_totals_with_scan(db: Database, since: datetime | None) -> None:
+    def key(entry: Entry, kind: Board) -> tuple:
+        extra = (entry.answers, entry.correct) if kind is Board.ACCURACY else ()
+        return (entry.user_id, entry.value, entry.reached_at, *extra)
+
+    for kind in (Board.POINTS, Board.ACCURACY, Board.REVIEWS):
+        for deck in (None, "deck-a"):
+            fast = await boards.counted_entries(db, G, kind, since, deck, NOW)
+            scan = await boards._window_entries(db, G, kind, since or datetime(2000, 1, 1, tzinfo=UTC), deck, NOW)
+            assert fast, "the random history should fill every board"
+            assert sorted(key(e, kind) for e in fast) == sorted(key(e, kind) for e in scan)
+
+
+async def test_short_and_long_windows_take_either_index_and_agree(db: Database) -> None:
+    for days in (300, 100, 0):
+        await answer(db, G, ALICE, NOW - timedelta(days=days), points=100)
+    short = await boards.counted_entries(db, G, Board.POINTS, NOW - timedelta(days=1), None, NOW)  # range scan
+    long = await boards.counted_entries(db, G, Board.POINTS, NOW - timedelta(days=250), None, NOW)  # index walk
+    assert [e.value for e in short] == [100]
+    assert [e.value for e in long] == [200]
+
+
+async def test_names_are_last_known_even_after_leaving(db: Database) -> None:
+    await name(db, G, ALICE, "Alice")
+    await name(db, G, ALICE, "Alice B.")
+    await name(db, G2, ALICE, "Ally")
+    assert await boards.member_names(db, G, [ALICE, BOB]) == {ALICE: "Alice B."}
+    assert await boards.member_names(db, G2, [ALICE]) == {ALICE: "Ally"}
+    assert await boards.member_names(db, G, []) == {}
+
+
+async def _study_days(db: Database, guild: int, user: int, days: int, end: datetime = NOW) -> None:
+    for offset in range(days - 1, -1, -1):
+        async with db.transaction() as conn:
+            await record_activity(conn, guild, user, "study", end - timedelta(days=offset))
+
+
+async def test_streak_board_hides_hidden_streaks_and_broken_ones(db: Database) -> None:
+    await _study_days(db, G, ALICE, 3)
+    await _study_days(db, G, BOB, 5)
+    await _study_days(db, G, CAROL, 4, end=NOW - timedelta(days=3))  # broken by now (no freezes)
+    assert await board(db, Board.STREAK, Period.WEEK) == [(1, BOB, 5), (2, ALICE, 3)]
+    await set_member_field(db, G, BOB, "Bob", hide_streak=True)
+    assert await board(db, Board.STREAK, Period.WEEK) == [(1, ALICE, 3)]
+    assert await board(db, Board.STREAK, Period.WEEK, guild=G2) == []
+
+
+async def test_member_stats(db: Database) -> None:
+    await update_guild_settings(db, G, timezone="Europe/Berlin")
+    await review(db, G, ALICE, NOW - timedelta(hours=1), rating=1)
+    await review(db, G, ALICE, NOW - timedelta(hours=2), rating=3)
+    await review(db, G, ALICE, NOW - timedelta(days=3), rating=4)
+    await review(db, G, ALICE, NOW - timedelta(days=60), rating=1)
+    await review(db, G2, ALICE, NOW, rating=3)
+    for i in range(4):
+        await answer(db, G, ALICE, NOW - timedelta(minutes=i), points=500 if i % 2 else 0)
+    async with db.transaction() as conn:
+        for due in (NOW - timedelta(hours=1), NOW + timedelta(hours=3), NOW + timedelta(days=3)):
+            await conn.execute(
+                "INSERT INTO srs_state (guild_id, user_id, deck_id, item_id, kind, card_json, due, first_seen) "
+                "VALUES (?, ?, 'deck-a', ?, 'card', '{}', ?, ?)",
+                (G, ALICE, to_text(due), to_text(due), to_text(NOW)),
+            )
+        await conn.execute(
+            "INSERT INTO explain_attempts (guild_id, user_id, deck_id, prompt_id, text, hit, total, concepts_json, "
+            "hint_used, rating, nonce, created_at) VALUES (?, ?, 'deck-a', 'p', 't', 3, 4, '[]', 0, 3, 'n1', ?), "
+            "(?, ?, 'deck-a', 'p', 't', 1, 4, '[]', 1, 2, 'n2', ?)",
+            (G, ALICE, to_text(NOW), G, ALICE, to_text(NOW)),
+        )
+    await _study_days(db, G, ALICE, 2)
+    stats = await boards.member_stats(db, G, ALICE, NOW)
+    assert stats.zone == "Europe/Berlin"
+    assert (stats.reviews_today, stats.reviews_week, stats.reviews_all) == (2, 3, 4)
+    assert stats.retention == pytest.approx(2 / 3)
+    assert (stats.due_now, stats.due_today) == (1, 2)
+    assert (stats.quiz_answers, stats.quiz_correct, stats.quiz_points) == (4, 2, 1000)
+    assert stats.accuracy == 0.5
+    assert (stats.explain_attempts, stats.explain_hit, stats.explain_total) == (2, 2.0, 4.0)
+    assert (stats.streak.current, stats.streak.best) == (2, 2)
+
+
+async def test_activity_by_day_in_the_members_zone(db: Database) -> None:
+    async with db.transaction() as conn:
+        await record_activity(conn, G, ALICE, "quiz", datetime(2025, 6, 10, 23, 30, tzinfo=UTC))
+        await record_activity(conn, G, ALICE, "quiz", datetime(2025, 6, 11, 0, 30, tzinfo=UTC))
+    since = datetime(2025, 6, 1).date()
+    utc = await boards.activity_by_day(db, G, ALICE, "UTC", since, NOW)
+    assert {d.day: n for d, n in utc.items()} == {10: 1, 11: 1}
+    tokyo = await boards.activity_by_day(db, G, ALICE, "Asia/Tokyo", since, NOW)
+    assert {d.day: n for d, n in tokyo.items()} == {11: 2}
