@@ -97,11 +97,12 @@ class Emulator:
         self._rng = random.Random(seed)
         self._limited: set[tuple[str, str]] = set()  # calls answered 429 whose retry must pass
         self._by_token: dict[str, FakeInteraction] = {}
+        self._awaiting_edit: dict[int, list[FakeInteraction]] = {}  # message id -> deferred-update interactions
         self._waiters: list[tuple[Callable[[FakeMessage], Any], int | None, asyncio.Future[FakeMessage]]] = []
         self._seen: deque[FakeMessage] = deque(maxlen=8)
         self._timers: dict[int, asyncio.TimerHandle] = {}  # ack deadlines by interaction id
         self._runner: web.AppRunner | None = None
-        self.gateway = Gateway(self.token, lambda: self.gateway_url, self._identify_events)
+        self.gateway = Gateway(self.token, self._identify_events)
         self.responder = Responder(self)
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -245,7 +246,7 @@ class Emulator:
 
     async def wait_until_connected(self, timeout: float = 5) -> None:
         try:
-            await self.gateway.wait_connected(0, timeout)
+            await self.gateway.wait_connected(timeout)
         except asyncio.TimeoutError:
             raise asyncio.TimeoutError(
                 f"the bot was not connected to the gateway within {timeout}s "
@@ -326,6 +327,8 @@ class Emulator:
         message.flags &= ~FLAG_LOADING
         if not message.ephemeral:
             self._dispatch_message("MESSAGE_UPDATE", message)
+        for ix in self._awaiting_edit.pop(message.id, []):
+            ix._produced(message)
         self._seen_message(message)
         return message
 

@@ -62,11 +62,8 @@ class Session:
 class Gateway:
     """Accepts gateway connections for one bot token and fans events out to its sessions."""
 
-    def __init__(
-        self, token: str, url: Callable[[], str], on_identify: Callable[[Session], list[tuple[str, EventData]]]
-    ) -> None:
+    def __init__(self, token: str, on_identify: Callable[[Session], list[tuple[str, EventData]]]) -> None:
         self._token = token
-        self._url = url
         self._on_identify = on_identify
         self.sessions: dict[str, Session] = {}
         self.connections = 0  # successful IDENTIFY or RESUME handshakes
@@ -75,7 +72,7 @@ class Gateway:
         self._gate.set()
         self._changed = asyncio.Condition()
         self._closing = False
-        self.intents: int | None = None
+        self.intents: int | None = None  # what the bot last identified with
 
     @property
     def connected(self) -> bool:
@@ -117,14 +114,10 @@ class Gateway:
     def open_gate(self) -> None:
         self._gate.set()
 
-    async def wait_connected(self, min_connections: int, timeout: float) -> None:
+    async def wait_connected(self, timeout: float) -> None:
         self.open_gate()
-
-        def ready() -> bool:
-            return self.connected and self.connections >= min_connections
-
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.connected), timeout)
 
     async def close(self) -> None:
         self._closing = True
@@ -222,6 +215,3 @@ class Gateway:
         self._emit(session, "RESUMED", {})
         self.connections += 1
         await self._notify()
-
-    def gateway_url(self) -> str:
-        return self._url()

@@ -80,7 +80,10 @@ class Responder:
             message = self.emu._edit_message(ix.message, data, uploads)
             ix.original = ix.message
         elif kind == DEFERRED_UPDATE:
+            assert ix.message is not None
             ix.original = ix.message
+            # However the bot edits the message later (webhook or channel PATCH), that is this interaction's result.
+            self.emu._awaiting_edit.setdefault(ix.message.id, []).append(ix)
         elif kind == AUTOCOMPLETE_RESULT:
             check_choices(data)
             ix.choices = data["choices"]

@@ -25,7 +25,9 @@ class RevealView(discord.ui.View):
 
     @discord.ui.select(custom_id="card:grade", options=[discord.SelectOption(label=x) for x in ("again", "good")])
     async def grade(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
-        await interaction.response.edit_message(content=f"graded {select.values[0]}", view=None)
+        await interaction.response.defer()  # deferred update (6); the edit below is its visible result
+        assert interaction.message is not None
+        await interaction.message.edit(content=f"graded {select.values[0]}", view=None)
 
 
 class AnswerModal(discord.ui.Modal, title="Explain it"):

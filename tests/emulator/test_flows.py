@@ -60,7 +60,8 @@ async def test_slash_then_button_edits_the_message(emu: Emulator, server: Server
 async def test_select_menu_choice_reaches_the_view(emu: Emulator, server: Server, bot: TinyBot) -> None:
     message = await (await emu.slash(server.alice, server.channel, "card")).wait_message()
     ix = await emu.select(server.alice, message, "card:grade", ["good"])
-    assert (await ix.wait_message()).content == "graded good"
+    assert (await ix.wait_message()) is message and message.content == "graded good"
+    assert await ix.wait_ack() == 6
     with pytest.raises(EmulatorError):
         await emu.select(server.alice, message, "card:grade", ["excellent"])
 
