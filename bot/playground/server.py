@@ -84,15 +84,16 @@ class Playground:
         from bot.emulator import Emulator
 
         self.emu = Emulator(bot_name="Recall")
-        await self.emu.start()
-        self._build_world()
-        add_listener = getattr(self.emu, "add_listener", None)
-        if callable(add_listener):
-            add_listener(lambda *_: self._changed.set())
-        await self._start_bot()
-        self._watch_task = asyncio.create_task(self._watch(), name="playground-watch")
-        if serve:
-            await self._serve()
+        try:
+            await self.emu.start()
+            self._build_world()
+            await self._start_bot()
+            self._watch_task = asyncio.create_task(self._watch(), name="playground-watch")
+            if serve:
+                await self._serve()
+        except BaseException:
+            await self.stop()  # nothing half-started is left behind (bot task, emulator port)
+            raise
         return self.url
 
     async def stop(self) -> None:
@@ -235,7 +236,7 @@ class Playground:
         entry = self.command(path)
         typed = render.coerce_options(entry, options, self.member_lookup())
         ix = await self.emu.slash(member, self.channel, entry.path, **typed)
-        return await self._outcome(ix, f"/{entry.path}")
+        return await self._outcome(ix, "The application did not respond")
 
     async def autocomplete(self, member_id: Any, path: str, option: str, value: str, others: dict[str, Any]) -> list[dict[str, Any]]:
         member = self.member(member_id)
@@ -257,13 +258,13 @@ class Playground:
         member = self.member(member_id)
         message = self._message(message_id, member)
         ix = await self.emu.click(member, message, custom_id=custom_id)
-        return await self._outcome(ix, "the button")
+        return await self._outcome(ix, "This interaction failed")
 
     async def select(self, member_id: Any, message_id: Any, custom_id: str, values: list[str]) -> dict[str, Any]:
         member = self.member(member_id)
         message = self._message(message_id, member)
         ix = await self.emu.select(member, message, custom_id, [str(v) for v in values])
-        return await self._outcome(ix, "the menu")
+        return await self._outcome(ix, "This interaction failed")
 
     async def submit_modal(self, member_id: Any, interaction_id: str, values: dict[str, Any]) -> dict[str, Any]:
         member = self.member(member_id)
@@ -272,19 +273,18 @@ class Playground:
             raise PlaygroundError("That form is no longer open; run the command again.")
         ix = await self.emu.submit_modal(member, pending, values)
         self._modals.pop(str(interaction_id), None)
-        return await self._outcome(ix, "the form")
+        return await self._outcome(ix, "This interaction failed")
 
     async def toggle_reaction(self, member_id: Any, message_id: Any, emoji: str) -> dict[str, Any]:
         member = self.member(member_id)
         message = self._message(message_id, member)
+        self._changed.set()
         if member.user.id in message.reactions.get(emoji, []):
             await self.emu.unreact(member, message, emoji)
-            reacted = False
-        else:
-            await self.emu.react(member, message, emoji)
-            reacted = True
-        self._changed.set()
-        return {"ok": True, "reacted": reacted}
+            return {"ok": True, "reacted": False}
+        if not await self.emu.react(member, message, emoji):
+            raise PlaygroundError(f"Discord would not let {member.user.name} add {emoji} to that message.")
+        return {"ok": True, "reacted": True}
 
     def reload_decks(self) -> dict[str, Any]:
         self.bot.reload_decks()
@@ -297,14 +297,13 @@ class Playground:
                 return message
         raise PlaygroundError("That message is gone.")
 
-    async def _outcome(self, ix: Any, what: str) -> dict[str, Any]:
-        """Wait for the bot's acknowledgement; a modal is handed to the page, silence becomes Discord's failure note."""
+    async def _outcome(self, ix: Any, failure: str) -> dict[str, Any]:
+        """Wait for the bot's acknowledgement; a modal is handed to the page, silence becomes Discord's `failure` note."""
         self._changed.set()
         try:
             ack = await ix.wait_ack(timeout=self.ack_wait)
         except asyncio.TimeoutError:
-            text = "The application did not respond" if what.startswith("/") else "This interaction failed"
-            return {"ok": False, "error": text, "interaction": str(ix.id)}
+            return {"ok": False, "error": failure, "interaction": str(ix.id)}
         result: dict[str, Any] = {"ok": True, "interaction": str(ix.id), "ack": ack}
         if ix.modal is not None:
             self._modals[str(ix.id)] = ix
@@ -317,7 +316,8 @@ class Playground:
     # --- live updates ---------------------------------------------------------------------------------
 
     async def _watch(self) -> None:
-        """Push the channel to every open page when anything in it changed (woken by the emulator, or polled)."""
+        """Push the channel to every open page when anything in it changed (woken by the page's actions, else polled:
+        the bot also changes messages by itself, e.g. a quiz's next question)."""
         last: tuple = ()
         last_problems: list[str] = []
         while True:

@@ -211,6 +211,17 @@ async def test_reaction_toggles_and_reaches_the_bot(client: TestClient, pg: Play
     assert (await messages(client, pg, "alice"))[-1]["reactions"][0] == {"emoji": "🇦", "count": 1, "me": False}
 
 
+async def test_a_reaction_discord_refuses_is_reported(client: TestClient, pg: Playground, demo: Demo) -> None:
+    reply = await run_demo(client, pg, text="hi")
+    letters = [chr(0x1F1E6 + i) for i in range(21)]  # 🇦 … 🇺; the bot already put 🇦 and 🇧
+    for emoji in letters[2:20]:
+        status, _ = await post(client, "/api/react", member=member_id(pg, "carol"), message=reply["id"], emoji=emoji)
+        assert status == 200
+    status, result = await post(client, "/api/react", member=member_id(pg, "carol"), message=reply["id"], emoji=letters[20])
+    assert status == 400 and "would not let carol add" in result["error"]
+    assert len((await messages(client, pg, "carol"))[-1]["reactions"]) == 20
+
+
 async def test_an_unanswered_command_is_reported_as_failed(client: TestClient, pg: Playground, demo: Demo) -> None:
     status, result = await post(client, "/api/command", member=member_id(pg, "alice"), command="silent", options={})
     assert status == 200 and result == {"ok": False, "error": "The application did not respond", "interaction": result["interaction"]}
@@ -302,3 +313,19 @@ def test_cli_arguments_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "is not a folder" in capsys.readouterr().err
     args = parser.parse_args(["playground", "--decks", str(tmp_path), "--port", "70000"])
     assert main_playground(args) == 2
+
+
+def test_cli_reports_a_port_in_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import socket
+
+    monkeypatch.chdir(tmp_path)  # the playground's database goes to data/ under the working folder
+    parser = argparse.ArgumentParser()
+    add_playground_parser(parser.add_subparsers(dest="command"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args = parser.parse_args(["playground", "--port", str(taken.getsockname()[1])])
+        assert main_playground(args) == 2
+    assert "cannot start the playground" in capsys.readouterr().err
+    assert (tmp_path / "data" / "playground.db").exists()

@@ -179,7 +179,7 @@ def shorten_quiz(monkeypatch: pytest.MonkeyPatch, *, window: float, pause: float
 
 
 async def test_two_members_play_a_quiz_by_clicking_reactions(page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    shorten_quiz(monkeypatch, window=3.0, pause=0.5)
+    shorten_quiz(monkeypatch, window=4.0, pause=0.5)
     await send(page, f"/quiz deck:{DECK} questions:1 seconds:5")
     question = message_with(page, "Question 1/1")
     await expect(question.locator('.reaction[data-emoji="🇧"]')).to_be_visible(timeout=10_000)
