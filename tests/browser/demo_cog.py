@@ -38,6 +38,15 @@ class DemoView(discord.ui.View):
     async def form(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.send_modal(DemoForm())
 
+    @discord.ui.select(
+        custom_id="demo:pick", placeholder="Pick a fruit", row=1,
+        options=[discord.SelectOption(label=f.capitalize(), value=f) for f in FRUITS],
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        embed = interaction.message.embeds[0]
+        embed.description = f"{interaction.user.name} picked {select.values[0]}"
+        await interaction.response.edit_message(embed=embed)
+
     @discord.ui.button(label="Gone", style=discord.ButtonStyle.danger, custom_id="demo:gone", disabled=True)
     async def gone(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         raise AssertionError("a disabled button cannot be clicked")

@@ -98,7 +98,8 @@ async def test_command_options_are_typed_from_the_schema(client: TestClient, pg:
     assert embed["description"] == "hi hi"
     assert embed["footer"]["text"] == "type int, loud False"
     assert reply["author"]["bot"] and reply["interaction"]["user"] == "Alice"
-    assert [b["label"] for row in reply["components"] for b in row["components"]] == ["Again", "Private", "Form", "Gone"]
+    labels = [c.get("label") or c.get("placeholder") for row in reply["components"] for c in row["components"]]
+    assert labels == ["Again", "Private", "Form", "Gone", "Pick a fruit"]
 
 
 @pytest.mark.parametrize(
@@ -153,6 +154,19 @@ async def test_click_edits_the_message_in_place(client: TestClient, pg: Playgrou
     assert status == 200 and result["ack"] == 7
     shown = await messages(client, pg, "bob")
     assert len(shown) == 1 and shown[0]["embeds"][0]["description"] == "pressed by bob" and shown[0]["edited"]
+
+
+async def test_select_menu_choice_reaches_the_bot(client: TestClient, pg: Playground, demo: Demo) -> None:
+    reply = await run_demo(client, pg, text="hi")
+    status, result = await post(
+        client, "/api/select", member=member_id(pg, "carol"), message=reply["id"], custom_id="demo:pick", values=["cherry"]
+    )
+    assert status == 200 and result["ack"] == 7
+    assert (await messages(client, pg, "carol"))[-1]["embeds"][0]["description"] == "carol picked cherry"
+    status, result = await post(
+        client, "/api/select", member=member_id(pg, "carol"), message=reply["id"], custom_id="demo:pick", values=["kiwi"]
+    )
+    assert status == 400 and "no option" in result["error"]
 
 
 async def test_disabled_button_is_refused(client: TestClient, pg: Playground, demo: Demo) -> None:

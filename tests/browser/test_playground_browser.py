@@ -68,6 +68,9 @@ async def test_demo_command_buttons_reactions_private_replies_and_forms(page: An
     await expect(reply.locator(".edited")).to_be_visible()
     await expect(reply.get_by_role("button", name="Gone")).to_be_disabled()
 
+    await reply.locator('select[data-custom-id="demo:pick"]').select_option("banana")
+    await expect(reply.locator(".embed-description")).to_have_text("alice picked banana")
+
     letter_a = reply.locator('.reaction[data-emoji="🇦"]')
     await letter_a.click()
     await expect(letter_a).to_have_attribute("aria-pressed", "true")
