@@ -492,7 +492,7 @@ class Emulator:
 
     # --- interactions: what members do ---------------------------------------------------------------
 
-    async def slash(self, member: Actor, channel: FakeChannel, command: str, **options: Any) -> FakeInteraction:
+    async def slash(self, member: Actor, channel: FakeChannel, command: str, /, **options: Any) -> FakeInteraction:
         """A member runs a slash command ("study" or "decks upload"), options typed from the registered schema."""
         await self._bot_session()
         cmd, subs = find_command(self.world, channel.guild_id, command)
