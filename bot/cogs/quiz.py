@@ -16,9 +16,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import send_private
-from bot.core.clock import utcnow
 from bot.core.decks import Deck, QuizQuestion
-from bot.core.quiz import Answer, OpenQuestion, QuizRound, Reaction, letter_emoji, letter_index, pick_questions
+from bot.core.quiz import PACING, Answer, OpenQuestion, QuizRound, Reaction, letter_emoji, letter_index, pick_questions
 from bot.store import quiz as store
 from bot.store.members import get_member
 from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
@@ -37,15 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("recall.quiz")
 
-# Tests shorten the real waits and pin the clock through these module attributes; /quiz's public range stays 5–120 s.
-TIME_SCALE = 1.0
-REVEAL_PAUSE = 5.0  # seconds between a reveal and the next question (scaled by TIME_SCALE too)
-EDIT_INTERVAL = 1.5  # at most one "locked in" edit of a question message this often, to stay inside rate limits
-
 
 def clock() -> datetime:
-    """The time answers are graded by (a module function so tests can pin it)."""
-    return utcnow()
+    """The time answers are graded by (tests pin it through PACING)."""
+    return PACING.clock()
 
 
 REQUIRED_PERMISSIONS: tuple[tuple[str, str], ...] = (
@@ -69,7 +63,11 @@ def missing_permissions(permissions: discord.Permissions) -> list[str]:
 
 
 def real_seconds(seconds: int) -> float:
-    return seconds * TIME_SCALE
+    return seconds * PACING.time_scale
+
+
+class _Halted(Exception):
+    """The cog is unloading (the bot stops): leave the round for the next start to close."""
 
 
 class QuizSession:
@@ -88,14 +86,15 @@ class QuizSession:
         self.round = QuizRound(record.question_count)
         self.channel = self.bot.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
         self.window = timedelta(seconds=record.seconds)
-        self.pause = REVEAL_PAUSE * TIME_SCALE
+        self.pause = PACING.reveal_pause * PACING.time_scale
         self.names: dict[int, str] = {}
         self.notes: dict[int, str] = {}  # streak lines from record_activity, shown with the next reveal
         self.message: discord.Message | discord.PartialMessage | None = None  # the open question's message
         self.stopped_by: int | None = None
         self.task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # set by Stop, to skip the pause before the scoreboard
+        self._halt = asyncio.Event()  # set when the cog unloads
         self._edit_task: asyncio.Task[None] | None = None
         self._dirty = False
         self._last_edit = 0.0
@@ -134,14 +133,36 @@ class QuizSession:
                 if not self.round.is_over:
                     await self._pause()
             await self._finish(self._status())
-        except asyncio.CancelledError:
+        except _Halted:
             # The bot is shutting down: the round stays "running" so the next start grades and closes it.
-            raise
+            await self._settle()
         except Exception:
             log.exception("quiz round %s failed", self.record.id)
             await self._finish("failed")
         finally:
             self.cog.forget(self)
+
+    def halt(self) -> None:
+        """Ask the round to stop at its next wait, leaving it for the restart (never in the middle of a write)."""
+        self._halt.set()
+
+    async def _wait(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+        """Sleep, cut short by a halt (raises _Halted) or by `wake`."""
+        events = [self._halt] + ([wake] if wake else [])
+        waiters = [asyncio.create_task(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waiters, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        if self._halt.is_set():
+            raise _Halted
+
+    async def _settle(self) -> None:
+        if self._edit_task is not None:
+            self._edit_task.cancel()
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     def _status(self) -> str:
         if self.round.stop_requested and self.round.asked < self.round.total:
@@ -149,10 +170,7 @@ class QuizSession:
         return "idle" if self.round.ended_idle and self.round.asked < self.round.total else "finished"
 
     async def _pause(self) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), self.pause)
-        except asyncio.TimeoutError:
-            pass
+        await self._wait(self.pause, self._wake)
 
     async def _ask(self, question: QuizQuestion) -> None:
         loop = asyncio.get_running_loop()
@@ -168,7 +186,7 @@ class QuizSession:
                 await self.message.add_reaction(letter_emoji(index))
             except discord.HTTPException:
                 log.warning("could not add %s to quiz question %s", letter_emoji(index), self.message.id)
-        await asyncio.sleep(max(0.0, self.window.total_seconds() - (loop.time() - started)))
+        await self._wait(self.window.total_seconds() - (loop.time() - started))
         await self._close(current)
 
     async def _close(self, current: OpenQuestion) -> None:
@@ -177,10 +195,7 @@ class QuizSession:
         closed_at = clock()
         result = self.round.close(reactions, closed_at)
         self.message = None
-        if self._edit_task is not None:
-            self._edit_task.cancel()
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._settle()
         found = [a for a in result.answers if a.found_at_close]
         notes = await store.close_question(
             self.bot.db, self.record, current.index, current.question.id, found, self.names, closed_at
@@ -286,7 +301,7 @@ class QuizSession:
     async def _edit_locked_in(self) -> None:
         loop = asyncio.get_running_loop()
         while self._dirty:
-            await asyncio.sleep(max(0.0, self._last_edit + EDIT_INTERVAL - loop.time()))
+            await asyncio.sleep(max(0.0, self._last_edit + PACING.edit_interval - loop.time()))
             self._dirty = False
             current, message = self.round.current, self.message
             if current is None or message is None:
@@ -326,12 +341,19 @@ class QuizCog(commands.Cog, name="Quiz"):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(StopButton)
+        # Rounds stop at their next wait rather than being cancelled mid-write; a stuck one is cancelled after 5 s.
         tasks = [s.task for s in self.sessions.values() if s.task is not None]
+        for session in self.sessions.values():
+            session.halt()
         if self._recovery is not None:
+            if not self.bot.is_ready():
+                self._recovery.cancel()
             tasks.append(self._recovery)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=5)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         self.sessions.clear()
 
     def forget(self, session: QuizSession) -> None:

@@ -21,8 +21,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
+from bot.core.clock import utcnow
 from bot.core.decks import QuizQuestion
 
 MAX_POINTS = 1000
@@ -34,6 +35,22 @@ SCOREBOARD_SIZE = 10
 # Regional indicator symbols 🇦…🇯 (U+1F1E6…): one per possible choice (decks allow up to 10).
 LETTERS: tuple[str, ...] = tuple(chr(0x1F1E6 + i) for i in range(10))
 MEDALS: tuple[str, ...] = ("🥇", "🥈", "🥉")
+
+
+@dataclass(slots=True)
+class Pacing:
+    """How rounds run in real time. Tests shorten the waits and pin the clock; /quiz's public 5–120 s never changes.
+
+    Kept here rather than in the cog because discord.py re-imports a cog module on every (re)load.
+    """
+
+    time_scale: float = 1.0  # real seconds per second a member chose
+    reveal_pause: float = 5.0  # seconds between a reveal and the next question (scaled too)
+    edit_interval: float = 1.5  # at most one "locked in" edit per question message this often (rate limits)
+    clock: Callable[[], datetime] = utcnow  # the time answers are graded by
+
+
+PACING = Pacing()
 
 
 class QuizStateError(Exception):

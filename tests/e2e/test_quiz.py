@@ -1,7 +1,7 @@
 """/quiz end to end: the real bot against the emulator, with three members reacting.
 
-Grading times come from a pinned clock (bot.cogs.quiz.clock) that each test moves before a reaction, so points are
-exact; the real waits are shortened through TIME_SCALE (seconds=5 → a short real window).
+Grading times come from a pinned clock (PACING.clock) that each test moves before a reaction, so points are exact;
+the real waits are shortened through PACING.time_scale (seconds=5 → a short real window).
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-import bot.cogs.quiz as quiz_cog
-from bot.core.quiz import LETTERS
+from bot.core.quiz import LETTERS, PACING
 
 DECK = "pytorch-lr-schedulers"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -22,28 +21,34 @@ class PinnedClock:
     """The time the bot grades by; it only moves when a test moves it."""
 
     def __init__(self, start: datetime) -> None:
+        self.base = start
         self.now = start
 
     def __call__(self) -> datetime:
         return self.now
 
     def at(self, seconds: float) -> None:
-        self.now = T0 + timedelta(seconds=seconds)
+        """`seconds` after the current question was posted."""
+        self.now = self.base + timedelta(seconds=seconds)
+
+    def next_question(self) -> None:
+        """Call once the current question's answers are in: the next one will be posted at this new base."""
+        self.base += timedelta(minutes=1)
+        self.now = self.base
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> PinnedClock:
     pinned = PinnedClock(T0)
-    monkeypatch.setattr(quiz_cog, "clock", pinned)
-    monkeypatch.setattr(quiz_cog, "EDIT_INTERVAL", 0.05)
-    monkeypatch.setattr(quiz_cog, "REVEAL_PAUSE", 0.5)
+    monkeypatch.setattr(PACING, "clock", pinned)
+    monkeypatch.setattr(PACING, "edit_interval", 0.05)
     return pinned
 
 
 def window(monkeypatch: pytest.MonkeyPatch, real_seconds: float) -> None:
     """Make /quiz seconds=5 last `real_seconds` of real time (the points formula then uses T = real_seconds)."""
-    monkeypatch.setattr(quiz_cog, "TIME_SCALE", real_seconds / 5)
-    monkeypatch.setattr(quiz_cog, "REVEAL_PAUSE", 0.5 * 5 / real_seconds)  # keep the real pause at 0.5 s
+    monkeypatch.setattr(PACING, "time_scale", real_seconds / 5)
+    monkeypatch.setattr(PACING, "reveal_pause", 0.3 * 5 / real_seconds)  # a real pause of 0.3 s
 
 
 # --- Helpers -------------------------------------------------------------------------------------------------------
@@ -128,19 +133,198 @@ def mention(member: Any) -> str:
 # --- Tests ---------------------------------------------------------------------------------------------------------
 
 
-async def test_a_one_question_quiz_grades_reactions_and_shows_the_scoreboard(world: Any, clock: PinnedClock,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    window(monkeypatch, 1.5)
-    ix = await start(world, world.alice, questions=1, seconds=5)
+async def test_right_wrong_changed_mind_double_and_late_answers_score_exactly(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 3.0)  # T = 3 s
+    emu, alice, bob, carol = world.emu, world.alice, world.bob, world.carol
+    ix = await start(world, alice, questions=2, seconds=5)
     announcement = await ix.wait_message()
-    assert "started a quiz" in announcement.text() and not announcement.ephemeral
-    msg = await question(world, 1, 1)
-    right, wrong = letters(world, msg)
-    clock.at(0.3)
-    await answer(world, world.alice, msg, right, 1)
-    clock.at(0.6)
-    await answer(world, world.bob, msg, wrong[0], 2)
-    reveal = await posted(world, "Question 1/1: the answer")
-    assert "✓ Correct" in reveal.text()
+    assert "**2** questions, **5 s** each" in announcement.text()
+    assert "disappears once it is locked in" in announcement.text()  # the bot has Manage Messages here
+
+    q1 = await question(world, 1, 2)
+    right, wrong = letters(world, q1)
+    clock.at(0.75)
+    await answer(world, alice, q1, right, 1)  # 1000 × (1 − 0.25/2) = 875
+    clock.at(1.5)
+    await answer(world, bob, q1, wrong[0], 2)  # wrong: 0
+    await emu.react(bob, q1, right)  # changed mind: ignored, and hidden like any letter
+    await until(lambda: bob.user.id not in q1.reactions.get(right, []), what="bob's second letter removed")
+    clock.at(2.25)
+    await emu.react(carol, q1, right)  # double letters: the first counts (1000 × (1 − 0.75/2) = 625)
+    await emu.react(carol, q1, wrong[1])
+    await until(lambda: locked(q1) == 3, what="3 answers locked in")
+    clock.next_question()
+
+    reveal1 = await posted(world, "Question 1/2: the answer")
+    await emu.react(bob, q1, right)  # late: after the close, ignored
+    text = reveal1.text()
+    assert f"✓ Correct: {right}" in text
+    assert "reduces" in text or "learning rate" in text  # the explanation
+    counts = dict(part.split(" ") for part in reveal1.embeds[0]["fields"][0]["value"].split(" · "))
+    assert counts[right] == "2" and counts[wrong[0]] == "1" and counts[wrong[1]] == "0"
+    assert f"{mention(alice)} **+875**" in text and f"{mention(carol)} **+625**" in text
+    assert f"{mention(bob)} chose {wrong[0]}" in text
+
+    q2 = await question(world, 2, 2)
+    right2, wrong2 = letters(world, q2)
+    await answer(world, alice, q2, right2, 1)  # 1000 + 100 streak bonus
+    clock.at(1.5)
+    await answer(world, bob, q2, right2, 2)  # 750, no streak (wrong before)
+    reveal2 = await posted(world, "Question 2/2: the answer")
+    assert f"{mention(alice)} **+1100** (incl. +100 streak bonus)" in reveal2.text()
+
     board = await posted(world, "🏁 Quiz over")
-    assert "🥇" in board.text()
+    lines = board.embeds[0]["description"].split("\n")
+    assert lines == [
+        f"🥇 {mention(alice)}: **1,975** points · 2/2 correct",
+        f"🥈 {mention(bob)}: **750** points · 1/2 correct",
+        f"🥉 {mention(carol)}: **625** points · 1/2 correct",
+    ]
+    stored = await rows(world, "SELECT question_index, user_id, correct, points, response_ms FROM quiz_answers "
+                               "ORDER BY question_index, user_id")
+    assert stored == sorted([
+        (0, alice.user.id, 1, 875, 750), (0, bob.user.id, 0, 0, 1500), (0, carol.user.id, 1, 625, 2250),
+        (1, alice.user.id, 1, 1100, 0), (1, bob.user.id, 1, 750, 1500),
+    ])
+    assert await rows(world, "SELECT COUNT(*) FROM activity WHERE kind = 'quiz'") == [(5,)]
+    names = await rows(world, "SELECT display_name FROM members ORDER BY display_name")
+    assert names == [("Alice",), ("Bob",), ("Carol",)]  # their global names, as Discord shows them
+    # Members' letters were removed as recorded; the late one stayed.
+    assert all(q2.reactions[e] == [emu.bot_user.id] for e in LETTERS[:len(choices_of(q2))])
+    assert q1.reactions[right] == [emu.bot_user.id, bob.user.id]
+    assert announcement.buttons()[0]["disabled"]
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("finished",)]
+
+
+async def test_without_manage_messages_reactions_stay_and_grading_is_the_same(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 2.0)
+    world.emu.set_bot_permissions(world.channel, deny=("manage_messages",))
+    ix = await start(world, world.alice, questions=1, seconds=5)
+    assert "disappears" not in (await ix.wait_message()).text()
+    q1 = await question(world, 1, 1)
+    right, wrong = letters(world, q1)
+    clock.at(1)
+    await answer(world, world.alice, q1, right, 1)  # 1000 × (1 − 0.5/2) = 750
+    await answer(world, world.bob, q1, wrong[0], 2)
+    await world.emu.react(world.alice, q1, wrong[0])  # changed mind: ignored
+    reveal = await posted(world, "Question 1/1: the answer")
+    assert f"{mention(world.alice)} **+750**" in reveal.text()
+    assert q1.reactions[right] == [world.emu.bot_user.id, world.alice.user.id]
+    assert q1.reactions[wrong[0]] == [world.emu.bot_user.id, world.bob.user.id, world.alice.user.id]
+    assert await rows(world, "SELECT user_id, correct, points FROM quiz_answers ORDER BY user_id") == sorted(
+        [(world.alice.user.id, 1, 750), (world.bob.user.id, 0, 0)]
+    )
+    assert not any(c.method == "DELETE" and "/reactions/" in c.path for c in world.emu.rest_calls)
+    await posted(world, "🏁 Quiz over")
+
+
+async def test_a_reaction_missed_while_the_gateway_was_down_is_graded_at_the_close(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 2.0)
+    emu = world.emu
+    await start(world, world.alice, questions=1, seconds=5)
+    q1 = await question(world, 1, 1)
+    right, wrong = letters(world, q1)
+    clock.at(0.5)
+    await answer(world, world.alice, q1, right, 1)  # 1000 × (1 − 0.25/2) = 875
+    await emu.drop_gateway(lose_events=True)
+    clock.at(0.6)
+    assert await emu.react(world.bob, q1, right)  # its event is lost: found on the message at the close
+    assert await emu.react(world.carol, q1, wrong[0])
+    await emu.wait_until_connected()
+    reveal = await posted(world, "Question 1/1: the answer")
+    assert f"{mention(world.bob)} **+500**" in reveal.text()  # counted as made at the close: t = T
+    assert f"{mention(world.carol)} chose {wrong[0]}" in reveal.text()
+    assert await rows(world, "SELECT user_id, correct, points, response_ms FROM quiz_answers ORDER BY user_id") == sorted([
+        (world.alice.user.id, 1, 875, 500), (world.bob.user.id, 1, 500, 2000), (world.carol.user.id, 0, 0, 2000),
+    ])
+    await posted(world, "🏁 Quiz over")
+
+
+async def test_one_quiz_per_channel(world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    window(monkeypatch, 1.0)
+    await start(world, world.alice, questions=1, seconds=5)
+    await question(world, 1, 1)
+    second = await world.emu.slash(world.bob, world.channel, "quiz", deck=DECK)
+    note = await second.wait_message()
+    assert note.ephemeral and "already running in this channel" in note.text() and "<t:" in note.text()
+    other = world.emu.add_channel(world.guild, "study-room")
+    elsewhere = await world.emu.slash(world.bob, other, "quiz", deck=DECK, questions=1, seconds=5)
+    assert not (await elsewhere.wait_message()).ephemeral
+    await posted(world, "🏁 Quiz over")
+    await until(lambda: any(m.embeds and "Quiz over" in m.embeds[0].get("title", "") for m in world.emu.messages(other)),
+                what="the other channel's scoreboard")
+    assert await rows(world, "SELECT channel_id, status FROM quiz_rounds ORDER BY id") == [
+        (world.channel.id, "finished"), (other.id, "finished"),
+    ]
+
+
+async def test_stop_by_the_starter_after_someone_else_is_refused(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 1.0)
+    ix = await start(world, world.alice, questions=3, seconds=5)
+    announcement = await ix.wait_message()
+    await question(world, 1, 3)
+    refused = await (await world.emu.click(world.carol, announcement, label="Stop")).wait_message()
+    assert refused.ephemeral and "Manage Messages" in refused.text() and mention(world.alice) in refused.text()
+    accepted = await (await world.emu.click(world.alice, announcement, label="Stop")).wait_message()
+    assert accepted.ephemeral and "Stopping" in accepted.text()
+    board = await posted(world, "🏁 Quiz over")
+    assert f"{mention(world.alice)} stopped the quiz after question 1/3" in board.text()
+    assert bot_messages(world, "Question 2/3") == []
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("stopped",)]
+
+
+async def test_stop_by_a_moderator(world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    window(monkeypatch, 1.0)
+    world.emu.set_channel_permissions(world.channel, world.bob, allow=("manage_messages",))
+    ix = await start(world, world.alice, questions=2, seconds=5)
+    announcement = await ix.wait_message()
+    await question(world, 1, 2)
+    accepted = await (await world.emu.click(world.bob, announcement, label="Stop")).wait_message()
+    assert "Stopping" in accepted.text()
+    board = await posted(world, "🏁 Quiz over")
+    assert f"{mention(world.bob)} stopped the quiz after question 1/2" in board.text()
+
+
+async def test_a_restart_mid_question_grades_it_from_its_reactions_and_closes_the_round(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 30.0)  # long: the restart happens well inside the first question
+    await start(world, world.alice, questions=2, seconds=5)
+    q1 = await question(world, 1, 2)
+    right, wrong = letters(world, q1)
+    clock.at(3)
+    await answer(world, world.alice, q1, right, 1)  # 1000 × (1 − 0.1/2) = 950, stored before the restart
+    await until(lambda: world.alice.user.id not in q1.reactions.get(right, []), what="alice's letter removed")
+    await world.emu.drop_gateway(lose_events=True)
+    assert await world.emu.react(world.bob, q1, right)  # never seen live: graded from the message
+    await world.emu.wait_until_connected()
+    await world.restart_bot()
+
+    reveal = await posted(world, "Question 1/2: the answer")
+    assert f"{mention(world.alice)} **+950**" in reveal.text() and f"{mention(world.bob)} **+500**" in reveal.text()
+    board = await posted(world, "🏁 Quiz over")
+    assert "interrupted by a restart" in board.text()
+    assert f"🥇 {mention(world.alice)}: **950** points" in board.text()
+    assert bot_messages(world, "Question 2/2") == []
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("interrupted",)]
+    assert await rows(world, "SELECT user_id, points FROM quiz_answers ORDER BY user_id") == sorted(
+        [(world.alice.user.id, 950), (world.bob.user.id, 500)]
+    )
+
+
+async def test_missing_add_reactions_is_named_privately(world: Any, clock: PinnedClock) -> None:
+    locked_down = world.emu.add_channel(world.guild, "no-reactions", bot_deny=("add_reactions",))
+    ix = await world.emu.slash(world.alice, locked_down, "quiz", deck=DECK)
+    note = await ix.wait_message()
+    assert note.ephemeral and "**Add Reactions**" in note.text()
+    assert "Send Messages" not in note.text()
+    assert [m for m in world.emu.messages(locked_down) if not m.ephemeral] == []
+    assert await rows(world, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
