@@ -82,8 +82,11 @@ class Demo(commands.Cog):
     @app_commands.command(name="demo-file", description="Reads an uploaded file and answers with a picture")
     async def demo_file(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         data = await file.read()
-        picture = discord.File(io.BytesIO(png_bytes()), filename="chart.png")
-        await interaction.response.send_message(f"got {file.filename}: {data.decode()}", file=picture)
+        # One picture shown inside the embed (attachment://), one as a plain attachment below it.
+        chart = discord.File(io.BytesIO(png_bytes()), filename="chart.png")
+        loose = discord.File(io.BytesIO(png_bytes()), filename="loose.png")
+        embed = discord.Embed(title="Chart").set_image(url="attachment://chart.png")
+        await interaction.response.send_message(f"got {file.filename}: {data.decode()}", embed=embed, files=[chart, loose])
 
     @app_commands.command(name="silent", description="Never answers")
     async def silent(self, interaction: discord.Interaction) -> None:

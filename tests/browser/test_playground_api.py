@@ -286,8 +286,9 @@ async def test_files_go_up_as_attachments_and_pictures_come_back(client: TestCli
     assert status == 200 and result["ok"], result
     reply = (await messages(client, pg, "teacher"))[-1]
     assert reply["content"] == "got notes.txt: hello deck"
-    [picture] = reply["attachments"]
-    assert picture["filename"] == "chart.png" and picture["image"]
+    assert [(a["filename"], a["image"]) for a in reply["attachments"]] == [("chart.png", True), ("loose.png", True)]
+    assert reply["embeds"][0]["image"]["url"] == "attachment://chart.png"  # the page resolves it
+    picture = reply["attachments"][0]
     async with aiohttp.ClientSession() as session, session.get(picture["url"]) as response:
         assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
 

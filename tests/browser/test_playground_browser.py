@@ -103,7 +103,7 @@ async def test_demo_command_buttons_reactions_private_replies_and_forms(page: An
     assert page.outside_requests == []
 
 
-async def test_file_option_uploads_and_picture_attachment_shows(page: Any, playground: Any, tmp_path: Any) -> None:
+async def test_file_option_uploads_and_picture_attachments_show(page: Any, playground: Any, tmp_path: Any) -> None:
     await add_demo(playground.bot)
     await page.reload()
     await page.wait_for_selector("body[data-ready=true]")
@@ -112,9 +112,12 @@ async def test_file_option_uploads_and_picture_attachment_shows(page: Any, playg
     await page.locator('#file-inputs input[data-option="file"]').set_input_files(str(tmp_path / "notes.txt"))
     await page.locator("#command-input").press("Enter")
     reply = message_with(page, "got notes.txt: from disk")
-    picture = reply.locator("img.attachment-image")
-    await expect(picture).to_have_attribute("alt", "chart.png")
-    await expect(picture).to_have_js_property("naturalWidth", 6)  # the picture really loaded
+    # chart.png is named by the embed, so it shows inside it (and only there); loose.png below the message.
+    await expect(reply.locator(".embed-image img")).to_have_js_property("naturalWidth", 6)  # really loaded
+    loose = reply.locator("img.attachment-image")
+    await expect(loose).to_have_count(1)
+    await expect(loose).to_have_attribute("alt", "loose.png")
+    await expect(loose).to_have_js_property("naturalWidth", 6)
     assert page.outside_requests == []
 
 

@@ -176,8 +176,18 @@ function renderMessage(message) {
   );
   if (message.loading) body.append(el("div", { class: "thinking", text: `${message.author.name} is thinking` }));
   if (message.content) body.append(markdown(message.content, "content"));
-  for (const embed of message.embeds) body.append(renderEmbed(embed));
-  if (message.attachments.length) body.append(renderAttachments(message.attachments));
+  // Discord shows an attachment that an embed names as attachment://file inside that embed, not again below.
+  const byName = new Map(message.attachments.map((a) => [a.filename, a.url]));
+  const used = new Set();
+  const resolve = (url) => {
+    if (!url || !url.startsWith("attachment://")) return url;
+    const name = url.slice("attachment://".length);
+    used.add(name);
+    return byName.get(name) || null;
+  };
+  for (const embed of message.embeds) body.append(renderEmbed(embed, resolve));
+  const loose = message.attachments.filter((a) => !used.has(a.filename));
+  if (loose.length) body.append(renderAttachments(loose));
   if (message.components.length) body.append(renderComponents(message.components, message));
   if (message.reactions.length) body.append(renderReactions(message));
   else if (!message.ephemeral && !message.loading) body.append(addReactionHover(message));
@@ -198,11 +208,12 @@ function colourOf(value) {
   return value === undefined || value === null ? null : `#${Number(value).toString(16).padStart(6, "0")}`;
 }
 
-function renderEmbed(embed) {
+function renderEmbed(embed, resolve) {
   const box = el("div", { class: "embed" });
   const colour = colourOf(embed.color);
   if (colour) box.style.borderLeftColor = colour;
-  if (embed.thumbnail && embed.thumbnail.url) box.append(el("img", { class: "embed-thumbnail", src: embed.thumbnail.url, alt: "" }));
+  const thumbnail = resolve(embed.thumbnail && embed.thumbnail.url);
+  if (thumbnail) box.append(el("img", { class: "embed-thumbnail", src: thumbnail, alt: "" }));
   if (embed.author && embed.author.name) box.append(el("div", { class: "embed-author", text: embed.author.name }));
   if (embed.title) {
     const title = markdown(embed.title, "embed-title");
@@ -213,7 +224,8 @@ function renderEmbed(embed) {
     box.append(el("div", { class: "embed-fields" }, embed.fields.map((f) => el("div", { class: `embed-field${f.inline ? " inline" : ""}` },
       markdown(f.name, "embed-field-name content"), markdown(f.value, "embed-field-value content")))));
   }
-  if (embed.image && embed.image.url) box.append(el("div", { class: "embed-image" }, el("img", { src: embed.image.url, alt: "" })));
+  const image = resolve(embed.image && embed.image.url);
+  if (image) box.append(el("div", { class: "embed-image" }, el("img", { src: image, alt: "" })));
   const footer = [embed.footer && embed.footer.text, embed.timestamp && new Date(embed.timestamp).toLocaleString()].filter(Boolean);
   if (footer.length) box.append(el("div", { class: "embed-footer", text: footer.join(" • ") }));
   return box;
