@@ -168,7 +168,7 @@ async def test_right_wrong_changed_mind_double_and_late_answers_score_exactly(
     assert f"{mention(bob)} chose {wrong[0]}" in text
 
     q2 = await question(world, 2, 2)
-    right2, wrong2 = letters(world, q2)
+    right2, _ = letters(world, q2)
     await answer(world, alice, q2, right2, 1)  # 1000 + 100 streak bonus
     clock.at(1.5)
     await answer(world, bob, q2, right2, 2)  # 750, no streak (wrong before)
@@ -203,23 +203,30 @@ async def test_without_manage_messages_reactions_stay_and_grading_is_the_same(
 ) -> None:
     window(monkeypatch, 2.0)
     world.emu.set_bot_permissions(world.channel, deny=("manage_messages",))
+    other_bot = world.emu.add_member(world.guild, "helperbot", bot=True)
     ix = await start(world, world.alice, questions=1, seconds=5)
     assert "disappears" not in (await ix.wait_message()).text()
     q1 = await question(world, 1, 1)
     right, wrong = letters(world, q1)
+    clock.at(0.2)
+    assert await world.emu.react(other_bot, q1, right)  # bots never score
+    assert await world.emu.react(world.alice, q1, "👍")  # not a choice
+    assert await world.emu.react(world.alice, q1, LETTERS[len(choices_of(q1))])  # a letter past the last choice
     clock.at(1)
     await answer(world, world.alice, q1, right, 1)  # 1000 × (1 − 0.5/2) = 750
     await answer(world, world.bob, q1, wrong[0], 2)
     await world.emu.react(world.alice, q1, wrong[0])  # changed mind: ignored
     reveal = await posted(world, "Question 1/1: the answer")
     assert f"{mention(world.alice)} **+750**" in reveal.text()
-    assert q1.reactions[right] == [world.emu.bot_user.id, world.alice.user.id]
+    assert mention(other_bot) not in reveal.text()
+    assert q1.reactions[right] == [world.emu.bot_user.id, other_bot.user.id, world.alice.user.id]
     assert q1.reactions[wrong[0]] == [world.emu.bot_user.id, world.bob.user.id, world.alice.user.id]
     assert await rows(world, "SELECT user_id, correct, points FROM quiz_answers ORDER BY user_id") == sorted(
         [(world.alice.user.id, 1, 750), (world.bob.user.id, 0, 0)]
     )
     assert not any(c.method == "DELETE" and "/reactions/" in c.path for c in world.emu.rest_calls)
-    await posted(world, "🏁 Quiz over")
+    board = await posted(world, "🏁 Quiz over")
+    assert mention(other_bot) not in board.text()
 
 
 async def test_a_reaction_missed_while_the_gateway_was_down_is_graded_at_the_close(
@@ -327,4 +334,26 @@ async def test_missing_add_reactions_is_named_privately(world: Any, clock: Pinne
     assert note.ephemeral and "**Add Reactions**" in note.text()
     assert "Send Messages" not in note.text()
     assert [m for m in world.emu.messages(locked_down) if not m.ephemeral] == []
+    assert await rows(world, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
+
+
+async def test_the_quiz_ends_itself_after_three_unanswered_questions(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 0.5)
+    await start(world, world.alice, questions=4, seconds=5)
+    board = await posted(world, "🏁 Quiz over")
+    assert "Nobody answered three questions in a row" in board.text()
+    assert "Nobody answered, so there is no scoreboard" in board.text()
+    assert len(bot_messages(world, "Question 3/4: the answer")) == 1
+    assert bot_messages(world, "Question 4/4") == []
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("idle",)]
+
+
+async def test_without_a_deck_the_member_is_asked_to_pick_one(world: Any, clock: PinnedClock) -> None:
+    ix = await world.emu.slash(world.alice, world.channel, "quiz")
+    note = await ix.wait_message()
+    assert note.ephemeral and "Pick a deck" in note.text()
+    unknown = await (await world.emu.slash(world.alice, world.channel, "quiz", deck="no-such-deck")).wait_message()
+    assert unknown.ephemeral and "no-such-deck" in unknown.text()
     assert await rows(world, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
