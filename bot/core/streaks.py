@@ -151,6 +151,11 @@ def recompute(times: Iterable[datetime], tz: ZoneInfo, minimum: int) -> StreakSt
     return replace(state, pending_day=latest, pending_count=per_day[latest], last_at=ordered[-1])
 
 
+def alive(last_day: date, freezes: int, today: date) -> bool:
+    """A streak whose last counted day is `last_day` is still alive on `today` while freezes cover the missed days."""
+    return (today - last_day).days - 1 <= freezes
+
+
 def view(state: StreakState, today: date) -> StreakView:
     """The streak on `today`: alive while the days missed since the last counted day are covered by freezes."""
     if state.last_day is None:
@@ -158,7 +163,7 @@ def view(state: StreakState, today: date) -> StreakView:
     missed = (today - state.last_day).days - 1
     if missed <= 0:
         return StreakView(state.current, state.best, state.freezes, state.last_day >= today)
-    if missed <= state.freezes:
+    if alive(state.last_day, state.freezes, today):
         return StreakView(state.current, state.best, state.freezes - missed, False)
     return StreakView(0, state.best, 0, False)
 

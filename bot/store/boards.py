@@ -173,21 +173,24 @@ async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
 
 async def streak_entries(db: Database, guild_id: int, now: datetime) -> list[Entry]:
     """Current streaks (as of each member's local today), without members who hide theirs."""
+    # Every zone's today is within a day of UTC's, and a streak survives at most MAX_FREEZES + 1 days without a
+    # counted day: older last days are broken streaks, left out in SQL.
+    oldest_alive = (now.date() - timedelta(days=rules.MAX_FREEZES + 2)).isoformat()
     rows = await db.fetchall(
-        "SELECT s.user_id, s.current, s.best, s.freezes, s.last_day, s.reached_at, s.timezone "
+        "SELECT s.user_id, s.current, s.freezes, s.last_day, s.reached_at, s.timezone "
         "FROM streaks s LEFT JOIN members m ON m.guild_id = s.guild_id AND m.user_id = s.user_id "
-        "WHERE s.guild_id = ? AND s.current > 0 AND COALESCE(m.hide_streak, 0) = 0",
-        (guild_id,),
+        "WHERE s.guild_id = ? AND s.current > 0 AND s.last_day >= ? AND COALESCE(m.hide_streak, 0) = 0",
+        (guild_id, oldest_alive),
     )
+    today_by_zone: dict[str, date] = {}
     entries = []
     for row in rows:
-        state = rules.StreakState(
-            current=row["current"], best=row["best"], freezes=row["freezes"],
-            last_day=date.fromisoformat(row["last_day"]),
-        )
-        current = rules.view(state, rules.today_in(rules.zone(row["timezone"]), now)).current
-        if current > 0:
-            entries.append(Entry(row["user_id"], current, from_text(row["reached_at"])))
+        zone_name = row["timezone"]
+        today = today_by_zone.get(zone_name)
+        if today is None:
+            today = today_by_zone[zone_name] = rules.today_in(rules.zone(zone_name), now)
+        if rules.alive(date.fromisoformat(row["last_day"]), row["freezes"], today):
+            entries.append(Entry(row["user_id"], row["current"], datetime.fromisoformat(row["reached_at"])))
     return entries
 
 
