@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import AsyncIterator
@@ -12,7 +13,7 @@ from bot.core.clock import to_text
 from bot.core.leaderboard import Board, Entry, Period
 from bot.store import boards
 from bot.store.activity import record_activity
-from bot.store.db import Database
+from bot.store.db import Database, _migrations, _statements
 from bot.store.guilds import update_guild_settings
 from bot.store.members import remember_member, set_member_field
 
@@ -238,3 +239,34 @@ async def test_activity_by_day_in_the_members_zone(db: Database) -> None:
     assert {d.day: n for d, n in utc.items()} == {10: 1, 11: 1}
     tokyo = await boards.activity_by_day(db, G, ALICE, "Asia/Tokyo", since, NOW)
     assert {d.day: n for d, n in tokyo.items()} == {11: 2}
+
+
+async def test_upgrading_a_database_with_history_fills_the_totals(tmp_path: Path) -> None:
+    """A database at schema 4 (answers and reviews already logged) gets correct all-time boards after 0005."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, _name, sql in _migrations():
+        if version <= 4:
+            for statement in _statements(sql):
+                conn.execute(statement)
+    conn.execute("PRAGMA user_version = 4")
+    at = to_text(NOW - timedelta(days=3))
+    conn.executemany(
+        "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
+        "letter, choice, correct, response_ms, points, answered_at) VALUES (?, 0, ?, 9, ?, 'deck-a', 'q', 'A', 'x', ?, 1, ?, ?)",
+        [(1, G, ALICE, 1, 700, at), (2, G, ALICE, 0, 0, at), (3, G, BOB, 1, 300, at)],
+    )
+    conn.executemany(
+        "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "
+        "VALUES (?, ?, 'deck-a', 'c', 'card', 3, ?, ?)",
+        [(G, BOB, at, at), (G, BOB, at, at), (G, ALICE, at, at)],
+    )
+    conn.close()
+    upgraded = await Database.open(path)
+    try:
+        assert [(r.entry.user_id, r.entry.value) for r in (await boards.load_board(
+            upgraded, G, Board.POINTS, Period.ALL, None, NOW)).ranked] == [(ALICE, 700), (BOB, 300)]
+        assert [(r.entry.user_id, r.entry.value) for r in (await boards.load_board(
+            upgraded, G, Board.REVIEWS, Period.ALL, None, NOW)).ranked] == [(BOB, 2), (ALICE, 1)]
+    finally:
+        await upgraded.close()

@@ -63,7 +63,7 @@ SELECT guild_id, user_id, deck_id, SUM(points), COUNT(*), SUM(correct),
 FROM quiz_answers GROUP BY guild_id, user_id, deck_id;
 
 INSERT INTO board_totals (guild_id, user_id, deck_id, reviews, last_review_at)
-SELECT guild_id, user_id, deck_id, COUNT(*), MAX(reviewed_at) FROM reviews GROUP BY guild_id, user_id, deck_id
+SELECT guild_id, user_id, deck_id, COUNT(*), MAX(reviewed_at) FROM reviews WHERE true GROUP BY guild_id, user_id, deck_id
 ON CONFLICT (guild_id, user_id, deck_id) DO UPDATE SET reviews = excluded.reviews, last_review_at = excluded.last_review_at;
 
 CREATE TRIGGER board_totals_answer_added AFTER INSERT ON quiz_answers
