@@ -116,8 +116,8 @@ async def advance_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int
     if update is None:
         # Rules changed since the state was stored, or this activity is older than the latest one: recount.
         state = await recompute_member(conn, guild_id, user_id)
-        grew = (state.current, state.last_day) != (previous.current, previous.last_day) and state.reached_at == at
-        return rules.StreakUpdate(state, grew=grew)
+        # This activity grew the streak exactly when it is the one that made its day count.
+        return rules.StreakUpdate(state, grew=state.reached_at == at)
     await save_streak(conn, guild_id, user_id, update.state, zone_name, minimum)
     return update
 
