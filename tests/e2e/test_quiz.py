@@ -274,7 +274,7 @@ async def test_one_quiz_per_channel(world: Any, clock: PinnedClock, monkeypatch:
 async def test_stop_by_the_starter_after_someone_else_is_refused(
     world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    window(monkeypatch, 1.0)
+    window(monkeypatch, 2.0)  # both clicks land while question 1 is open
     ix = await start(world, world.alice, questions=3, seconds=5)
     announcement = await ix.wait_message()
     await question(world, 1, 3)
@@ -289,7 +289,7 @@ async def test_stop_by_the_starter_after_someone_else_is_refused(
 
 
 async def test_stop_by_a_moderator(world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    window(monkeypatch, 1.0)
+    window(monkeypatch, 2.0)
     world.emu.set_channel_permissions(world.channel, world.bob, allow=("manage_messages",))
     ix = await start(world, world.alice, questions=2, seconds=5)
     announcement = await ix.wait_message()
