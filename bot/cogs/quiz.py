@@ -477,10 +477,9 @@ class QuizCog(commands.Cog, name="Quiz"):
     async def _recover_interrupted(self) -> None:
         """Close rounds a restart cut off: grade their open question from its reactions, post the scoreboard."""
         await self.bot.wait_until_ready()
-        live = {s.record.id for s in self.sessions.values()}
         for record in await store.running_rounds(self.bot.db):
-            if record.id in live:
-                continue
+            if any(s.record.id == record.id for s in self.sessions.values()):
+                continue  # started after this start-up, not interrupted
             deck = self.bot.decks.get(record.guild_id, record.deck_id)
             session = QuizSession(self, record, [], deck_title=deck.title if deck else record.deck_id,
                                   removes_reactions=False)
