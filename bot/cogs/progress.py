@@ -13,9 +13,8 @@ from discord.ext import commands
 from bot.core import heatmap
 from bot.core import streaks as rules
 from bot.core.clock import utcnow
-from bot.core import leaderboard as lb
 from bot.core.leaderboard import Board, Period
-from bot.store.boards import BoardResult, activity_by_day, load_board, member_names, member_stats
+from bot.store.boards import BoardPage, activity_by_day, load_board, member_names, member_stats
 from bot.store.guilds import get_guild_settings
 from bot.store.members import get_member, set_member_field
 from bot.store.streaks import get_streak, recompute_guild
@@ -90,21 +89,22 @@ class ProgressCog(commands.Cog, name="Progress"):
     ) -> tuple[discord.Embed, discord.ui.View | None]:
         assert interaction.guild_id is not None
         now = utcnow()
-        result = await load_board(self.bot.db, interaction.guild_id, ref.board, ref.period, ref.deck_id, now)
-        page = lb.clamp_page(ref.page, len(result.ranked))
-        shown = [r.entry.user_id for r in lb.page_of(result.ranked, page)]
-        names = await member_names(self.bot.db, interaction.guild_id, shown)
-        line = await self.viewer_line(interaction, result)
-        ref = BoardRef(ref.board, ref.period, ref.deck_id, page)
-        return board_embed(result, page, names, line, now), board_view(ref, len(result.ranked))
+        page = await load_board(
+            self.bot.db, interaction.guild_id, ref.board, ref.period, ref.deck_id, now,
+            page=ref.page, viewer_id=interaction.user.id,
+        )
+        names = await member_names(self.bot.db, interaction.guild_id, [r.entry.user_id for r in page.rows])
+        line = await self.viewer_line(interaction, page)
+        shown = BoardRef(ref.board, ref.period, page.deck_id, page.page)
+        return board_embed(page, names, line, now), board_view(shown, page.total)
 
-    async def viewer_line(self, interaction: discord.Interaction, result: BoardResult) -> str:
+    async def viewer_line(self, interaction: discord.Interaction, page: BoardPage) -> str:
         assert interaction.guild_id is not None
         hidden = False
-        if result.board is Board.STREAK:
+        if page.board is Board.STREAK and page.viewer is None:
             prefs = await get_member(self.bot.db, interaction.guild_id, interaction.user.id)
             hidden = bool(prefs and prefs.hide_streak)
-        return viewer_line(result, interaction.user.id, interaction.user.display_name, hidden=hidden)
+        return viewer_line(page, interaction.user.display_name, hidden=hidden)
 
     # --- /stats ----------------------------------------------------------------------------------------------------
 

@@ -1,19 +1,21 @@
 """All leaderboard and /stats SQL: reads reviews, quiz_answers, explain_attempts, activity, srs_state, members, streaks.
 
-Each board is one grouped query per server; ranking and tie-breaks happen in bot.core.leaderboard.
+A board is one grouped query per server (one row per member), ranked in SQL with the order of
+bot.core.leaderboard.rank (value, then who reached it first, then user id), so only the page shown and the
+caller's own row leave the database, however many members a server has.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable
+from typing import Any, Iterable
 
 from bot.core import leaderboard as lb
 from bot.core import streaks as rules
 from bot.core.clock import from_text, to_text
 from bot.core.leaderboard import Board, Entry, Period
 from bot.store.db import Database
-from bot.store.guilds import get_guild_settings
+from bot.store.guilds import GuildSettings, get_guild_settings
 from bot.store.streaks import get_streak
 
 # Windows read the logs through covering indexes: a short window is a range of boards_*_window; a window covering most
@@ -66,6 +68,41 @@ _BASELINE_JOIN = (
     "LEFT JOIN board_baselines b ON b.guild_id = t.guild_id AND b.user_id = t.user_id AND b.deck_id = t.deck_id"
 )
 
+# Current streaks: alive on each member's local today (given per zone), hidden ones left out. A streak survives at
+# most MAX_FREEZES + 1 days without a counted day, so older last days are skipped through the filter on last_day.
+_STREAK_SQL = (
+    "SELECT s.user_id, s.current AS value, 0 AS answers, 0 AS correct, s.reached_at "
+    "FROM streaks s LEFT JOIN members m ON m.guild_id = s.guild_id AND m.user_id = s.user_id "
+    "WHERE s.guild_id = ? AND s.current > 0 AND s.last_day >= ? AND COALESCE(m.hide_streak, 0) = 0 "
+    "AND julianday(CASE s.timezone {today} END) - julianday(s.last_day) - 1 <= s.freezes"
+)
+
+# One page in the order of bot.core.leaderboard.rank (top-k sort, no window function: ~2x faster on 10k members),
+# then the caller's row with its rank counted as 1 + the members ahead of them. Every row carries the total.
+_RANKED_SQL = (
+    "WITH grouped AS MATERIALIZED ({grouped}), me AS (SELECT * FROM grouped WHERE user_id = ?) "
+    "SELECT *, 0 AS rank, (SELECT COUNT(*) FROM grouped) AS total FROM ("
+    "SELECT * FROM grouped ORDER BY value DESC, reached_at ASC, user_id ASC LIMIT ? OFFSET ?) "
+    "UNION ALL "
+    "SELECT me.*, 1 + (SELECT COUNT(*) FROM grouped g WHERE g.value > me.value OR (g.value = me.value AND "
+    "(g.reached_at < me.reached_at OR (g.reached_at = me.reached_at AND g.user_id < me.user_id)))) AS rank, "
+    "(SELECT COUNT(*) FROM grouped) AS total FROM me"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    """One page of a ranked board, with the caller's own row wherever it is."""
+
+    board: Board
+    period: Period
+    deck_id: str | None
+    since: datetime | None
+    page: int
+    total: int
+    rows: list[lb.Ranked]
+    viewer: lb.Ranked | None
+
 
 def _totals_sql(board: Board, *, with_baseline: bool, by_deck: bool) -> str:
     columns = {
@@ -75,15 +112,6 @@ def _totals_sql(board: Board, *, with_baseline: bool, by_deck: bool) -> str:
     return _TOTALS_SQL[board].format(
         join=_BASELINE_JOIN if with_baseline else "", deck="AND t.deck_id = ?" if by_deck else "", **columns
     )
-
-
-@dataclass(frozen=True, slots=True)
-class BoardResult:
-    board: Board
-    period: Period
-    deck_id: str | None
-    ranked: list[lb.Ranked]
-    since: datetime | None
 
 
 async def server_zone(db: Database, guild_id: int) -> str:
@@ -98,24 +126,8 @@ async def member_zone(db: Database, guild_id: int, user_id: int) -> str:
     return rules.effective_zone_name(row["timezone"] if row else None, settings.timezone)
 
 
-def _entries(rows: Iterable) -> list[Entry]:
-    return [
-        Entry(row["user_id"], row["value"], from_text(row["reached_at"]), row["answers"], row["correct"] or 0)
-        for row in rows
-    ]
-
-
-async def counted_entries(
-    db: Database, guild_id: int, board: Board, since: datetime | None, deck_id: str | None, now: datetime
-) -> list[Entry]:
-    """Per-member values of a counted board (points, accuracy, reviews) from `since` on."""
-    if board not in _WINDOW_SQL:
-        raise ValueError(f"{board} is not a counted board")
-    settings = await get_guild_settings(db, guild_id)
-    reset_at = settings.board_reset_at
-    if since is None or (reset_at is not None and since == reset_at and await _baseline_matches(db, guild_id, reset_at)):
-        return await _total_entries(db, guild_id, board, deck_id, with_baseline=since is not None)
-    return await _window_entries(db, guild_id, board, since, deck_id, now)
+def _entry(row: Any) -> Entry:
+    return Entry(row["user_id"], row["value"], from_text(row["reached_at"]), row["answers"], row["correct"] or 0)
 
 
 async def _baseline_matches(db: Database, guild_id: int, reset_at: datetime) -> bool:
@@ -123,35 +135,112 @@ async def _baseline_matches(db: Database, guild_id: int, reset_at: datetime) -> 
     return row is not None and row["reset_at"] == to_text(reset_at)
 
 
-async def _total_entries(
-    db: Database, guild_id: int, board: Board, deck_id: str | None, *, with_baseline: bool
-) -> list[Entry]:
-    sql = _totals_sql(board, with_baseline=with_baseline, by_deck=deck_id is not None)
-    params: list = [guild_id]
-    if deck_id:
-        params.append(deck_id)
+async def _counted_sql(
+    db: Database, guild_id: int, board: Board, since: datetime | None, deck_id: str | None, now: datetime,
+    settings: GuildSettings,
+) -> tuple[str, list] | None:
+    """The grouped query of a counted board (points, accuracy, reviews) from `since` on; None when empty."""
+    reset_at = settings.board_reset_at
+    tail: list = [deck_id] if deck_id else []
     if board is Board.ACCURACY:
-        params.append(lb.ACCURACY_MIN_ANSWERS)
-    return _entries(await db.fetchall(sql, params))
-
-
-async def _window_entries(
-    db: Database, guild_id: int, board: Board, since: datetime, deck_id: str | None, now: datetime
-) -> list[Entry]:
+        tail.append(lb.ACCURACY_MIN_ANSWERS)
+    if since is None or (reset_at is not None and since == reset_at and await _baseline_matches(db, guild_id, reset_at)):
+        sql = _totals_sql(board, with_baseline=since is not None, by_deck=deck_id is not None)
+        return sql, [guild_id, *tail]
     table, column, range_index, walk_index = _INDEXES[board]
     first = await db.fetchone(f"SELECT MIN({column}) AS first FROM {table} WHERE guild_id = ?", (guild_id,))
     if first is None or first["first"] is None:
-        return []
+        return None
     history = (now - from_text(first["first"])).total_seconds()
     share = (now - since).total_seconds() / history if history > 0 else 1.0
     index = walk_index if share > WALK_SHARE else range_index
     sql = _WINDOW_SQL[board].format(index=index, deck="AND deck_id = ?" if deck_id else "")
-    params: list = [guild_id, to_text(since)]
-    if deck_id:
-        params.append(deck_id)
-    if board is Board.ACCURACY:
-        params.append(lb.ACCURACY_MIN_ANSWERS)
-    return _entries(await db.fetchall(sql, params))
+    return sql, [guild_id, to_text(since), *tail]
+
+
+async def _streak_sql(db: Database, guild_id: int, now: datetime) -> tuple[str, list] | None:
+    zones = [row["timezone"] for row in await db.fetchall(
+        "SELECT DISTINCT timezone FROM streaks WHERE guild_id = ? AND current > 0", (guild_id,)
+    )]
+    if not zones:
+        return None
+    today: list = []
+    for name in zones:
+        today += [name, rules.today_in(rules.zone(name), now).isoformat()]
+    oldest_alive = (now.date() - timedelta(days=rules.MAX_FREEZES + 2)).isoformat()
+    sql = _STREAK_SQL.format(today=" ".join("WHEN ? THEN ?" for _ in zones))
+    return sql, [guild_id, oldest_alive, *today]
+
+
+async def _grouped(
+    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime
+) -> tuple[tuple[str, list] | None, datetime | None]:
+    if board is Board.STREAK:
+        # A streak is a member's own history: period, deck and board resets do not apply to it.
+        return await _streak_sql(db, guild_id, now), None
+    settings = await get_guild_settings(db, guild_id)
+    tz = rules.zone(rules.effective_zone_name(None, settings.timezone))
+    since = lb.window_start(period, now, tz, settings.board_reset_at)
+    return await _counted_sql(db, guild_id, board, since, deck_id, now, settings), since
+
+
+async def board_entries(
+    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime
+) -> list[Entry]:
+    """Every member's value on a board, unranked (what the ranking query orders)."""
+    grouped, _since = await _grouped(db, guild_id, board, period, deck_id, now)
+    if grouped is None:
+        return []
+    return [_entry(row) for row in await db.fetchall(*grouped)]
+
+
+async def counted_entries(
+    db: Database, guild_id: int, board: Board, since: datetime | None, deck_id: str | None, now: datetime
+) -> list[Entry]:
+    """Every member's value on a counted board from `since` on (None: all time since the last reset)."""
+    settings = await get_guild_settings(db, guild_id)
+    grouped = await _counted_sql(db, guild_id, board, since, deck_id, now, settings)
+    return [_entry(row) for row in await db.fetchall(*grouped)] if grouped else []
+
+
+async def load_board(
+    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime,
+    *, page: int = 0, viewer_id: int | None = None,
+) -> BoardPage:
+    """One page of this server's board (windows in the server's zone, counted from the last reset)."""
+    deck_id = None if board is Board.STREAK else deck_id
+    grouped, since = await _grouped(db, guild_id, board, period, deck_id, now)
+    if grouped is None:
+        return BoardPage(board, period, deck_id, since, 0, 0, [], None)
+    page = max(page, 0)
+    rows, viewer, total = await _ranked(db, grouped, page, viewer_id)
+    if not rows and page > 0:  # past the end: the board shrank since this page was shown
+        total = total if total is not None else await _count(db, grouped)
+        page = lb.clamp_page(page, total)
+        rows, viewer, total = await _ranked(db, grouped, page, viewer_id)
+    return BoardPage(board, period, deck_id, since, page, total or 0, rows, viewer)
+
+
+async def _ranked(
+    db: Database, grouped: tuple[str, list], page: int, viewer_id: int | None
+) -> tuple[list[lb.Ranked], lb.Ranked | None, int | None]:
+    """(rows of the page, the viewer's row, total) — total None when no row came back at all."""
+    sql, params = grouped
+    first = page * lb.PAGE_SIZE
+    result = await db.fetchall(
+        _RANKED_SQL.format(grouped=sql), [*params, viewer_id if viewer_id else -1, lb.PAGE_SIZE, first]
+    )
+    on_page = [row for row in result if row["rank"] == 0]
+    rows = [lb.Ranked(first + i + 1, _entry(row)) for i, row in enumerate(on_page)]
+    mine = next((row for row in result if row["rank"] != 0), None)
+    viewer = lb.Ranked(mine["rank"], _entry(mine)) if mine else None
+    return rows, viewer, result[0]["total"] if result else None
+
+
+async def _count(db: Database, grouped: tuple[str, list]) -> int:
+    sql, params = grouped
+    row = await db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql})", params)
+    return row["n"] if row else 0
 
 
 async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
@@ -169,43 +258,6 @@ async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
             "ON CONFLICT (guild_id) DO UPDATE SET board_reset_at = excluded.board_reset_at",
             (guild_id, to_text(at)),
         )
-
-
-async def streak_entries(db: Database, guild_id: int, now: datetime) -> list[Entry]:
-    """Current streaks (as of each member's local today), without members who hide theirs."""
-    # Every zone's today is within a day of UTC's, and a streak survives at most MAX_FREEZES + 1 days without a
-    # counted day: older last days are broken streaks, left out in SQL.
-    oldest_alive = (now.date() - timedelta(days=rules.MAX_FREEZES + 2)).isoformat()
-    rows = await db.fetchall(
-        "SELECT s.user_id, s.current, s.freezes, s.last_day, s.reached_at, s.timezone "
-        "FROM streaks s LEFT JOIN members m ON m.guild_id = s.guild_id AND m.user_id = s.user_id "
-        "WHERE s.guild_id = ? AND s.current > 0 AND s.last_day >= ? AND COALESCE(m.hide_streak, 0) = 0",
-        (guild_id, oldest_alive),
-    )
-    today_by_zone: dict[str, date] = {}
-    entries = []
-    for row in rows:
-        zone_name = row["timezone"]
-        today = today_by_zone.get(zone_name)
-        if today is None:
-            today = today_by_zone[zone_name] = rules.today_in(rules.zone(zone_name), now)
-        if rules.alive(date.fromisoformat(row["last_day"]), row["freezes"], today):
-            entries.append(Entry(row["user_id"], row["current"], datetime.fromisoformat(row["reached_at"])))
-    return entries
-
-
-async def load_board(
-    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime
-) -> BoardResult:
-    """A whole ranked board of this server; windows in the server's zone, counted from the last reset."""
-    settings = await get_guild_settings(db, guild_id)
-    if board is Board.STREAK:
-        # A streak is a member's own history: period, deck and board resets do not apply to it.
-        return BoardResult(board, period, None, lb.rank(await streak_entries(db, guild_id, now), board), None)
-    tz = rules.zone(rules.effective_zone_name(None, settings.timezone))
-    since = lb.window_start(period, now, tz, settings.board_reset_at)
-    entries = await counted_entries(db, guild_id, board, since, deck_id, now)
-    return BoardResult(board, period, deck_id, lb.rank(entries, board), since)
 
 
 async def member_names(db: Database, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:

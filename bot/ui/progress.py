@@ -18,7 +18,7 @@ from discord import app_commands
 from bot.core import leaderboard as lb
 from bot.core.leaderboard import Board, Period
 from bot.core.streaks import MAX_FREEZES, days_text
-from bot.store.boards import BoardResult, MemberStats
+from bot.store.boards import BoardPage, MemberStats
 from bot.ui.common import COLOUR
 
 HEATMAP_FILENAME = "activity.png"
@@ -86,12 +86,12 @@ def board_view(ref: BoardRef, total: int) -> discord.ui.View | None:
     return view
 
 
-def board_title(result: BoardResult) -> str:
-    title = f"🏆 {lb.BOARD_TITLES[result.board]}"
-    if result.board is not Board.STREAK:
-        title += f" · {lb.PERIOD_TITLES[result.period]}"
-    if result.deck_id:
-        title += f" · {result.deck_id}"
+def board_title(page: BoardPage) -> str:
+    title = f"🏆 {lb.BOARD_TITLES[page.board]}"
+    if page.board is not Board.STREAK:
+        title += f" · {lb.PERIOD_TITLES[page.period]}"
+    if page.deck_id:
+        title += f" · {page.deck_id}"
     return title[:256]
 
 
@@ -101,37 +101,32 @@ def display(names: dict[int, str], user_id: int) -> str:
     return discord.utils.escape_markdown(name)[:80] if name else f"<@{user_id}>"
 
 
-def viewer_line(result: BoardResult, viewer_id: int, viewer_name: str, *, hidden: bool = False) -> str:
+def viewer_line(page: BoardPage, viewer_name: str, *, hidden: bool = False) -> str:
     """The caller's own rank and value, shown even when they are on another page."""
     who = f"**{discord.utils.escape_markdown(viewer_name)[:80]}**"
-    mine = lb.find(result.ranked, viewer_id)
-    if mine is not None:
-        return f"📍 {who}: #{mine.rank} · {lb.format_value(result.board, mine.entry)}"
-    if result.board is Board.STREAK and hidden:
+    if page.viewer is not None:
+        return f"📍 {who}: #{page.viewer.rank} · {lb.format_value(page.board, page.viewer.entry)}"
+    if page.board is Board.STREAK and hidden:
         return f"📍 {who}: your streak is hidden (`/settings hide-streak`)"
-    if result.board is Board.ACCURACY:
+    if page.board is Board.ACCURACY:
         return f"📍 {who}: not ranked yet (needs {lb.ACCURACY_MIN_ANSWERS} quiz answers in this period)"
     return f"📍 {who}: not on this board yet"
 
 
-def board_embed(
-    result: BoardResult, page: int, names: dict[int, str], viewer_line_text: str, now: datetime
-) -> discord.Embed:
-    page = lb.clamp_page(page, len(result.ranked))
-    embed = discord.Embed(title=board_title(result), colour=COLOUR if result.ranked else EMPTY_COLOUR)
-    if not result.ranked:
-        embed.description = lb.empty_text(result.board, result.deck_id)
+def board_embed(page: BoardPage, names: dict[int, str], viewer_line_text: str, now: datetime) -> discord.Embed:
+    embed = discord.Embed(title=board_title(page), colour=COLOUR if page.total else EMPTY_COLOUR)
+    if not page.rows:
+        embed.description = lb.empty_text(page.board, page.deck_id)
     else:
-        lines = [
-            f"{lb.rank_label(r.rank)} {display(names, r.entry.user_id)} — {lb.format_value(result.board, r.entry)}"
-            for r in lb.page_of(result.ranked, page)
-        ]
-        embed.description = "\n".join(lines)
+        embed.description = "\n".join(
+            f"{lb.rank_label(r.rank)} {display(names, r.entry.user_id)} — {lb.format_value(page.board, r.entry)}"
+            for r in page.rows
+        )
     embed.add_field(name="You", value=viewer_line_text[:1024], inline=False)
-    footer = f"Page {page + 1}/{lb.page_count(len(result.ranked))}"
-    if result.board is Board.ACCURACY:
+    footer = f"Page {page.page + 1}/{lb.page_count(page.total)}"
+    if page.board is Board.ACCURACY:
         footer += f" · at least {lb.ACCURACY_MIN_ANSWERS} answers to rank"
-    if result.since is not None and result.period is Period.ALL:
+    if page.since is not None and page.period is Period.ALL:
         footer += " · since the last reset"
     embed.set_footer(text=footer + " · ties go to who got there first")
     embed.timestamp = now

@@ -10,7 +10,8 @@ from typing import AsyncIterator
 import pytest
 
 from bot.core.clock import to_text
-from bot.core.leaderboard import Board, Entry, Period
+from bot.core import leaderboard as lb
+from bot.core.leaderboard import Board, Period
 from bot.store import boards
 from bot.store.activity import record_activity
 from bot.store.db import Database, _migrations, _statements
@@ -61,8 +62,8 @@ async def name(db: Database, guild: int, user: int, display: str) -> None:
 
 
 async def board(db: Database, kind: Board, period: Period, deck: str | None = None, guild: int = G) -> list[tuple]:
-    result = await boards.load_board(db, guild, kind, period, deck, NOW)
-    return [(r.rank, r.entry.user_id, r.entry.value) for r in result.ranked]
+    page = await boards.load_board(db, guild, kind, period, deck, NOW)
+    return [(r.rank, r.entry.user_id, r.entry.value) for r in page.rows]
 
 
 async def test_points_board_ranks_and_breaks_ties_by_who_got_there_first(db: Database) -> None:
@@ -150,16 +151,28 @@ async def test_all_time_totals_agree_with_the_logs(db: Database) -> None:
 
 
 async def compare_totals_with_scan(db: Database, since: datetime | None) -> None:
-    def key(entry: Entry, kind: Board) -> tuple:
-        extra = (entry.answers, entry.correct) if kind is Board.ACCURACY else ()
-        return (entry.user_id, entry.value, entry.reached_at, *extra)
+    """All time from the totals must equal a plain count of the logs (an oracle written here, in Python)."""
+    answers = await db.fetchall("SELECT user_id, deck_id, points, correct, answered_at AS at FROM quiz_answers")
+    reviews = await db.fetchall("SELECT user_id, deck_id, reviewed_at AS at FROM reviews")
+    for deck in (None, "deck-a"):
+        def rows(log):
+            return [r for r in log if (deck is None or r["deck_id"] == deck) and (since is None or r["at"] >= to_text(since))]
 
-    for kind in (Board.POINTS, Board.ACCURACY, Board.REVIEWS):
-        for deck in (None, "deck-a"):
-            fast = await boards.counted_entries(db, G, kind, since, deck, NOW)
-            scan = await boards._window_entries(db, G, kind, since or datetime(2000, 1, 1, tzinfo=UTC), deck, NOW)
-            assert fast, "the random history should fill every board"
-            assert sorted(key(e, kind) for e in fast) == sorted(key(e, kind) for e in scan)
+        expected = {Board.POINTS: {}, Board.ACCURACY: {}, Board.REVIEWS: {}}
+        for user in {r["user_id"] for r in rows(answers)}:
+            mine = [r for r in rows(answers) if r["user_id"] == user]
+            scored = [r for r in mine if r["points"] > 0]
+            if scored:
+                expected[Board.POINTS][user] = (sum(r["points"] for r in mine), max(r["at"] for r in scored))
+            if len(mine) >= 10:
+                expected[Board.ACCURACY][user] = (sum(r["correct"] for r in mine) / len(mine), max(r["at"] for r in mine))
+        for user in {r["user_id"] for r in rows(reviews)}:
+            mine = [r for r in rows(reviews) if r["user_id"] == user]
+            expected[Board.REVIEWS][user] = (len(mine), max(r["at"] for r in mine))
+        for kind, want in expected.items():
+            got = await boards.counted_entries(db, G, kind, since, deck, NOW)
+            assert want, "the random history should fill every board"
+            assert {e.user_id: (pytest.approx(e.value), to_text(e.reached_at)) for e in got} == want
 
 
 async def test_short_and_long_windows_take_either_index_and_agree(db: Database) -> None:
@@ -265,8 +278,29 @@ async def test_upgrading_a_database_with_history_fills_the_totals(tmp_path: Path
     upgraded = await Database.open(path)
     try:
         assert [(r.entry.user_id, r.entry.value) for r in (await boards.load_board(
-            upgraded, G, Board.POINTS, Period.ALL, None, NOW)).ranked] == [(ALICE, 700), (BOB, 300)]
+            upgraded, G, Board.POINTS, Period.ALL, None, NOW)).rows] == [(ALICE, 700), (BOB, 300)]
         assert [(r.entry.user_id, r.entry.value) for r in (await boards.load_board(
-            upgraded, G, Board.REVIEWS, Period.ALL, None, NOW)).ranked] == [(BOB, 2), (ALICE, 1)]
+            upgraded, G, Board.REVIEWS, Period.ALL, None, NOW)).rows] == [(BOB, 2), (ALICE, 1)]
     finally:
         await upgraded.close()
+
+
+async def test_sql_ranking_matches_the_core_rule_on_every_page(db: Database) -> None:
+    rnd = random.Random(11)
+    for user in range(100, 135):
+        for _ in range(rnd.randint(1, 12)):
+            # Few distinct values and times, so ties (same value, even same moment) are common.
+            at = NOW - timedelta(hours=rnd.choice([1, 2, 3]))
+            await answer(db, G, user, at, points=rnd.choice([0, 100, 200]), correct=rnd.random() < 0.5)
+    for kind in (Board.POINTS, Board.ACCURACY):
+        expected = lb.rank(await boards.board_entries(db, G, kind, Period.WEEK, None, NOW), kind)
+        assert len(expected) > lb.PAGE_SIZE or kind is Board.ACCURACY
+        seen = []
+        for number in range(lb.page_count(len(expected))):
+            page = await boards.load_board(db, G, kind, Period.WEEK, None, NOW, page=number, viewer_id=expected[-1].entry.user_id)
+            assert page.total == len(expected) and page.page == number
+            assert page.viewer == expected[-1]
+            seen += page.rows
+        assert seen == expected
+        past_the_end = await boards.load_board(db, G, kind, Period.WEEK, None, NOW, page=99)
+        assert past_the_end.page == lb.page_count(len(expected)) - 1 and past_the_end.rows == expected[-len(past_the_end.rows):]
