@@ -45,19 +45,34 @@ def _stored(row: aiosqlite.Row) -> StoredStreak:
     return StoredStreak(state, row["timezone"], row["daily_minimum"])
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple) -> aiosqlite.Row | None:
+async def _one(conn: aiosqlite.Connection, sql: str, params: tuple | dict) -> aiosqlite.Row | None:
     async with conn.execute(sql, params) as cur:
         return await cur.fetchone()
 
 
+# Rules and stored state in one statement: record_activity runs on every rating and answer, and each
+# statement is a hop to the database thread.
+_CONTEXT_SQL = (
+    "SELECT (SELECT timezone FROM members WHERE guild_id = :g AND user_id = :u) AS member_zone, "
+    "g.timezone AS server_zone, g.daily_minimum AS server_minimum, "
+    f"{', '.join('s.' + c.strip() + ' AS ' + c.strip() for c in _COLUMNS.split(','))}, s.user_id AS stored "
+    "FROM (SELECT 1) LEFT JOIN guild_settings g ON g.guild_id = :g "
+    "LEFT JOIN streaks s ON s.guild_id = :g AND s.user_id = :u"
+)
+
+
+async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> tuple[str, int, StoredStreak | None]:
+    """(timezone name, daily minimum, stored streak) of a member: zone is theirs → the server's → UTC."""
+    row = await _one(conn, _CONTEXT_SQL, {"g": guild_id, "u": user_id})
+    assert row is not None  # FROM (SELECT 1) always yields one row
+    zone_name = rules.effective_zone_name(row["member_zone"], row["server_zone"])
+    minimum = max(int(row["server_minimum"]), 1) if row["server_minimum"] is not None else 1
+    return zone_name, minimum, _stored(row) if row["stored"] is not None else None
+
+
 async def effective_rules(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> tuple[str, int]:
     """(timezone name, daily minimum) a member's days are counted with: member zone → server zone → UTC."""
-    member = await _one(conn, "SELECT timezone FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-    guild = await _one(
-        conn, "SELECT timezone, daily_minimum FROM guild_settings WHERE guild_id = ?", (guild_id,)
-    )
-    zone_name = rules.effective_zone_name(member["timezone"] if member else None, guild["timezone"] if guild else None)
-    minimum = max(int(guild["daily_minimum"]), 1) if guild else 1
+    zone_name, minimum, _stored_streak = await _context(conn, guild_id, user_id)
     return zone_name, minimum
 
 
@@ -107,8 +122,7 @@ async def recompute_member(conn: aiosqlite.Connection, guild_id: int, user_id: i
 
 async def advance_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int, at: datetime) -> rules.StreakUpdate:
     """Fold one just-logged activity into the stored streak (the activity row must already be inserted)."""
-    zone_name, minimum = await effective_rules(conn, guild_id, user_id)
-    stored = await load_streak(conn, guild_id, user_id)
+    zone_name, minimum, stored = await _context(conn, guild_id, user_id)
     previous = stored.state if stored else rules.StreakState()
     update = None
     if stored is None or (stored.timezone == zone_name and stored.daily_minimum == minimum):
