@@ -10,7 +10,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 import discord
 from discord import app_commands
@@ -180,7 +180,9 @@ def stats_embed(name: str, stats: MemberStats) -> discord.Embed:
 class ConfirmResetView(discord.ui.View):
     """Confirm / Cancel for /recall-admin reset-leaderboard; only the admin who asked can press them."""
 
-    def __init__(self, admin_id: int, on_confirm: Any, timeout: float = 120) -> None:
+    def __init__(
+        self, admin_id: int, on_confirm: Callable[[discord.Interaction], Awaitable[None]], timeout: float = 120
+    ) -> None:
         super().__init__(timeout=timeout)
         self.admin_id = admin_id
         self.on_confirm = on_confirm
