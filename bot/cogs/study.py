@@ -268,7 +268,9 @@ class StudyCog(commands.Cog, name="Study"):
         """Run `work` and show its reply; when it is slow, acknowledge first so Discord's deadline is never missed."""
         task = asyncio.ensure_future(work)
         try:
-            done, _ = await asyncio.wait({task}, timeout=TUNING.answer_budget)
+            done: set[asyncio.Future[Reply]] = set()
+            if TUNING.answer_budget > 0:  # a zero budget defers every answer (quick store work may never suspend)
+                done, _ = await asyncio.wait({task}, timeout=TUNING.answer_budget)
             if not done:
                 if new_message:
                     await interaction.response.defer(ephemeral=ephemeral, thinking=True)

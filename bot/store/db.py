@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence, TypeVar
 
 import aiosqlite
 
+log = logging.getLogger("recall.store")
+
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+
+# Bodies that queue up while the lock is busy are committed together, up to this many per commit (a group runs
+# without yielding to the event loop, so it is kept short).
+GROUP_LIMIT = 32
 
 
 class SchemaTooNewError(Exception):
@@ -44,20 +52,191 @@ def _statements(script: str) -> Iterable[str]:
         yield buffer
 
 
+class InlineCursor:
+    """aiosqlite's cursor API over a plain sqlite3 cursor: every await completes at once, in the calling thread."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def __await__(self) -> Generator[Any, None, "InlineCursor"]:
+        return self
+        yield  # pragma: no cover - makes this a generator that finishes without suspending
+
+    async def __aenter__(self) -> "InlineCursor":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def __aiter__(self) -> "InlineCursor":
+        return self
+
+    async def __anext__(self) -> sqlite3.Row:
+        row = self._cursor.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+
+class InlineConnection:
+    """The part of aiosqlite.Connection that store code uses inside a transaction, run synchronously.
+
+    `Database.atomic` runs a transaction body with this in place of the aiosqlite connection: the same
+    `await conn.execute(...)` code then runs straight through, with no thread hop per statement. Committing or
+    rolling back is atomic()'s job, so those are refused.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    def execute(self, sql: str, parameters: Params = ()) -> InlineCursor:
+        return InlineCursor(self._raw.execute(sql, parameters))
+
+    def executemany(self, sql: str, parameters: Iterable[Params]) -> InlineCursor:
+        return InlineCursor(self._raw.executemany(sql, parameters))
+
+    async def execute_fetchall(self, sql: str, parameters: Params = ()) -> list[Any]:
+        return self._raw.execute(sql, parameters).fetchall()
+
+    async def execute_insert(self, sql: str, parameters: Params = ()) -> Any:
+        cursor = self._raw.execute(sql, parameters)
+        return cursor.execute("SELECT last_insert_rowid()").fetchone()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._raw.in_transaction
+
+    @property
+    def total_changes(self) -> int:
+        return self._raw.total_changes
+
+    async def commit(self) -> None:
+        raise RuntimeError("an atomic transaction body must not commit; Database.atomic commits it")
+
+    async def rollback(self) -> None:
+        raise RuntimeError("an atomic transaction body must not roll back; raise an exception instead")
+
+
+class AwaitedOutsideError(RuntimeError):
+    """An atomic transaction body awaited something other than its connection (it must not suspend)."""
+
+
+def _drive(body: Awaitable[T]) -> T:
+    """Run a coroutine that never suspends to its end, without an event loop."""
+    coroutine = body.__await__()
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise AwaitedOutsideError("an atomic transaction body may only await its connection (no sleeps, locks or I/O)")
+
+
+def _fetch_one(raw: sqlite3.Connection, sql: str, params: Params) -> Any:
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+Outcome = tuple[bool, Any]  # (True, value) or (False, exception)
+
+
+def _write_group(raw: sqlite3.Connection, bodies: list[Callable[[InlineConnection], Awaitable[Any]]]) -> list[Outcome]:
+    """One BEGIN … COMMIT for all bodies, each in its own savepoint.
+
+    A failing body rolls back to its savepoint only, so the others still commit; a failing COMMIT fails them all.
+    """
+    conn = InlineConnection(raw)
+    outcomes: list[Outcome] = []
+    alone = len(bodies) == 1  # no savepoint needed: rolling back the transaction is the same
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        for body in bodies:
+            if not alone:
+                raw.execute("SAVEPOINT atomic_body")
+            try:
+                value = _drive(body(conn))
+            except Exception as exc:  # the body's own failure: undo its writes only
+                if not alone:
+                    raw.execute("ROLLBACK TO atomic_body")
+                    raw.execute("RELEASE atomic_body")
+                outcomes.append((False, exc))
+            else:
+                if not alone:
+                    raw.execute("RELEASE atomic_body")
+                outcomes.append((True, value))
+        if alone and not outcomes[0][0]:
+            raw.execute("ROLLBACK")
+        else:
+            raw.execute("COMMIT")
+    except BaseException as exc:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        if not isinstance(exc, Exception):
+            raise
+        return [(False, exc)] * len(bodies)
+    return outcomes
+
+
 class Database:
-    """Owns the connection. Every statement goes through `transaction()` or the read helpers, one at a time."""
+    """Owns the connection. Every statement goes through `transaction()`, `atomic()` or the read helpers, one at a
+    time (they share one lock).
+
+    Two speeds: `transaction()`, `fetchone()` and `fetchall()` run in aiosqlite's thread, so a slow statement never
+    stalls the event loop; `atomic()` and `lookup()` are for the short, indexed statements of hot paths (a rating, a
+    Reveal) and run in the event loop's thread, because handing them to another thread costs more than they do and
+    buys no parallelism (that thread would need the GIL for the Python around them). Nothing on the fast path waits
+    for the disk: with WAL and synchronous=NORMAL a commit only appends to the log, and checkpoints (which do
+    fsync) run on a second connection in the background instead of inside some member's commit.
+    """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._queued: list[tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._checkpointer: Checkpointer | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
         path = Path(path)
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        # check_same_thread=False: atomic() and lookup() use the connection from the event loop's thread, always
+        # under the lock, so it is never used by two threads at once.
+        conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = aiosqlite.Row
         db = cls(conn, path)
         try:
@@ -66,12 +245,21 @@ class Database:
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA synchronous=NORMAL")
             await db.migrate()
+            if not in_memory:
+                await conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer does it, off the hot path
+                db._checkpointer = await Checkpointer.open(path)
+                db._committed()  # the migrations are still only in the log
         except BaseException:
             await conn.close()
             raise
         return db
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+            self._checkpointer = None
         async with self._lock:
             await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self.conn.close()
@@ -113,13 +301,93 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+                self._committed()
+
+    async def atomic(self, body: Callable[[Any], Awaitable[T]]) -> T:
+        """Run `await body(conn)` as one transaction and return its result: the fast path for hot writes.
+
+        The body's statements cost no thread hop (see the class docstring), and bodies that arrive while others
+        wait for the lock are committed together (group commit), each in its own savepoint. It returns only after
+        the COMMIT, so whatever the caller shows next is already stored. The body may await only `conn` (it runs
+        to its end without suspending) and should be short, indexed work; raising rolls back its own writes only.
+        """
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((body, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        return await future
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            async with self._lock:
+                group, self._queued = self._queued[:GROUP_LIMIT], self._queued[GROUP_LIMIT:]
+                try:
+                    outcomes = _write_group(self.conn._conn, [body for body, _ in group])
+                except Exception as exc:  # the connection itself failed (e.g. closed)
+                    outcomes = [(False, exc)] * len(group)
+                self._committed()
+            for (_, future), (ok, value) in zip(group, outcomes):
+                if future.done():  # the caller was cancelled; its writes stand, like a finished transaction's
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    async def lookup(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """The first row of a short, indexed read on a hot path (a key lookup), without a thread hop."""
+        async with self._lock:
+            return _fetch_one(self.conn._conn, sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._lock:
-            async with self.conn.execute(sql, params) as cur:
-                return await cur.fetchone()
+            # One thread hop instead of three (execute, fetchone, close).
+            return await self.conn._execute(_fetch_one, self.conn._conn, sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         async with self._lock:
-            async with self.conn.execute(sql, params) as cur:
-                return list(await cur.fetchall())
+            return list(await self.conn.execute_fetchall(sql, params))
+
+    def _committed(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.wake()
+
+
+class Checkpointer:
+    """Copies the write-ahead log back into the database file from its own connection and thread.
+
+    SQLite would otherwise checkpoint inside whichever commit crosses 1000 log pages, making that member wait for
+    an fsync. A PASSIVE checkpoint never blocks writers or readers; it runs shortly after writes, at most once per
+    DELAY, and a checkpoint that fails is simply retried after the next write.
+    """
+
+    DELAY = 0.5
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._wanted = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="recall-checkpointer")
+
+    @classmethod
+    async def open(cls, path: Path) -> "Checkpointer":
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        await conn.execute("PRAGMA busy_timeout=5000")
+        return cls(conn)
+
+    def wake(self) -> None:
+        self._wanted.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wanted.wait()
+            await asyncio.sleep(self.DELAY)
+            self._wanted.clear()
+            try:
+                await self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                log.warning("background checkpoint failed; retrying after the next write", exc_info=True)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.conn.close()

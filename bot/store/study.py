@@ -99,7 +99,7 @@ def new_token() -> str:
 
 
 async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession | None:
-    row = await db.fetchone(
+    row = await db.lookup(
         f"SELECT {_SESSION_COLUMNS} FROM study_sessions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
     return _session(row) if row else None
@@ -107,7 +107,7 @@ async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession
 
 async def get_shown(db: Database, guild_id: int, user_id: int) -> tuple[StudySession, Card | None, float] | None:
     """The open session with the shown item's state and the server's retention, in one read (for Reveal)."""
-    row = await db.fetchone(
+    row = await db.lookup(
         f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLUMNS.split(','))}, st.card_json, "
         "g.desired_retention FROM study_sessions s "
         "LEFT JOIN srs_state st ON st.guild_id = s.guild_id AND st.user_id = s.user_id AND st.deck_id = s.deck_id "
@@ -154,7 +154,8 @@ async def open_session(
     channel_id: int | None = None,
 ) -> StudyScreen:
     """Show the member's open item of `deck` again, or start a session on `deck` with the first item due."""
-    async with db.transaction() as conn:
+
+    async def body(conn: aiosqlite.Connection) -> StudyScreen:
         await remember_member(conn, guild_id, user_id, display_name)
         context = await _context(conn, guild_id, user_id)
         session = await _read_session(conn, guild_id, user_id)
@@ -169,6 +170,8 @@ async def open_session(
         )
         session = await _show(conn, session, pick, now)
         return StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention)
+
+    return await db.atomic(body)
 
 
 async def rate_current(
@@ -187,7 +190,8 @@ async def rate_current(
     """Rate the item on screen if `token` still names it; store the review and show the next item, atomically."""
     if rating not in scheduling.RATING_NAMES:
         raise ValueError(f"rating must be 1..4, got {rating!r}")
-    async with db.transaction() as conn:
+
+    async def body(conn: aiosqlite.Connection) -> RatingResult:
         session = await _read_session(conn, guild_id, user_id)
         if (
             session is None
@@ -212,12 +216,16 @@ async def rate_current(
         screen = StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention, streak=streak)
         return RatingResult(screen, rated)
 
+    # One transaction, in the database thread, committed (possibly with other members' ratings) before it returns.
+    return await db.atomic(body)
+
 
 async def close_session(
     db: Database, deck: Deck, *, guild_id: int, user_id: int, token: str, now: datetime
 ) -> StudyScreen | None:
     """End the session (Stop) if `token` is still the shown one; the screen is the summary."""
-    async with db.transaction() as conn:
+
+    async def body(conn: aiosqlite.Connection) -> StudyScreen | None:
         session = await _read_session(conn, guild_id, user_id)
         if session is None or session.token != token or not session.is_open:
             return None
@@ -227,14 +235,19 @@ async def close_session(
         await _write_session(conn, ended)
         return StudyScreen(ended, replace(pick, item=None), None, context.desired_retention)
 
+    return await db.atomic(body)
+
 
 async def set_message(db: Database, guild_id: int, user_id: int, token: str, channel_id: int, message_id: int) -> None:
     """Remember which message shows the session (only while it still shows the same item)."""
-    async with db.transaction() as conn:
+
+    async def body(conn: aiosqlite.Connection) -> None:
         await conn.execute(
             "UPDATE study_sessions SET channel_id = ?, message_id = ? WHERE guild_id = ? AND user_id = ? AND token = ?",
             (channel_id, message_id, guild_id, user_id, token),
         )
+
+    await db.atomic(body)
 
 
 # --- Inside a transaction ------------------------------------------------------------------------------------------

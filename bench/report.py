@@ -1,0 +1,174 @@
+"""The machine, the summaries of each phase, and the printed table."""
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.common import percentile
+
+# Targets from the issue (on a 2-core machine).
+STUDY_RATIO_TARGET = 0.7
+PACED_P99_TARGET_MS = 50.0
+QUIZ_RESULTS_TARGET_S = 1.0
+BOARD_QUERY_TARGET_MS = 20.0
+DECK_LOAD_TARGET_S = 1.0
+DECK_MEMORY_TARGET_MB = 150.0
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    versions = {}
+    for package in ("discord.py", "aiosqlite", "aiohttp", "orjson", "fsrs", "PyYAML"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpus": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(terse=True),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "packages": versions,
+    }
+
+
+def study_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per bot: flat-out throughput (mean of its runs) and paced latency (all its runs pooled); Recall / baseline."""
+    summary: dict[str, Any] = {}
+    for name in ("recall", "baseline"):
+        mine = [r for r in runs if r["bot"] == name]
+        if not mine:
+            continue
+        flat = [r["flat"] for r in mine]
+        paced = [r["paced"] for r in mine]
+        latencies = [ms for p in paced for ms in p.latencies_ms]
+        summary[name] = {
+            "flat_per_second": round(statistics.fmean(f.throughput for f in flat), 1),
+            "flat_runs": [round(f.throughput, 1) for f in flat],
+            "flat_p50_ms": _round(percentile([ms for f in flat for ms in f.latencies_ms], 0.5)),
+            "flat_bot_cpu": round(statistics.fmean(f.bot_cpu for f in flat), 2),
+            "flat_driver_cpu": round(statistics.fmean(f.driver_cpu for f in flat), 2),
+            "flat_cpu_ms_per_interaction": _round(statistics.fmean(f.bot_cpu_ms_per_interaction for f in flat), 3),
+            "paced_per_second": round(statistics.fmean(p.throughput for p in paced), 1),
+            "paced_p50_ms": _round(percentile(latencies, 0.50)),
+            "paced_p95_ms": _round(percentile(latencies, 0.95)),
+            "paced_p99_ms": _round(percentile(latencies, 0.99)),
+            "paced_bot_cpu": round(statistics.fmean(p.bot_cpu for p in paced), 2),
+            "failed": sum(r.failed for r in flat + paced),
+            "timeouts": sum(r.timeouts for r in flat + paced),
+            "refusals": sum(r.refusals for r in flat + paced),
+            "bot_errors": sum(r["bot_errors"] for r in mine),
+        }
+    if "recall" in summary and "baseline" in summary:
+        base = summary["baseline"]["flat_per_second"]
+        summary["ratio"] = round(summary["recall"]["flat_per_second"] / base, 2) if base else None
+    return summary
+
+
+def _round(value: float, digits: int = 1) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, digits)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+    else:
+        text = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{text}{unit}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("ok" if ok else "MISSED")
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+    """(phase, metric, Recall, baseline / ratio, target, verdict) rows of the table."""
+    out: list[tuple[str, str, str, str, str, str]] = []
+    phases = results["phases"]
+    if study := phases.get("study"):
+        s = study["summary"]
+        r, b = s.get("recall", {}), s.get("baseline", {})
+        ratio = s.get("ratio")
+        out.append(("study flat-out", "interactions/s", _fmt(r.get("flat_per_second")),
+                    _fmt(b.get("flat_per_second")), f"≥ {STUDY_RATIO_TARGET} × baseline", ""))
+        out.append(("study flat-out", "Recall / baseline", _fmt(ratio), "", f"≥ {STUDY_RATIO_TARGET}",
+                    _verdict(ratio >= STUDY_RATIO_TARGET if ratio is not None else None)))
+        out.append(("study flat-out", "p50 time in line", _fmt(r.get("flat_p50_ms"), " ms"),
+                    _fmt(b.get("flat_p50_ms"), " ms"), "", ""))
+        out.append(("study flat-out", "bot CPU (1 core = 1)", _fmt(r.get("flat_bot_cpu")), _fmt(b.get("flat_bot_cpu")),
+                    "", ""))
+        out.append(("study flat-out", "bot CPU per interaction", _fmt(r.get("flat_cpu_ms_per_interaction"), " ms"),
+                    _fmt(b.get("flat_cpu_ms_per_interaction"), " ms"), "", ""))
+        for share in ("p50", "p95", "p99"):
+            value = r.get(f"paced_{share}_ms")
+            target = f"≤ {PACED_P99_TARGET_MS:.0f} ms" if share == "p99" else ""
+            ok = value <= PACED_P99_TARGET_MS if share == "p99" and value is not None else None
+            out.append(("study paced", f"{share} latency", _fmt(value, " ms"), _fmt(b.get(f"paced_{share}_ms"), " ms"),
+                        target, _verdict(ok)))
+        out.append(("study paced", "interactions/s", _fmt(r.get("paced_per_second")),
+                    _fmt(b.get("paced_per_second")), "", ""))
+        errors = sum(r.get(k, 0) for k in ("failed", "timeouts", "refusals"))
+        out.append(("study", "failed / unanswered / refused", f"{r.get('failed', 0)} / {r.get('timeouts', 0)} / "
+                    f"{r.get('refusals', 0)}", f"{b.get('failed', 0)} / {b.get('timeouts', 0)} / "
+                    f"{b.get('refusals', 0)}", "0", _verdict(errors == 0)))
+    if quiz := phases.get("quiz"):
+        graded_ok = quiz["graded"] == quiz["sent"]
+        out.append(("quiz crowd", "reactions graded / sent", f"{quiz['graded']} / {quiz['sent']}", "", "all",
+                    _verdict(graded_ok)))
+        seconds = quiz.get("results_after_close_s")
+        out.append(("quiz crowd", "close → results message", _fmt(seconds, " s"), "",
+                    f"≤ {QUIZ_RESULTS_TARGET_S:.0f} s", _verdict(seconds is not None and seconds <= QUIZ_RESULTS_TARGET_S)))
+    if boards := phases.get("boards"):
+        out.append(("leaderboard", "seeding (not a target)", _fmt(boards["seed_seconds"], " s"), "", "", ""))
+        for query in boards["queries"]:
+            ok = query["p99_ms"] <= BOARD_QUERY_TARGET_MS
+            out.append(("leaderboard", f"{query['name']} p50 / p99",
+                        f"{_fmt(query['p50_ms'])} / {_fmt(query['p99_ms'])} ms", "", f"≤ {BOARD_QUERY_TARGET_MS:.0f} ms",
+                        _verdict(ok)))
+    if decks := phases.get("decks"):
+        seconds = decks["load_seconds"]
+        out.append(("decks", f"load + validate {decks['questions']:,} questions", _fmt(seconds, " s"), "",
+                    f"≤ {DECK_LOAD_TARGET_S:.0f} s", _verdict(seconds <= DECK_LOAD_TARGET_S)))
+        rss = decks["rss_mb"]
+        out.append(("decks", f"resident, {decks['decks']} decks / {decks['items']:,} items", _fmt(rss, " MB"),
+                    f"bot imports only: {_fmt(decks['rss_before_mb'], ' MB')}", f"≤ {DECK_MEMORY_TARGET_MB:.0f} MB",
+                    _verdict(rss <= DECK_MEMORY_TARGET_MB)))
+    if startup := phases.get("startup"):
+        out.append(("start-up", "process start → gateway connected", _fmt(startup["connected_s"], " s"),
+                    _fmt(startup.get("baseline_connected_s"), " s"), "", ""))
+        out.append(("start-up", "process start → ready (on_ready)", _fmt(startup["ready_s"], " s"),
+                    _fmt(startup.get("baseline_ready_s"), " s"), "", ""))
+        out.append(("start-up", "… again, existing database", _fmt(startup["warm_ready_s"], " s"), "", "", ""))
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    header = ("phase", "metric", "Recall", "baseline", "target", "")
+    body = rows(results)
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
+    lines = [" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *body]]
+    lines.insert(1, "-|-".join("-" * width for width in widths))
+    m = results["machine"]
+    lines.append("")
+    lines.append(f"machine: {m['cpus']} CPUs ({m['cpu_model']}), Python {m['python']}, SQLite {m['sqlite']}; "
+                 f"bench took {results['seconds']} s; load average {m['load_average'][0]} before, "
+                 f"{m.get('load_average_after', ['?'])[0]} after")
+    return "\n".join(lines)

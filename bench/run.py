@@ -1,0 +1,106 @@
+"""`python -m bench`: run the benchmark phases and print the table (or JSON with --json)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from bench import report
+from bench.common import Sizes, TimedEmulator, write_study_decks
+from bench.procs import BASELINE, RECALL, BotProcess, BotSpec, bot_env
+from bench.study import run_phase
+
+PHASES = ("study", "quiz", "boards", "decks", "startup")
+log = logging.getLogger("bench")
+
+
+async def study_run(spec: BotSpec, sizes: Sizes, workdir: Path, label: str, profile: Path | None) -> dict[str, Any]:
+    """One bot against a fresh emulator and database: the flat-out phase, then the paced one."""
+    async with TimedEmulator() as emu:
+        guild = emu.add_guild("Bench Academy")
+        channel = emu.add_channel(guild, "study")
+        decks = write_study_decks(workdir / "decks", sizes.deck_cards)
+        env = bot_env(token=emu.token, api_base=emu.api_base, gateway_url=emu.gateway_url,
+                      database=workdir / f"{label}.db", decks=decks, session_ratings=2 * sizes.deck_cards)
+        bot = BotProcess(spec, env, profile_to=profile / f"{label}.folded" if profile else None)
+        await bot.start()
+        try:
+            await emu.wait_until_connected()
+            flat = await run_phase("flat", emu, guild, channel, bot, members=sizes.flat_members,
+                                   seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds)
+            paced = await run_phase("paced", emu, guild, channel, bot, members=sizes.paced_members,
+                                    seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds, rate=sizes.paced_rate)
+        finally:
+            await bot.stop()
+        return {"bot": spec.name, "flat": flat, "paced": paced, "bot_errors": bot.errors,
+                "log_tail": bot.tail(8) if bot.errors else ""}
+
+
+async def study_phase(sizes: Sizes, workdir: Path, profile: Path | None, progress: Callable[[str], None],
+                      bots: tuple[BotSpec, ...] = (RECALL, BASELINE)) -> dict:
+    """Recall and the baseline alternating (A B A B …) so drift of the machine hits both alike."""
+    runs: list[dict[str, Any]] = []
+    for number in range(1, sizes.rounds + 1):
+        for spec in bots:
+            progress(f"study: {spec.name} round {number}/{sizes.rounds}")
+            runs.append(await study_run(spec, sizes, workdir, f"{spec.name}-{number}", profile))
+    summary = report.study_summary(runs)
+    for run in runs:
+        run["flat"], run["paced"] = run["flat"].as_dict(), run["paced"].as_dict()
+    return {"runs": runs, "summary": summary}
+
+
+async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None,
+                  progress: Callable[[str], None], bots: tuple[BotSpec, ...] = (RECALL, BASELINE)) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": report.machine(), "sizes": sizes.__dict__, "phases": {}}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="recall-bench-") as tmp:
+        workdir = Path(tmp)
+        if "study" in phases:
+            results["phases"]["study"] = await study_phase(sizes, workdir / "study", profile, progress, bots)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_after"] = report.machine()["load_average"]
+    return results
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: every phase in a few seconds")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    parser.add_argument("--seconds", type=float, help="measured seconds of each study phase")
+    parser.add_argument("--rounds", type=int, help="A B rounds of the study phases (Recall, baseline)")
+    parser.add_argument("--members", type=int, help="members in the flat-out study phase")
+    parser.add_argument("--profile", type=Path, help="write py-spy flame graphs of each bot run into this folder")
+    parser.add_argument("--only", choices=("recall", "baseline"), help="run the study phases against one bot only")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = Sizes.quick() if args.quick else Sizes()
+    overrides = {k: v for k, v in (("phase_seconds", args.seconds), ("rounds", args.rounds),
+                                     ("flat_members", args.members)) if v is not None}
+    sizes = replace(sizes, **overrides)
+    phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        print(f"unknown phases: {', '.join(sorted(unknown))} (known: {', '.join(PHASES)})", file=sys.stderr)
+        return 2
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    progress = (lambda text: print(f"… {text}", file=sys.stderr, flush=True))
+    bots = {"recall": (RECALL,), "baseline": (BASELINE,)}.get(args.only or "", (RECALL, BASELINE))
+    results = asyncio.run(run_all(sizes, phases, args.profile, progress, bots))
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    else:
+        print(report.table(results))
+    return 0

@@ -1,0 +1,172 @@
+"""Database.atomic (group commit, one savepoint per body), lookup, and the background checkpointer."""
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import bot.store.db as dbmod
+from bot.store.db import AwaitedOutsideError, Checkpointer, Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "r.db")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def insert(key: str, *, fail: bool = False):
+    async def body(conn) -> str:
+        await conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, "v"))
+        if fail:
+            raise ValueError(f"{key} failed")
+        async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return f"{key}={row['value']}"
+
+    return body
+
+
+def committed_keys(path: Path) -> set[str]:
+    """What another connection sees: only committed rows."""
+    with sqlite3.connect(path) as other:
+        return {key for (key,) in other.execute("SELECT key FROM meta")}
+
+
+async def test_atomic_returns_the_body_result_after_the_commit(db: Database, tmp_path: Path) -> None:
+    assert await db.atomic(insert("a")) == "a=v"
+    assert committed_keys(tmp_path / "r.db") == {"a"}
+
+
+async def test_a_failing_body_rolls_back_only_its_own_writes(db: Database, tmp_path: Path) -> None:
+    async with db.transaction():  # hold the lock so all three queue up and are written as one group
+        calls = [asyncio.ensure_future(db.atomic(insert(k, fail=k == "b"))) for k in ("a", "b", "c")]
+        await asyncio.sleep(0)
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert results[0] == "a=v" and results[2] == "c=v"
+    assert isinstance(results[1], ValueError) and str(results[1]) == "b failed"
+    assert committed_keys(tmp_path / "r.db") == {"a", "c"}
+
+
+async def test_a_lone_failing_body_leaves_nothing_behind(db: Database, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="x failed"):
+        await db.atomic(insert("x", fail=True))
+    assert committed_keys(tmp_path / "r.db") == set()
+    assert await db.atomic(insert("y")) == "y=v"  # the connection is usable afterwards
+
+
+async def test_bodies_waiting_for_the_lock_are_committed_together(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+    real = dbmod._write_group
+
+    def counting(raw, bodies):
+        sizes.append(len(bodies))
+        return real(raw, bodies)
+
+    monkeypatch.setattr(dbmod, "_write_group", counting)
+    async with db.transaction():
+        calls = [asyncio.ensure_future(db.atomic(insert(f"k{n}"))) for n in range(5)]
+        await asyncio.sleep(0)
+    assert await asyncio.gather(*calls) == [f"k{n}=v" for n in range(5)]
+    assert sizes == [5]
+
+
+async def test_groups_are_capped(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    real = dbmod._write_group
+    monkeypatch.setattr(dbmod, "GROUP_LIMIT", 2)
+    monkeypatch.setattr(dbmod, "_write_group", lambda raw, bodies: sizes.append(len(bodies)) or real(raw, bodies))
+    async with db.transaction():
+        calls = [asyncio.ensure_future(db.atomic(insert(f"k{n}"))) for n in range(5)]
+        await asyncio.sleep(0)
+    await asyncio.gather(*calls)
+    assert sizes == [2, 2, 1]
+
+
+async def test_atomic_and_transaction_never_interleave(db: Database) -> None:
+    order: list[str] = []
+
+    async def slow_transaction() -> None:
+        async with db.transaction() as conn:
+            order.append("transaction-begin")
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('t', '1')")
+            await asyncio.sleep(0.02)
+            order.append("transaction-end")
+
+    async def body(conn) -> None:
+        order.append("atomic")
+        await conn.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
+
+    first = asyncio.create_task(slow_transaction())
+    await asyncio.sleep(0.005)
+    await db.atomic(body)
+    await first
+    assert order == ["transaction-begin", "transaction-end", "atomic"]
+
+
+async def test_a_body_that_suspends_is_refused_and_undone(db: Database, tmp_path: Path) -> None:
+    async def sleepy(conn) -> None:
+        await conn.execute("INSERT INTO meta (key, value) VALUES ('s', '1')")
+        await asyncio.sleep(0)
+
+    with pytest.raises(AwaitedOutsideError):
+        await db.atomic(sleepy)
+    assert committed_keys(tmp_path / "r.db") == set()
+
+
+async def test_a_body_may_not_commit_itself(db: Database) -> None:
+    async def committing(conn) -> None:
+        await conn.commit()
+
+    with pytest.raises(RuntimeError, match="must not commit"):
+        await db.atomic(committing)
+
+
+async def test_inline_cursor_reads_like_aiosqlite(db: Database) -> None:
+    async def body(conn):
+        await conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [("p", "1"), ("q", "2"), ("r", "3")])
+        cursor = await conn.execute("SELECT key FROM meta ORDER BY key")
+        first = await cursor.fetchone()
+        rest = [row["key"] async for row in cursor]
+        everything = await conn.execute_fetchall("SELECT value FROM meta ORDER BY key")
+        inserted = await conn.execute("INSERT INTO meta (key, value) VALUES ('s', '4')")
+        return first["key"], rest, [row[0] for row in everything], inserted.rowcount
+
+    assert await db.atomic(body) == ("p", ["q", "r"], ["1", "2", "3"], 1)
+
+
+async def test_lookup_reads_the_first_row_or_none(db: Database) -> None:
+    await db.atomic(insert("a"))
+    await db.atomic(insert("b"))
+    row = await db.lookup("SELECT key FROM meta ORDER BY key")
+    assert row is not None and row["key"] == "a"
+    assert await db.lookup("SELECT key FROM meta WHERE key = 'zzz'") is None
+
+
+async def test_commits_never_checkpoint_but_the_checkpointer_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Checkpointer, "DELAY", 0.01)
+    db = await Database.open(tmp_path / "r.db")
+    try:
+        assert (await db.fetchone("PRAGMA wal_autocheckpoint"))[0] == 0
+        await db.atomic(insert("a"))
+        # immutable=1 reads the database file alone, ignoring the log: the row is there once checkpointed.
+        uri = f"file:{tmp_path / 'r.db'}?immutable=1"
+        for _ in range(200):
+            with sqlite3.connect(uri, uri=True) as raw:
+                try:
+                    if raw.execute("SELECT count(*) FROM meta WHERE key = 'a'").fetchone()[0]:
+                        break
+                except sqlite3.OperationalError:  # not even the schema is in the file yet
+                    pass
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the row never reached the database file")
+    finally:
+        await db.close()
