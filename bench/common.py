@@ -35,6 +35,9 @@ class Sizes:
     memory_decks: int = 100
     memory_items: int = 50_000
     startup_repeats: int = 2
+    # Start the load once the bot's gateway session is up rather than at on_ready (which discord.py delays by its
+    # 2 s guild_ready_timeout): interactions are answered either way, so --quick saves those seconds.
+    wait_for_ready: bool = True
 
     @classmethod
     def quick(cls) -> "Sizes":
@@ -42,6 +45,7 @@ class Sizes:
             flat_members=4, paced_members=6, paced_rate=20.0, phase_seconds=1.0, warmup_seconds=0.3, rounds=1,
             deck_cards=5, quiz_members=20, quiz_seconds=5, board_members=500, board_rows=5_000, board_servers=3,
             board_repeats=3, deck_questions=300, memory_decks=4, memory_items=400, startup_repeats=1,
+            wait_for_ready=False,
         )
 
 

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 RECALL_READY = "Recall ready as"
@@ -23,11 +24,12 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class BotSpec:
-    """Which bot to run: its command line and the log line that says it is ready."""
+    """Which bot to run: its command line, the log line that says it is ready, and the checkout it runs from."""
 
     name: str
     argv: tuple[str, ...]
     ready_line: str
+    repo: Path = REPO  # another checkout of Recall, to compare a change against the code before it
 
 
 RECALL = BotSpec("recall", (sys.executable, "-m", "bot", "run"), RECALL_READY)
@@ -49,19 +51,20 @@ class BotProcess:
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task[None] | None = None
 
-    async def start(self, timeout: float = 60) -> float:
-        """Start the process and return seconds from start to its ready line."""
+    async def start(self, timeout: float = 60, until: Callable[[], Awaitable[Any]] | None = None) -> float:
+        """Start the process and return seconds from start to its ready line (or until `until()` returns)."""
         argv = list(self.spec.argv)
         if self.profile_to is not None:
             argv = [_py_spy(), "record", "--rate", "250", "--gil", "--output", str(self.profile_to), "--format", "raw",
                     "--", *argv]
         self.started_at = time.perf_counter()
         self.process = await asyncio.create_subprocess_exec(
-            *argv, cwd=REPO, env=self.env, stdin=asyncio.subprocess.DEVNULL,
+            *argv, cwd=self.spec.repo, env={**self.env, "PYTHONPATH": str(self.spec.repo)},
+            stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent,
         )
         self._reader = asyncio.create_task(self._read_log())
-        waiter = asyncio.create_task(self._ready.wait())
+        waiter = asyncio.ensure_future(until() if until is not None else self._ready.wait())
         exited = asyncio.create_task(self.process.wait())
         done, _ = await asyncio.wait({waiter, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
@@ -69,8 +72,7 @@ class BotProcess:
             await self.stop()
             raise RuntimeError(f"{self.spec.name} did not become ready; its last log lines:\n" + self.tail())
         exited.cancel()
-        assert self.ready_at is not None
-        return self.ready_at - self.started_at
+        return (self.ready_at or time.perf_counter()) - self.started_at
 
     async def _read_log(self) -> None:
         # Always drain stderr: a full pipe would block the bot mid-benchmark.

@@ -15,6 +15,10 @@ from typing import Any, Callable
 from bench import report
 from bench.common import Sizes, TimedEmulator, write_study_decks
 from bench.procs import BASELINE, RECALL, BotProcess, BotSpec, bot_env
+from bench.boards import boards_phase
+from bench.decks import decks_phase
+from bench.quiz import quiz_crowd
+from bench.startup import startup_phase
 from bench.study import run_phase
 
 PHASES = ("study", "quiz", "boards", "decks", "startup")
@@ -30,7 +34,7 @@ async def study_run(spec: BotSpec, sizes: Sizes, workdir: Path, label: str, prof
         env = bot_env(token=emu.token, api_base=emu.api_base, gateway_url=emu.gateway_url,
                       database=workdir / f"{label}.db", decks=decks, session_ratings=2 * sizes.deck_cards)
         bot = BotProcess(spec, env, profile_to=profile / f"{label}.folded" if profile else None)
-        await bot.start()
+        await bot.start(until=None if sizes.wait_for_ready else emu.wait_until_connected)
         try:
             await emu.wait_until_connected()
             flat = await run_phase("flat", emu, guild, channel, bot, members=sizes.flat_members,
@@ -57,14 +61,31 @@ async def study_phase(sizes: Sizes, workdir: Path, profile: Path | None, progres
     return {"runs": runs, "summary": summary}
 
 
-async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None,
-                  progress: Callable[[str], None], bots: tuple[BotSpec, ...] = (RECALL, BASELINE)) -> dict[str, Any]:
+async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, progress: Callable[[str], None],
+                  recall: BotSpec = RECALL, only: str | None = None) -> dict[str, Any]:
+    bots = {"recall": (recall,), "baseline": (BASELINE,)}.get(only or "", (recall, BASELINE))
     results: dict[str, Any] = {"machine": report.machine(), "sizes": sizes.__dict__, "phases": {}}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="recall-bench-") as tmp:
         workdir = Path(tmp)
         if "study" in phases:
             results["phases"]["study"] = await study_phase(sizes, workdir / "study", profile, progress, bots)
+        if "quiz" in phases:
+            progress(f"quiz crowd: {sizes.quiz_members} members")
+            results["phases"]["quiz"] = await quiz_crowd(recall, sizes.quiz_members, sizes.quiz_seconds,
+                                                      workdir / "quiz", wait_for_ready=sizes.wait_for_ready)
+        if "boards" in phases:
+            progress(f"leaderboard: seeding {sizes.board_members:,} members, {sizes.board_rows:,} answers and reviews")
+            results["phases"]["boards"] = await boards_phase(sizes.board_members, sizes.board_rows,
+                                                             sizes.board_servers, sizes.board_repeats,
+                                                             workdir / "boards")
+        if "decks" in phases:
+            progress(f"decks: {sizes.deck_questions:,} questions; {sizes.memory_decks} decks in memory")
+            results["phases"]["decks"] = await decks_phase(sizes.deck_questions, sizes.memory_decks, sizes.memory_items,
+                                                           workdir / "decks")
+        if "startup" in phases:
+            progress(f"start-up: {sizes.startup_repeats} × (new database, existing database, baseline)")
+            results["phases"]["startup"] = await startup_phase(recall, sizes.startup_repeats, workdir / "startup")
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_average_after"] = report.machine()["load_average"]
     return results
@@ -80,6 +101,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--members", type=int, help="members in the flat-out study phase")
     parser.add_argument("--profile", type=Path, help="write py-spy flame graphs of each bot run into this folder")
     parser.add_argument("--only", choices=("recall", "baseline"), help="run the study phases against one bot only")
+    parser.add_argument("--recall-repo", type=Path,
+                        help="run Recall from another checkout (e.g. the code before a change) instead of this one")
     return parser.parse_args(argv)
 
 
@@ -97,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     progress = (lambda text: print(f"… {text}", file=sys.stderr, flush=True))
-    bots = {"recall": (RECALL,), "baseline": (BASELINE,)}.get(args.only or "", (RECALL, BASELINE))
-    results = asyncio.run(run_all(sizes, phases, args.profile, progress, bots))
+    recall = replace(RECALL, repo=args.recall_repo.resolve()) if args.recall_repo else RECALL
+    results = asyncio.run(run_all(sizes, phases, args.profile, progress, recall, args.only))
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     else:

@@ -265,22 +265,41 @@ class StudyCog(commands.Cog, name="Study"):
     async def answer(
         self, interaction: discord.Interaction, work: Awaitable[Reply], *, new_message: bool, ephemeral: bool = True
     ) -> None:
-        """Run `work` and show its reply; when it is slow, acknowledge first so Discord's deadline is never missed."""
-        task = asyncio.ensure_future(work)
+        """Run `work` and show its reply; when it is slow, acknowledge first so Discord's deadline is never missed.
+
+        The work runs in this task and a timer starts the acknowledgement only if the budget runs out: most answers
+        need no extra task, and the reply is sent only after a started acknowledgement finished (never both at once).
+        """
+        deferral: asyncio.Future[None] | None = None
+
+        def acknowledge() -> None:
+            nonlocal deferral
+            deferral = asyncio.ensure_future(self.acknowledge(interaction, new_message=new_message, ephemeral=ephemeral))
+
+        if TUNING.answer_budget > 0:
+            timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(TUNING.answer_budget, acknowledge)
+        else:  # a zero budget acknowledges every answer first
+            timer = None
+            acknowledge()
         try:
-            done: set[asyncio.Future[Reply]] = set()
-            if TUNING.answer_budget > 0:  # a zero budget defers every answer (quick store work may never suspend)
-                done, _ = await asyncio.wait({task}, timeout=TUNING.answer_budget)
-            if not done:
-                if new_message:
-                    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-                else:
-                    await interaction.response.defer()
-            reply = await task
+            try:
+                reply = await work
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if deferral is not None:
+                    await deferral
             await self.deliver(interaction, reply, new_message=new_message, ephemeral=ephemeral)
         except Exception:
             log.exception("study interaction failed")
             await send_private(interaction, FAILED)
+
+    @staticmethod
+    async def acknowledge(interaction: discord.Interaction, *, new_message: bool, ephemeral: bool) -> None:
+        if new_message:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        else:
+            await interaction.response.defer()
 
     async def deliver(self, interaction: discord.Interaction, reply: Reply, *, new_message: bool, ephemeral: bool) -> None:
         if isinstance(reply, Refusal):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from fsrs import Card, Rating, ReviewLog, Scheduler
+from fsrs import Card, Rating, ReviewLog, Scheduler, State
 
 RATING_NAMES: dict[int, str] = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 
@@ -35,11 +35,30 @@ def review(
 
 def preview_intervals(card: Card, now: datetime, *, desired_retention: float = 0.9) -> dict[int, timedelta]:
     """How long until the card comes back for each rating (no fuzz, so the label matches the typical outcome)."""
+    moment = _utc(now)
+    days = (moment - card.last_review).days if card.last_review else None
+    return dict(_intervals(card.state, card.step, card.stability, card.difficulty, days, desired_retention))
+
+
+_ANCHOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+@lru_cache(maxsize=4096)
+def _intervals(
+    state: State, step: int | None, stability: float | None, difficulty: float | None, days: int | None,
+    desired_retention: float,
+) -> tuple[tuple[int, timedelta], ...]:
+    # Without fuzz, fsrs decides the next interval from the card's state, step, stability and difficulty and the whole
+    # days since its last review, nothing else; so the four reviews behind every Reveal are computed once per such
+    # state (a new card's buttons always read the same) on a stand-in card reviewed at a fixed moment.
     plain = scheduler(desired_retention, False)
-    return {
-        rating: plain.review_card(card, Rating(rating), review_datetime=_utc(now))[0].due - _utc(now)
+    last_review = _ANCHOR - timedelta(days=days) if days is not None else None
+    card = Card(card_id=1, state=state, step=step, stability=stability, difficulty=difficulty, due=_ANCHOR,
+                last_review=last_review)
+    return tuple(
+        (rating, plain.review_card(card, Rating(rating), review_datetime=_ANCHOR)[0].due - _ANCHOR)
         for rating in RATING_NAMES
-    }
+    )
 
 
 # (below this many seconds, unit size in seconds, suffix, decimals): the first unit whose rounded value stays below

@@ -110,19 +110,20 @@ def pick_next(
     `misses`: quiz question id -> latest time the member answered it wrong.
     `new_today`: new cards of this deck the member already started today; `day_end`: end of their local day.
     """
+    # Items are ordered as their sources (deck cards and questions); only the one picked becomes a StudyItem.
     scheduled = list(_scheduled_items(deck, schedules, misses))
-    fresh = [card_item(c) for c in deck.cards if c.id not in schedules]
+    fresh = [c for c in deck.cards if c.id not in schedules]
 
     due_now = sorted((s for s in scheduled if s[0].due <= now), key=_due_order)
     ahead = sorted(
         (s for s in scheduled if s[0].due > now and _available(s[0], now, day_end, learn_ahead)), key=_due_order
     )
     allowed_new = fresh[: max(0, new_limit - new_today)]
-    order = [item for _, item in due_now] + allowed_new + [item for _, item in ahead]
+    order = [source for _, source in due_now] + allowed_new + [source for _, source in ahead]
 
     waiting = [s for s, _ in scheduled if s.due > now and not _available(s, now, day_end, learn_ahead)]
     return QueuePick(
-        item=order[0] if order else None,
+        item=_study_item(order[0]) if order else None,
         available=len(order),
         new_waiting=len(fresh) - len(allowed_new),
         next_due=min((s.due for s in waiting), default=None),
@@ -131,28 +132,32 @@ def pick_next(
 
 def _scheduled_items(
     deck: Deck, schedules: Mapping[str, ItemSchedule], misses: Mapping[str, datetime]
-) -> Iterable[tuple[ItemSchedule, StudyItem]]:
+) -> Iterable[tuple[ItemSchedule, Card | QuizQuestion]]:
     for card in deck.cards:
         known = schedules.get(card.id)
         if known is not None and known.kind == KIND_CARD:
-            yield known, card_item(card)
+            yield known, card
     for question in deck.quiz:
         known = schedules.get(question.id)
         if known is not None and known.kind != KIND_QUIZ:
             continue
         missed_at = misses.get(question.id)
         if missed_at is not None:
-            yield miss_schedule(question.id, missed_at, known), quiz_item(question)
+            yield miss_schedule(question.id, missed_at, known), question
         elif known is not None:
-            yield known, quiz_item(question)
+            yield known, question
+
+
+def _study_item(source: Card | QuizQuestion) -> StudyItem:
+    return card_item(source) if isinstance(source, Card) else quiz_item(source)
 
 
 def _available(schedule: ItemSchedule, now: datetime, day_end: datetime, learn_ahead: timedelta) -> bool:
     return schedule.due <= now + learn_ahead or (schedule.in_review and schedule.due < day_end)
 
 
-def _due_order(entry: tuple[ItemSchedule, StudyItem]) -> tuple[datetime, str]:
-    return entry[0].due, entry[1].item_id
+def _due_order(entry: tuple[ItemSchedule, Card | QuizQuestion]) -> tuple[datetime, str]:
+    return entry[0].due, entry[1].id
 
 
 # --- The member's day ----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from bot.core.study_queue import (
 from bot.store.activity import record_activity
 from bot.store.db import Database
 from bot.store.members import remember_member
-from bot.store.srs import get_state, save_review
+from bot.store.srs import save_review
 
 DEFAULT_RETENTION = 0.9
 DEFAULT_NEW_LIMIT = 20
@@ -91,6 +91,19 @@ _SESSION_COLUMNS = (
 )
 
 
+# The open session with the shown item's stored card and the settings a rating depends on, in one statement.
+_SHOWN_SQL = (
+    f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLUMNS.split(','))}, st.card_json, "
+    "g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz "
+    "FROM study_sessions s "
+    "LEFT JOIN srs_state st ON st.guild_id = s.guild_id AND st.user_id = s.user_id AND st.deck_id = s.deck_id "
+    "AND st.item_id = s.item_id "
+    "LEFT JOIN guild_settings g ON g.guild_id = s.guild_id "
+    "LEFT JOIN members m ON m.guild_id = s.guild_id AND m.user_id = s.user_id "
+    "WHERE s.guild_id = ? AND s.user_id = ?"
+)
+
+
 def new_token() -> str:
     return secrets.token_hex(3)
 
@@ -107,20 +120,11 @@ async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession
 
 async def get_shown(db: Database, guild_id: int, user_id: int) -> tuple[StudySession, Card | None, float] | None:
     """The open session with the shown item's state and the server's retention, in one read (for Reveal)."""
-    row = await db.lookup(
-        f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLUMNS.split(','))}, st.card_json, "
-        "g.desired_retention FROM study_sessions s "
-        "LEFT JOIN srs_state st ON st.guild_id = s.guild_id AND st.user_id = s.user_id AND st.deck_id = s.deck_id "
-        "AND st.item_id = s.item_id "
-        "LEFT JOIN guild_settings g ON g.guild_id = s.guild_id "
-        "WHERE s.guild_id = ? AND s.user_id = ?",
-        (guild_id, user_id),
-    )
+    row = await db.lookup(_SHOWN_SQL, (guild_id, user_id))
     if row is None:
         return None
     card = Card.from_json(row["card_json"]) if row["card_json"] else None
-    retention = row["desired_retention"] if row["desired_retention"] is not None else DEFAULT_RETENTION
-    return _session(row), card, retention
+    return _session(row), card, _context_of(row).desired_retention
 
 
 async def read_misses(conn: aiosqlite.Connection, guild_id: int, user_id: int, deck_id: str) -> dict[str, datetime]:
@@ -192,7 +196,9 @@ async def rate_current(
         raise ValueError(f"rating must be 1..4, got {rating!r}")
 
     async def body(conn: aiosqlite.Connection) -> RatingResult:
-        session = await _read_session(conn, guild_id, user_id)
+        async with conn.execute(_SHOWN_SQL, (guild_id, user_id)) as cur:
+            row = await cur.fetchone()
+        session = _session(row) if row else None
         if (
             session is None
             or session.token != token
@@ -200,9 +206,8 @@ async def rate_current(
             or session.deck_id != deck.id
         ):
             return RatingResult(None)
-        context = await _context(conn, guild_id, user_id)
-        known = await get_state(conn, guild_id, user_id, deck.id, item_id)
-        card = known.card if known else scheduling.new_card(now)
+        context = _context_of(row)
+        card = Card.from_json(row["card_json"]) if row["card_json"] else scheduling.new_card(now)
         rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz)
         await save_review(
             conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,
@@ -270,6 +275,11 @@ async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> S
         (guild_id, user_id),
     ) as cur:
         row = await cur.fetchone()
+    return _context_of(row)
+
+
+def _context_of(row: aiosqlite.Row) -> StudyContext:
+    """The settings columns of _context() (or of _SHOWN_SQL), defaults where a server or member has none."""
     return StudyContext(
         desired_retention=row["desired_retention"] if row["desired_retention"] is not None else DEFAULT_RETENTION,
         new_card_limit=row["new_card_limit"] if row["new_card_limit"] is not None else DEFAULT_NEW_LIMIT,
@@ -278,25 +288,45 @@ async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> S
     )
 
 
+class _Cards:
+    """The member's stored cards of one deck, parsed only when asked for (the queue needs just the schedule)."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, card_json: dict[str, str]) -> None:
+        self._json = card_json
+
+    def get(self, item_id: str) -> Card | None:
+        text = self._json.get(item_id)
+        return Card.from_json(text) if text is not None else None
+
+
 async def _plan(
     conn: aiosqlite.Connection, deck: Deck, guild_id: int, user_id: int, context: StudyContext, now: datetime
-) -> tuple[dict[str, Card], QueuePick]:
+) -> tuple[_Cards, QueuePick]:
     """The member's cards of this deck and the queue's next pick."""
     day_start, day_end = day_bounds(now, study_zone(context.member_timezone, context.server_timezone))
+    # The schedule comes from the stored columns (and the card's state through SQLite's json_extract), so a pick
+    # does not build an fsrs Card for every item the member has seen; only the shown one is parsed, when needed.
     async with conn.execute(
-        "SELECT item_id, kind, card_json, first_seen FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
+        "SELECT item_id, kind, card_json, first_seen, due, last_review, "
+        "json_extract(card_json, '$.state') AS card_state "
+        "FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
         (guild_id, user_id, deck.id),
     ) as cur:
         rows = await cur.fetchall()
-    cards: dict[str, Card] = {}
+    card_json: dict[str, str] = {}
     schedules: dict[str, ItemSchedule] = {}
     new_today = 0
     started_today = to_text(day_start)
     for row in rows:
-        card = Card.from_json(row["card_json"])
-        cards[row["item_id"]] = card
-        schedules[row["item_id"]] = ItemSchedule(
-            row["item_id"], row["kind"], card.due, card.state == State.Review, card.last_review
+        item_id = row["item_id"]
+        card_json[item_id] = row["card_json"]
+        last = row["last_review"]
+        # due and last_review are the card's own, stored as fixed-width UTC text by save_review.
+        schedules[item_id] = ItemSchedule(
+            item_id, row["kind"], datetime.fromisoformat(row["due"]), row["card_state"] == State.Review,
+            datetime.fromisoformat(last) if last else None,
         )
         # Fixed-width UTC text: comparing the text compares the times.
         if row["kind"] == "card" and row["first_seen"] >= started_today:
@@ -305,7 +335,7 @@ async def _plan(
     pick = pick_next(
         deck, schedules, misses, now=now, day_end=day_end, new_today=new_today, new_limit=context.new_card_limit
     )
-    return cards, pick
+    return _Cards(card_json), pick
 
 
 async def _show(conn: aiosqlite.Connection, session: StudySession, pick: QueuePick, now: datetime) -> StudySession:
@@ -337,7 +367,7 @@ def _open_on(session: StudySession | None, deck: Deck) -> bool:
     return session is not None and session.is_open and session.deck_id == deck.id
 
 
-def _card_of(cards: dict[str, Card], pick: QueuePick) -> Card | None:
+def _card_of(cards: _Cards, pick: QueuePick) -> Card | None:
     return cards.get(pick.item.item_id) if pick.item else None
 
 

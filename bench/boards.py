@@ -1,0 +1,162 @@
+"""Leaderboard: every board and period of the largest server, on a database seeded like a busy deployment.
+
+Seeded through the real migrations (so the board indexes and the triggers that keep all-time totals are there):
+members spread over servers (the largest holds 30%), quiz answers and reviews split half and half over the last
+120 days, more of them recent, a few members far more active than the rest; streaks for a fifth of the members.
+Queries go through bot.store.boards.load_board, exactly as /leaderboard runs them.
+"""
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from bot.core.clock import to_text
+from bot.core.leaderboard import Board, Period
+from bot.store.boards import load_board
+from bot.store.db import Database
+
+from bench.common import percentile
+
+LARGEST_SHARE = 0.3
+HISTORY_DAYS = 120
+DECKS = ("pytorch-lr-schedulers", "python-asyncio", "sql-basics", "git-basics", "pytorch-optimizers")
+ZONES = ("UTC", "UTC", "UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
+CHUNK = 50_000
+
+
+def server_sizes(members: int, servers: int) -> list[int]:
+    """The largest server holds LARGEST_SHARE of the members; the others share the rest, each smaller."""
+    if servers == 1:
+        return [members]
+    largest = round(members * LARGEST_SHARE)
+    weights = [0.8 ** n for n in range(servers - 1)]
+    rest = [round((members - largest) * w / sum(weights)) for w in weights]
+    rest[-1] += members - largest - sum(rest)
+    return [largest, *rest]
+
+
+class Population:
+    """Who is in which server, and a skewed pick of an active member (a few members do most of the answering)."""
+
+    def __init__(self, members: int, servers: int) -> None:
+        self.guilds: list[tuple[int, list[int]]] = []
+        user = 10**15
+        for number, size in enumerate(server_sizes(members, servers)):
+            users = list(range(user, user + size))
+            user += size
+            self.guilds.append((10**14 + number, users))
+        self.weights = [len(users) for _, users in self.guilds]
+
+    def pick(self, rng: random.Random) -> tuple[int, int]:
+        guild, users = rng.choices(self.guilds, self.weights)[0]
+        return guild, users[int(len(users) * rng.random() ** 2)]
+
+
+def _moments(now: datetime, rng: random.Random, count: int = 20_000) -> list[str]:
+    """A pool of timestamps over the history, denser towards now (sqrt of uniform), today included."""
+    span = HISTORY_DAYS * 86400
+    return [to_text(now - timedelta(seconds=span * rng.random() ** 2)) for _ in range(count)]
+
+
+def _answers(population: Population, count: int, moments: list[str], rng: random.Random) -> Iterator[tuple]:
+    for n in range(count):
+        guild, user = population.pick(rng)
+        correct = rng.random() < 0.6
+        points = rng.randint(500, 1100) if correct else 0
+        yield (n + 1, 0, guild, guild + 1, user, DECKS[n % len(DECKS)], f"q-{n % 300}", "A", "choice",
+               int(correct), rng.randint(400, 20_000), points, rng.choice(moments))
+
+
+def _reviews(population: Population, count: int, moments: list[str], rng: random.Random) -> Iterator[tuple]:
+    for n in range(count):
+        guild, user = population.pick(rng)
+        at = rng.choice(moments)
+        yield (guild, user, DECKS[n % len(DECKS)], f"card-{n % 400}", "card", rng.choice((1, 3, 3, 3, 4)), at, at)
+
+
+def _streaks(population: Population, now: datetime, rng: random.Random) -> Iterator[tuple]:
+    stamp = to_text(now)
+    for guild, users in population.guilds:
+        for user in users[: max(1, len(users) // 5)]:
+            current = rng.randint(1, 60)
+            last_day = (now.date() - timedelta(days=rng.choice((0, 0, 1, 2, 5)))).isoformat()
+            yield (guild, user, current, current + rng.randint(0, 20), rng.randint(0, 2), last_day, stamp, None, 0,
+                   stamp, rng.choice(ZONES), 1, stamp)
+
+
+def _insert(raw: sqlite3.Connection, sql: str, rows: Iterator[tuple]) -> None:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            raw.executemany(sql, batch)
+            batch.clear()
+    if batch:
+        raw.executemany(sql, batch)
+
+
+async def seed(path: Path, members: int, rows: int, servers: int, now: datetime, rng: random.Random) -> Population:
+    db = await Database.open(path)  # every migration, with the board indexes and triggers
+    await db.close()
+    population = Population(members, servers)
+    moments = _moments(now, rng)
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        raw.execute("PRAGMA synchronous=OFF")
+        raw.execute("BEGIN")
+        stamp = to_text(now)
+        _insert(raw, "INSERT INTO members (guild_id, user_id, display_name, updated_at) VALUES (?, ?, ?, ?)",
+                ((g, u, f"member {u % 1_000_000}", stamp) for g, users in population.guilds for u in users))
+        _insert(raw, "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, "
+                "question_id, letter, choice, correct, response_ms, points, answered_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _answers(population, rows // 2, moments, rng))
+        _insert(raw, "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _reviews(population, rows - rows // 2, moments, rng))
+        _insert(raw, "INSERT INTO streaks (guild_id, user_id, current, best, freezes, last_day, reached_at, "
+                "pending_day, pending_count, last_at, timezone, daily_minimum, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _streaks(population, now, rng))
+        raw.execute("COMMIT")
+        raw.execute("ANALYZE")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    return population
+
+
+def queries() -> list[tuple[Board, Period]]:
+    counted = [(board, period) for board in (Board.POINTS, Board.ACCURACY, Board.REVIEWS) for period in Period]
+    return [*counted, (Board.STREAK, Period.ALL)]
+
+
+async def boards_phase(members: int, rows: int, servers: int, repeats: int, workdir: Path,
+                       seed_number: int = 5) -> dict[str, Any]:
+    rng = random.Random(seed_number)
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "boards.db"
+    now = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    population = await seed(path, members, rows, servers, now, rng)
+    seeded = time.perf_counter() - started
+    guild, users = population.guilds[0]
+    results = []
+    db = await Database.open(path)
+    try:
+        for board, period in queries():
+            times: list[float] = []
+            for _ in range(repeats):
+                viewer = rng.choice(users)
+                began = time.perf_counter()
+                page = await load_board(db, guild, board, period, None, now, page=0, viewer_id=viewer)
+                times.append((time.perf_counter() - began) * 1000)
+            name = board.value if board is Board.STREAK else f"{board.value} · {period.value}"
+            results.append({"name": name, "p50_ms": round(percentile(times, 0.5), 2),
+                            "p99_ms": round(percentile(times, 0.99), 2), "ranked": page.total})
+    finally:
+        await db.close()
+    return {"members": members, "rows": rows, "servers": servers, "largest_server_members": len(users),
+            "seed_seconds": round(seeded, 1), "database_mb": round(path.stat().st_size / 2**20, 1),
+            "repeats": repeats, "queries": results}

@@ -1,0 +1,43 @@
+"""preview_intervals is cached by card state; it must always equal asking fsrs directly."""
+from datetime import datetime, timedelta, timezone
+
+from fsrs import Rating
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.scheduling import RATING_NAMES, new_card, preview_intervals, review, scheduler
+
+START = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
+
+
+def direct(card, now, retention):
+    plain = scheduler(retention, False)
+    return {r: plain.review_card(card, Rating(r), review_datetime=now)[0].due - now for r in RATING_NAMES}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    history=st.lists(
+        st.tuples(st.integers(1, 4), st.integers(0, 60 * 24 * 400)),  # (rating, minutes after the previous review)
+        max_size=8,
+    ),
+    wait=st.integers(0, 60 * 24 * 800),
+    retention=st.sampled_from([0.8, 0.9, 0.95]),
+)
+def test_preview_equals_fsrs_for_any_history(history, wait, retention) -> None:
+    now = START
+    card = new_card(now)
+    for rating, minutes in history:
+        now += timedelta(minutes=minutes)
+        card, _ = review(card, rating, now, desired_retention=retention, fuzz=False)
+    now += timedelta(minutes=wait, seconds=17)
+    assert preview_intervals(card, now, desired_retention=retention) == direct(card, now, retention)
+
+
+def test_same_state_at_another_time_reuses_the_answer_only_when_it_is_the_same() -> None:
+    card, _ = review(new_card(START), 3, START, fuzz=False)
+    card, _ = review(card, 3, START + timedelta(minutes=10), fuzz=False)  # now in review, days matter
+    soon, later = START + timedelta(days=2), START + timedelta(days=40)
+    assert preview_intervals(card, soon) == direct(card, soon, 0.9)
+    assert preview_intervals(card, later) == direct(card, later, 0.9)
+    assert preview_intervals(card, soon) != preview_intervals(card, later)
