@@ -73,6 +73,7 @@ _INTERVAL_UNITS = (
 )
 
 
+@lru_cache(maxsize=1024)  # the same few intervals label every Reveal's buttons
 def format_interval(delta: timedelta) -> str:
     """Anki-style short interval: 45s, 10m, 3h, 2d, 1.5mo, 1.4y."""
     seconds = max(0.0, delta.total_seconds())

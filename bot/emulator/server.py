@@ -13,6 +13,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from .errors import ApiError
@@ -36,7 +37,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     if data is None and status < 300:
         return web.Response(status=204, headers=headers)
     all_headers = {"Content-Type": "application/json", **(headers or {})}
-    return web.Response(body=json.dumps(data).encode(), status=status, headers=all_headers)
+    return web.Response(body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status, headers=all_headers)
 
 
 def build_app(emu: Emulator) -> web.Application:
@@ -52,8 +53,8 @@ def build_app(emu: Emulator) -> web.Application:
 async def read_body(request: web.Request) -> tuple[Any, list[Upload]]:
     """JSON body, or multipart `payload_json` plus `files[n]` parts as discord.py sends uploads."""
     if request.content_type == "application/json" and request.can_read_body:
-        text = await request.text()
-        return (json.loads(text) if text else None), []
+        raw = await request.read()
+        return (orjson.loads(raw) if raw else None), []
     if request.content_type.startswith("multipart/"):
         payload: Any = None
         uploads: list[Upload] = []
