@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+
+from bot.cogs._base import RecallCog
 
 from bot.app import send_private
 from bot.core.clock import utcnow
@@ -54,20 +55,19 @@ class PendingUpload:
     created: float
 
 
-class DecksCog(commands.Cog, name="Decks"):
+class DecksCog(RecallCog, name="Decks"):
     decks = app_commands.Group(name="decks", description="See, add and remove the decks this server studies",
                                guild_only=True)
 
+    dynamic_items = (DeckPageButton, ReplaceButton)
+
     def __init__(self, bot: RecallBot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.pending: dict[str, PendingUpload] = {}
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(DeckPageButton, ReplaceButton)
+        await super().cog_load()
         await self.load_server_decks()
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(DeckPageButton, ReplaceButton)
 
     async def load_server_decks(self) -> None:
         """Every server's uploads into the library; a stored deck the loader now refuses is logged and skipped."""

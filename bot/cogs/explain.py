@@ -8,6 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._base import RecallCog
+
 from bot.app import send_private
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, ExplainPrompt
@@ -49,15 +51,8 @@ def not_yours(owner_id: int) -> str:
     return f"This prompt is <@{owner_id}>'s. Start your own with `/explain`."
 
 
-class ExplainCog(commands.Cog, name="Explain"):
-    def __init__(self, bot: RecallBot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ExplainButton)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ExplainButton)
+class ExplainCog(RecallCog, name="Explain"):
+    dynamic_items = (ExplainButton,)
 
     # --- /explain --------------------------------------------------------------------------------------------------
 

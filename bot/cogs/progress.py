@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+
+from bot.cogs._base import RecallCog
 
 from bot.core import heatmap
 from bot.core import streaks as rules
@@ -40,17 +41,9 @@ BOARD_CHOICES = [app_commands.Choice(name=b.value, value=b.value) for b in Board
 PERIOD_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in Period]
 
 
-class ProgressCog(commands.Cog, name="Progress"):
+class ProgressCog(RecallCog, name="Progress"):
     settings = app_commands.Group(name="settings", description="Your Recall preferences on this server", guild_only=True)
-
-    def __init__(self, bot: RecallBot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+    dynamic_items = tuple(DYNAMIC_ITEMS)
 
     # --- /leaderboard ----------------------------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._base import RecallCog
+
 from bot.app import send_private
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.quiz import PACING, Answer, OpenQuestion, QuizRound, Reaction, letter_emoji, letter_index, pick_questions
@@ -329,18 +331,20 @@ class QuizSession:
         await self._finish("interrupted")
 
 
-class QuizCog(commands.Cog, name="Quiz"):
+class QuizCog(RecallCog, name="Quiz"):
+    dynamic_items = (StopButton,)
+
     def __init__(self, bot: "RecallBot") -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.sessions: dict[int, QuizSession] = {}  # by channel id: one quiz per channel
         self._recovery: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(StopButton)
+        await super().cog_load()
         self._recovery = asyncio.create_task(self._recover_interrupted())
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(StopButton)
+        await super().cog_unload()
         # Rounds stop at their next wait rather than being cancelled mid-write; a stuck one is cancelled after 5 s.
         tasks = [s.task for s in self.sessions.values() if s.task is not None]
         for session in self.sessions.values():
