@@ -134,19 +134,23 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
         out.append(("quiz crowd", "reactions graded / sent", f"{quiz['graded']} / {quiz['sent']}", "", "all",
                     _verdict(graded_ok)))
         seconds = quiz.get("results_after_close_s")
-        out.append(("quiz crowd", "close → results message", _fmt(seconds * 1000 if seconds is not None else None, " ms"), "",
-                    f"≤ {QUIZ_RESULTS_TARGET_S:.0f} s", _verdict(seconds is not None and seconds <= QUIZ_RESULTS_TARGET_S)))
+        shown = f"{seconds * 1000:,.0f} ms" if seconds is not None else "-"
+        out.append(("quiz crowd", "close → results message", shown, "",
+                    f"≤ {QUIZ_RESULTS_TARGET_S:.0f} s",
+                    _verdict(seconds is not None and seconds <= QUIZ_RESULTS_TARGET_S)))
     if boards := phases.get("boards"):
         out.append(("leaderboard", "seeding (not a target)", _fmt(boards["seed_seconds"], " s"), "", "", ""))
         for query in boards["queries"]:
             ok = query["p99_ms"] <= BOARD_QUERY_TARGET_MS
             out.append(("leaderboard", f"{query['name']} p50 / p99",
-                        f"{_fmt(query['p50_ms'])} / {_fmt(query['p99_ms'])} ms", "", f"≤ {BOARD_QUERY_TARGET_MS:.0f} ms",
+                        f"{_fmt(query['p50_ms'])} / {_fmt(query['p99_ms'])} ms", "",
+                        f"≤ {BOARD_QUERY_TARGET_MS:.0f} ms",
                         _verdict(ok)))
     if decks := phases.get("decks"):
         seconds = decks["load_seconds"]
         out.append(("decks", f"load + validate {decks['questions']:,} questions", _fmt(seconds, " s"), "",
-                    f"≤ {DECK_LOAD_TARGET_S:.0f} s", _verdict(seconds <= DECK_LOAD_TARGET_S and not decks["problems"])))
+                    f"≤ {DECK_LOAD_TARGET_S:.0f} s",
+                    _verdict(seconds <= DECK_LOAD_TARGET_S and not decks["problems"])))
         rss = decks["rss_mb"]
         out.append(("decks", f"resident, {decks['decks']} decks / {decks['items']:,} items", _fmt(rss, " MB"),
                     f"bot imports only: {_fmt(decks['rss_before_mb'], ' MB')}", f"≤ {DECK_MEMORY_TARGET_MB:.0f} MB",

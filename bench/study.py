@@ -33,7 +33,8 @@ class Recorder:
     sessions_finished: int = 0
 
     def acked_between(self, start: float, end: float) -> list[FakeInteraction]:
-        return [ix for ix in self.sent if ix.acked_at is not None and start <= ix.acked_at < end]  # type: ignore[attr-defined]
+        acked = [ix for ix in self.sent if ix.acked_at is not None]  # type: ignore[attr-defined]
+        return [ix for ix in acked if start <= ix.acked_at < end]  # type: ignore[attr-defined]
 
     def failed_between(self, start: float, end: float) -> int:
         return sum(1 for ix in self.sent if ix.failed and start <= ix.sent_at < end)  # type: ignore[attr-defined]

@@ -274,7 +274,9 @@ class StudyCog(commands.Cog, name="Study"):
 
         def acknowledge() -> None:
             nonlocal deferral
-            deferral = asyncio.ensure_future(self.acknowledge(interaction, new_message=new_message, ephemeral=ephemeral))
+            deferral = asyncio.ensure_future(
+                self.acknowledge(interaction, new_message=new_message, ephemeral=ephemeral)
+            )
 
         if TUNING.answer_budget > 0:
             timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(TUNING.answer_budget, acknowledge)

@@ -221,7 +221,7 @@ async def rate_current(
         screen = StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention, streak=streak)
         return RatingResult(screen, rated)
 
-    # One transaction, in the database thread, committed (possibly with other members' ratings) before it returns.
+    # One transaction, no thread hop per statement, committed (maybe with other ratings) before it returns.
     return await db.atomic(body)
 
 
