@@ -165,6 +165,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
     return out
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The same rows as a Markdown table (what the README's Performance section shows)."""
+    header = ("phase", "metric", "Recall", "baseline", "target", "")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
 def table(results: dict[str, Any]) -> str:
     header = ("phase", "metric", "Recall", "baseline", "target", "")
     body = rows(results)

@@ -95,6 +95,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: every phase in a few seconds")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--seconds", type=float, help="measured seconds of each study phase")
     parser.add_argument("--rounds", type=int, help="A B rounds of the study phases (Recall, baseline)")
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(run_all(sizes, phases, args.profile, progress, recall, args.only))
     if args.json:
         print(json.dumps(results, indent=2, default=str))
+    elif args.markdown:
+        print(report.markdown(results))
     else:
         print(report.table(results))
     return 0
