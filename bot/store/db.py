@@ -247,7 +247,8 @@ class Database:
             await db.migrate()
             if not in_memory:
                 await conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer does it, off the hot path
-                db._checkpointer = await Checkpointer.open(path)
+                await conn.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")  # a restarted log shrinks
+                db._checkpointer = await Checkpointer.open(path, db._lock)
                 db._committed()  # the migrations are still only in the log
         except BaseException:
             await conn.close()
@@ -358,24 +359,39 @@ class Checkpointer:
 
     SQLite would otherwise checkpoint inside whichever commit crosses 1000 log pages, making that member wait for
     an fsync. A PASSIVE checkpoint never blocks writers or readers; it runs shortly after writes, at most once per
-    DELAY, and a checkpoint that fails is simply retried after the next write.
+    DELAY. Under steady writes a passive checkpoint never finds the log fully copied, so the log could never start
+    over and would grow without end: once it holds RESTART_FRAMES, the next checkpoint takes the database lock (writers
+    queue up in the event loop meanwhile; the loop itself is not blocked), copies the few frames left and restarts
+    the log. A checkpoint that fails is retried after the next write.
     """
 
     DELAY = 0.5
+    RESTART_FRAMES = 4096  # 16 MB of log with 4 KB pages
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, lock: asyncio.Lock) -> None:
         self.conn = conn
+        self._lock = lock
         self._wanted = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="recall-checkpointer")
 
     @classmethod
-    async def open(cls, path: Path) -> "Checkpointer":
+    async def open(cls, path: Path, lock: asyncio.Lock) -> "Checkpointer":
         conn = await aiosqlite.connect(path, isolation_level=None)
-        await conn.execute("PRAGMA busy_timeout=5000")
-        return cls(conn)
+        # Short: a RESTART that finds an outside reader gives up and is retried later rather than hold the lock.
+        await conn.execute("PRAGMA busy_timeout=100")
+        return cls(conn, lock)
 
     def wake(self) -> None:
         self._wanted.set()
+
+    async def checkpoint(self) -> int:
+        """Copy the log into the database file; restart it when it got long. Returns the frames it held."""
+        async with self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)") as cur:
+            _busy, frames, _copied = await cur.fetchone()
+        if frames >= self.RESTART_FRAMES:
+            async with self._lock:
+                await self.conn.execute("PRAGMA wal_checkpoint(RESTART)")
+        return int(frames)
 
     async def _run(self) -> None:
         while True:
@@ -383,7 +399,7 @@ class Checkpointer:
             await asyncio.sleep(self.DELAY)
             self._wanted.clear()
             try:
-                await self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                await self.checkpoint()
             except sqlite3.Error:
                 log.warning("background checkpoint failed; retrying after the next write", exc_info=True)
 

@@ -170,3 +170,33 @@ async def test_commits_never_checkpoint_but_the_checkpointer_does(
             pytest.fail("the row never reached the database file")
     finally:
         await db.close()
+
+
+async def test_a_long_log_is_restarted_under_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under steady writes a passive checkpoint never completes, so SQLite would never start the log over by itself:
+    # past RESTART_FRAMES the checkpointer restarts it, holding the lock so no write of ours is in the way.
+    monkeypatch.setattr(Checkpointer, "DELAY", 3600)  # only the explicit checkpoints below run
+    monkeypatch.setattr(Checkpointer, "RESTART_FRAMES", 20)
+    db = await Database.open(tmp_path / "r.db")
+    try:
+        checkpointer = db._checkpointer
+        assert checkpointer is not None
+        ran: list[tuple[str, bool]] = []
+        execute = checkpointer.conn.execute
+
+        def recording(sql, *args):
+            ran.append((sql, db._lock.locked()))
+            return execute(sql, *args)
+
+        await checkpointer.checkpoint()  # the migrations' log
+        monkeypatch.setattr(checkpointer.conn, "execute", recording)
+        await db.atomic(insert("one"))
+        assert await checkpointer.checkpoint() < 20
+        assert [sql for sql, _ in ran] == ["PRAGMA wal_checkpoint(PASSIVE)"]
+        ran.clear()
+        for n in range(40):
+            await db.atomic(insert(f"k{n}"))
+        assert await checkpointer.checkpoint() >= 20
+        assert ran == [("PRAGMA wal_checkpoint(PASSIVE)", False), ("PRAGMA wal_checkpoint(RESTART)", True)]
+    finally:
+        await db.close()
