@@ -1,12 +1,14 @@
 """What every phase shares: sizes, a timed emulator, generated decks, percentiles."""
 from __future__ import annotations
 
+import gc
 import math
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from bot.emulator import Emulator, FakeInteraction
 
@@ -64,6 +66,22 @@ class TimedEmulator(Emulator):
 
         ix._ack = stamped  # type: ignore[method-assign]
         return ix
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the benchmark's own process while it measures.
+
+    The emulator keeps every message, interaction and REST call, so its heap grows during a phase; full collections of
+    it took up to a second here, a stall the bot under test would be blamed for. The process collects between phases.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def percentile(values: Sequence[float], share: float) -> float:

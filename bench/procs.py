@@ -55,7 +55,7 @@ class BotProcess:
         """Start the process and return seconds from start to its ready line (or until `until()` returns)."""
         argv = list(self.spec.argv)
         if self.profile_to is not None:
-            argv = [_py_spy(), "record", "--rate", "250", "--gil", "--output", str(self.profile_to), "--format", "raw",
+            argv = [_py_spy(), "record", "--rate", "400", "--gil", "--output", str(self.profile_to), "--format", "raw",
                     "--", *argv]
         self.started_at = time.perf_counter()
         self.process = await asyncio.create_subprocess_exec(

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from bot.core.clock import from_text
 from bot.emulator import FakeMessage
 
-from bench.common import BENCH_DECK, TimedEmulator, write_study_decks
+from bench.common import BENCH_DECK, TimedEmulator, collector_paused, write_study_decks
 from bench.procs import BotProcess, BotSpec, bot_env
 
 LETTERS = ("🇦", "🇧", "🇨", "🇩")
@@ -86,14 +86,15 @@ async def quiz_crowd(
                 lambda m: _title(m).startswith("🏁"), timeout=seconds + 40, channel=channel))
             sent = 0
             opened = stamps["question"]  # wall clock, like the closes_at Recall stores
-            for member, at in zip(crowd, reaction_plan(len(crowd), opened, seconds, rng)):
-                delay = at - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if await emu.react(member, question, rng.choice(LETTERS)):
-                    sent += 1
-            last_sent_before_close = opened + seconds - time.time()
-            await revealed
+            with collector_paused():
+                for member, at in zip(crowd, reaction_plan(len(crowd), opened, seconds, rng)):
+                    delay = at - time.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    if await emu.react(member, question, rng.choice(LETTERS)):
+                        sent += 1
+                last_sent_before_close = opened + seconds - time.time()
+                await revealed
             await finished
             removed = sum(1 for call in emu.rest_calls if call.method == "DELETE" and "/reactions/" in call.path)
         finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench import report
-from bench.common import Sizes, TimedEmulator, write_study_decks
+from bench.common import Sizes, TimedEmulator, collector_paused, write_study_decks
 from bench.procs import BASELINE, RECALL, BotProcess, BotSpec, bot_env
 from bench.boards import boards_phase
 from bench.decks import decks_phase
@@ -37,10 +37,13 @@ async def study_run(spec: BotSpec, sizes: Sizes, workdir: Path, label: str, prof
         await bot.start(until=None if sizes.wait_for_ready else emu.wait_until_connected)
         try:
             await emu.wait_until_connected()
-            flat = await run_phase("flat", emu, guild, channel, bot, members=sizes.flat_members,
-                                   seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds)
-            paced = await run_phase("paced", emu, guild, channel, bot, members=sizes.paced_members,
-                                    seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds, rate=sizes.paced_rate)
+            with collector_paused():
+                flat = await run_phase("flat", emu, guild, channel, bot, members=sizes.flat_members,
+                                       seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds)
+            with collector_paused():
+                paced = await run_phase("paced", emu, guild, channel, bot, members=sizes.paced_members,
+                                        seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds,
+                                        rate=sizes.paced_rate)
         finally:
             await bot.stop()
         return {"bot": spec.name, "flat": flat, "paced": paced, "bot_errors": bot.errors,

@@ -91,9 +91,11 @@ _SESSION_COLUMNS = (
 )
 
 
+_SESSION_FIELDS = [c.strip() for c in _SESSION_COLUMNS.split(",")]
+
 # The open session with the shown item's stored card and the settings a rating depends on, in one statement.
 _SHOWN_SQL = (
-    f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLUMNS.split(','))}, st.card_json, "
+    f"SELECT {', '.join('s.' + c for c in _SESSION_FIELDS)}, st.card_json, "
     "g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz "
     "FROM study_sessions s "
     "LEFT JOIN srs_state st ON st.guild_id = s.guild_id AND st.user_id = s.user_id AND st.deck_id = s.deck_id "
@@ -216,8 +218,7 @@ async def rate_current(
         streak = await record_activity(conn, guild_id, user_id, "study", now)
         await remember_member(conn, guild_id, user_id, display_name)
         cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
-        counted = replace(session, reviewed=session.reviewed + 1, again=session.again + (rating == 1))
-        session = await _show(conn, counted, pick, now)
+        session = await _show(conn, _counted(session, rating), pick, now)
         screen = StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention, streak=streak)
         return RatingResult(screen, rated)
 
@@ -341,25 +342,39 @@ async def _plan(
 async def _show(conn: aiosqlite.Connection, session: StudySession, pick: QueuePick, now: datetime) -> StudySession:
     """Put the pick on screen with a fresh token (or end the session when there is nothing to pick)."""
     item = pick.item
-    shown = replace(
-        session,
-        item_id=item.item_id if item else None,
-        item_kind=item.kind if item else None,
-        token=new_token(),
-        shown_at=now,
-        available=pick.available,
+    s = session
+    # Built field by field rather than with dataclasses.replace, which costs more than the rest of this function.
+    shown = StudySession(
+        s.guild_id, s.user_id, s.deck_id, item.item_id if item else None, item.kind if item else None, new_token(),
+        now, pick.available, s.reviewed, s.again, s.started_at, s.channel_id, s.message_id,
     )
     await _write_session(conn, shown)
     return shown
 
 
+# An upsert rather than INSERT OR REPLACE: updating the row in place spares a delete and re-insert in two b-trees.
+_WRITE_SESSION_SQL = (
+    f"INSERT INTO study_sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' for _ in _SESSION_FIELDS)}) "
+    "ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_FIELDS if c not in ("guild_id", "user_id"))
+)
+
+
 async def _write_session(conn: aiosqlite.Connection, s: StudySession) -> None:
     await conn.execute(
-        f"INSERT OR REPLACE INTO study_sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _WRITE_SESSION_SQL,
         (
             s.guild_id, s.user_id, s.deck_id, s.item_id, s.item_kind, s.token, to_text(s.shown_at), s.available,
             s.reviewed, s.again, to_text(s.started_at), s.channel_id, s.message_id,
         ),
+    )
+
+
+def _counted(s: StudySession, rating: int) -> StudySession:
+    """The session with one more rating (and one more Again)."""
+    return StudySession(
+        s.guild_id, s.user_id, s.deck_id, s.item_id, s.item_kind, s.token, s.shown_at, s.available, s.reviewed + 1,
+        s.again + (rating == 1), s.started_at, s.channel_id, s.message_id,
     )
 
 
