@@ -24,7 +24,7 @@ class Sizes:
     paced_members: int = 100
     paced_rate: float = 200.0  # interactions per second, all paced members together
     phase_seconds: float = 8.0  # measured time of each study phase
-    warmup_seconds: float = 2.0  # run before measuring, not counted
+    warmup_seconds: float = 1.5  # run before measuring, not counted
     rounds: int = 3  # A B pairs: recall, baseline, recall, baseline, …
     deck_cards: int = 20  # cards in the study deck: 2 Goods each before a session ends (new, then learning step)
     quiz_members: int = 500

@@ -49,7 +49,11 @@ def machine() -> dict[str, Any]:
 
 
 def study_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per bot: flat-out throughput (mean of its runs) and paced latency (all its runs pooled); Recall / baseline."""
+    """Per bot: flat-out throughput (its best run) and paced latency (all its runs pooled); Recall / baseline.
+
+    The best run, because other work on the machine can only slow a run down: the best is the least disturbed
+    (the mean is kept too).
+    """
     summary: dict[str, Any] = {}
     for name in ("recall", "baseline"):
         mine = [r for r in runs if r["bot"] == name]
@@ -59,12 +63,13 @@ def study_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         paced = [r["paced"] for r in mine]
         latencies = [ms for p in paced for ms in p.latencies_ms]
         summary[name] = {
-            "flat_per_second": round(statistics.fmean(f.throughput for f in flat), 1),
+            "flat_per_second": round(max(f.throughput for f in flat), 1),
+            "flat_mean_per_second": round(statistics.fmean(f.throughput for f in flat), 1),
             "flat_runs": [round(f.throughput, 1) for f in flat],
             "flat_p50_ms": _round(percentile([ms for f in flat for ms in f.latencies_ms], 0.5)),
             "flat_bot_cpu": round(statistics.fmean(f.bot_cpu for f in flat), 2),
             "flat_driver_cpu": round(statistics.fmean(f.driver_cpu for f in flat), 2),
-            "flat_cpu_ms_per_interaction": _round(statistics.fmean(f.bot_cpu_ms_per_interaction for f in flat), 3),
+            "flat_cpu_ms_per_interaction": _round(min(f.bot_cpu_ms_per_interaction for f in flat), 3),
             "paced_per_second": round(statistics.fmean(p.throughput for p in paced), 1),
             "paced_p50_ms": _round(percentile(latencies, 0.50)),
             "paced_p95_ms": _round(percentile(latencies, 0.95)),
@@ -107,15 +112,18 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
         s = study["summary"]
         r, b = s.get("recall", {}), s.get("baseline", {})
         ratio = s.get("ratio")
-        out.append(("study flat-out", "interactions/s", _fmt(r.get("flat_per_second")),
+        out.append(("study flat-out", "interactions/s (best run)", _fmt(r.get("flat_per_second")),
                     _fmt(b.get("flat_per_second")), f"≥ {STUDY_RATIO_TARGET} × baseline", ""))
+        out.append(("study flat-out", "interactions/s (mean of runs)", _fmt(r.get("flat_mean_per_second")),
+                    _fmt(b.get("flat_mean_per_second")), "", ""))
         out.append(("study flat-out", "Recall / baseline", _fmt(ratio), "", f"≥ {STUDY_RATIO_TARGET}",
                     _verdict(ratio >= STUDY_RATIO_TARGET if ratio is not None else None)))
         out.append(("study flat-out", "p50 time in line", _fmt(r.get("flat_p50_ms"), " ms"),
                     _fmt(b.get("flat_p50_ms"), " ms"), "", ""))
         out.append(("study flat-out", "bot CPU (1 core = 1)", _fmt(r.get("flat_bot_cpu")), _fmt(b.get("flat_bot_cpu")),
                     "", ""))
-        out.append(("study flat-out", "bot CPU per interaction", _fmt(r.get("flat_cpu_ms_per_interaction"), " ms"),
+        out.append(("study flat-out", "bot CPU per interaction (least)",
+                    _fmt(r.get("flat_cpu_ms_per_interaction"), " ms"),
                     _fmt(b.get("flat_cpu_ms_per_interaction"), " ms"), "", ""))
         for share in ("p50", "p95", "p99"):
             value = r.get(f"paced_{share}_ms")
