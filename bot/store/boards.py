@@ -48,25 +48,27 @@ _INDEXES = {
 }
 
 # All time (since the last reset): trigger-kept totals, minus the snapshot taken at the reset when there was one.
-_TOTALS_SQL = {
-    Board.POINTS: (
-        "SELECT t.user_id, SUM({points}) AS value, SUM({answers}) AS answers, SUM({correct}) AS correct, "
-        "MAX(t.last_point_at) AS reached_at FROM board_totals t {join} WHERE t.guild_id = ? {deck} "
-        "GROUP BY t.user_id HAVING value > 0"
-    ),
+# A deck's board groups the per-deck rows of its members; the all-deck board reads board_member_totals, one row per
+# member, so it needs no grouping (per board: value, count columns, the condition to be listed, tie-break moment).
+_TOTALS = {
+    Board.POINTS: ("{points}", "{answers}", "{correct}", "{points} > 0", "last_point_at"),
     Board.ACCURACY: (
-        "SELECT t.user_id, CAST(SUM({correct}) AS REAL) / SUM({answers}) AS value, SUM({answers}) AS answers, "
-        "SUM({correct}) AS correct, MAX(t.last_answer_at) AS reached_at FROM board_totals t {join} "
-        "WHERE t.guild_id = ? {deck} GROUP BY t.user_id HAVING SUM({answers}) >= ?"
+        "CAST({correct} AS REAL) / {answers}", "{answers}", "{correct}", "{answers} >= ?", "last_answer_at"
     ),
-    Board.REVIEWS: (
-        "SELECT t.user_id, SUM({reviews}) AS value, 0 AS answers, 0 AS correct, MAX(t.last_review_at) AS reached_at "
-        "FROM board_totals t {join} WHERE t.guild_id = ? {deck} GROUP BY t.user_id HAVING value > 0"
-    ),
+    Board.REVIEWS: ("{reviews}", "0", "0", "{reviews} > 0", "last_review_at"),
 }
-_BASELINE_JOIN = (
-    "LEFT JOIN board_baselines b ON b.guild_id = t.guild_id AND b.user_id = t.user_id AND b.deck_id = t.deck_id"
+_DECK_TOTALS = (
+    "SELECT t.user_id, {value} AS value, {answers} AS answers, {correct} AS correct, MAX(t.{reached}) AS reached_at "
+    "FROM board_totals t {join} WHERE t.guild_id = ? AND t.deck_id = ? GROUP BY t.user_id HAVING {keep}"
 )
+_MEMBER_TOTALS = (
+    "SELECT t.user_id, {value} AS value, {answers} AS answers, {correct} AS correct, t.{reached} AS reached_at "
+    "FROM board_member_totals t {join} WHERE t.guild_id = ? AND {keep}"
+)
+_BASELINE_JOIN = {
+    True: "LEFT JOIN board_baselines b ON b.guild_id = t.guild_id AND b.user_id = t.user_id AND b.deck_id = t.deck_id",
+    False: "LEFT JOIN board_member_baselines b ON b.guild_id = t.guild_id AND b.user_id = t.user_id",
+}
 
 # Current streaks: alive on each member's local today (given per zone), hidden ones left out. A streak survives at
 # most MAX_FREEZES + 1 days without a counted day, so older last days are skipped through the filter on last_day.
@@ -105,12 +107,15 @@ class BoardPage:
 
 
 def _totals_sql(board: Board, *, with_baseline: bool, by_deck: bool) -> str:
+    total = "SUM({})" if by_deck else "{}"
     columns = {
-        col: f"(t.{col} - COALESCE(b.{col}, 0))" if with_baseline else f"t.{col}"
+        col: total.format(f"(t.{col} - COALESCE(b.{col}, 0))" if with_baseline else f"t.{col}")
         for col in ("points", "answers", "correct", "reviews")
     }
-    return _TOTALS_SQL[board].format(
-        join=_BASELINE_JOIN if with_baseline else "", deck="AND t.deck_id = ?" if by_deck else "", **columns
+    value, answers, correct, keep, reached = (part.format(**columns) for part in _TOTALS[board])
+    return (_DECK_TOTALS if by_deck else _MEMBER_TOTALS).format(
+        value=value, answers=answers, correct=correct, keep=keep, reached=reached,
+        join=_BASELINE_JOIN[by_deck] if with_baseline else "",
     )
 
 
@@ -250,6 +255,12 @@ async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
         await conn.execute(
             "INSERT INTO board_baselines (guild_id, user_id, deck_id, points, answers, correct, reviews) "
             "SELECT guild_id, user_id, deck_id, points, answers, correct, reviews FROM board_totals WHERE guild_id = ?",
+            (guild_id,),
+        )
+        await conn.execute("DELETE FROM board_member_baselines WHERE guild_id = ?", (guild_id,))
+        await conn.execute(
+            "INSERT INTO board_member_baselines (guild_id, user_id, points, answers, correct, reviews) "
+            "SELECT guild_id, user_id, points, answers, correct, reviews FROM board_member_totals WHERE guild_id = ?",
             (guild_id,),
         )
         await conn.execute("INSERT OR REPLACE INTO board_resets (guild_id, reset_at) VALUES (?, ?)", (guild_id, to_text(at)))

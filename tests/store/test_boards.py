@@ -175,6 +175,32 @@ async def compare_totals_with_scan(db: Database, since: datetime | None) -> None
             assert {e.user_id: (pytest.approx(e.value), to_text(e.reached_at)) for e in got} == want
 
 
+async def test_member_totals_stay_the_sum_of_deck_totals_through_edits_and_deletes(db: Database) -> None:
+    """All-deck boards read board_member_totals: the triggers must keep it equal to board_totals grouped by member."""
+    rnd = random.Random(5)
+    for _ in range(60):
+        user, deck = rnd.choice([ALICE, BOB, CAROL]), rnd.choice(["deck-a", "deck-b"])
+        at = NOW - timedelta(minutes=rnd.randrange(60 * 24 * 5))
+        await answer(db, G, user, at, points=rnd.choice([0, 300, 900]), deck=deck)
+        await review(db, G, user, at, deck=deck)
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE quiz_answers SET deck_id = 'deck-b', points = points + 5 WHERE user_id = ?", (ALICE,))
+        await conn.execute("UPDATE quiz_answers SET user_id = ? WHERE rowid % 3 = 0", (CAROL,))
+        await conn.execute("DELETE FROM quiz_answers WHERE rowid % 4 = 0")
+        await conn.execute("DELETE FROM reviews WHERE rowid % 5 = 0")
+    grouped = await db.fetchall(
+        "SELECT guild_id, user_id, SUM(points) AS points, SUM(answers) AS answers, SUM(correct) AS correct, "
+        "SUM(reviews) AS reviews, MAX(last_point_at) AS last_point_at, MAX(last_answer_at) AS last_answer_at, "
+        "MAX(last_review_at) AS last_review_at FROM board_totals GROUP BY guild_id, user_id ORDER BY user_id"
+    )
+    members = await db.fetchall(
+        "SELECT guild_id, user_id, points, answers, correct, reviews, last_point_at, last_answer_at, last_review_at "
+        "FROM board_member_totals ORDER BY user_id"
+    )
+    assert len(grouped) == 3
+    assert [tuple(r) for r in members] == [tuple(r) for r in grouped]
+
+
 async def test_short_and_long_windows_take_either_index_and_agree(db: Database) -> None:
     for days in (300, 100, 0):
         await answer(db, G, ALICE, NOW - timedelta(days=days), points=100)
