@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Awaitable
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.app import send_private
+from bot.cogs._base import RecallCog
 from bot.core.clock import utcnow
 from bot.core.decks import Deck
 from bot.core.scheduling import new_card, preview_intervals
@@ -80,15 +80,8 @@ class Refusal:
 Reply = Screen | Refusal
 
 
-class StudyCog(commands.Cog, name="Study"):
-    def __init__(self, bot: RecallBot) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+class StudyCog(RecallCog, name="Study"):
+    dynamic_items = tuple(DYNAMIC_ITEMS)
 
     # --- /study ----------------------------------------------------------------------------------------------------
 
