@@ -22,6 +22,8 @@ from bot.store.meta import get_meta, set_meta
 log = logging.getLogger("recall")
 
 COMMAND_HASH_KEY = "global_command_hash"
+# The one private reply for an unexpected error, whichever command or button it came from.
+FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
 
 
 def point_at_endpoints(settings: Settings) -> None:
@@ -51,7 +53,7 @@ class RecallTree(app_commands.CommandTree):
             text = str(error) or "You can't use this command here."
         else:
             log.exception("command %s failed", interaction.command and interaction.command.qualified_name, exc_info=error)
-            text = "Something went wrong on Recall's side; the error is logged. Please try again."
+            text = FAILED
         await send_private(interaction, text)
 
 

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.cogs._base import RecallCog
 
-from bot.app import send_private
+from bot.app import FAILED, send_private
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, ExplainPrompt
 from bot.core.explain import grade, most_due
@@ -43,7 +43,6 @@ log = logging.getLogger("recall.explain")
 
 STALE = "This prompt was replaced by a newer one. Run `/explain` for another."
 ANSWERED = "You already answered this prompt; your answer is recorded. Run `/explain` for another."
-FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
 NO_PROMPTS = "No deck on this server has explain prompts yet. An admin can add a deck with an `explain:` section."
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Awaitable
 import discord
 from discord import app_commands
 
-from bot.app import send_private
+from bot.app import FAILED, send_private
 from bot.cogs._base import RecallCog
 from bot.core.clock import utcnow
 from bot.core.decks import Deck
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("recall.study")
 
 STALE = "That card was already rated or replaced; the session has moved on. Run `/study` to see where you are."
-FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
 RESUMED = "Your open card, shown again."
 NO_DECKS = "There are no decks on this server yet. An admin can add one with `/decks`."
 
