@@ -89,19 +89,30 @@ class Deck:
     cards: tuple[Card, ...] = ()
     quiz: tuple[QuizQuestion, ...] = ()
     explain: tuple[ExplainPrompt, ...] = ()
+    # Item lookups happen on every button press; the index is built once, when the deck is made.
+    _by_id: dict[str, Card | QuizQuestion | ExplainPrompt] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for item in (*self.cards, *self.quiz, *self.explain):
+            self._by_id.setdefault(item.id, item)
 
     @property
     def item_count(self) -> int:
         return len(self.cards) + len(self.quiz) + len(self.explain)
 
     def card(self, item_id: str) -> Card | None:
-        return next((c for c in self.cards if c.id == item_id), None)
+        item = self._by_id.get(item_id)
+        return item if isinstance(item, Card) else None
 
     def question(self, item_id: str) -> QuizQuestion | None:
-        return next((q for q in self.quiz if q.id == item_id), None)
+        item = self._by_id.get(item_id)
+        return item if isinstance(item, QuizQuestion) else None
 
     def prompt(self, item_id: str) -> ExplainPrompt | None:
-        return next((p for p in self.explain if p.id == item_id), None)
+        item = self._by_id.get(item_id)
+        return item if isinstance(item, ExplainPrompt) else None
 
 
 # --- Problems ------------------------------------------------------------------------------------------------------
