@@ -77,11 +77,15 @@ async def save_review(
     """Store the new state and log the review; call inside a transaction (with record_activity)."""
     due, at_text = to_text(card.due), to_text(at)
     await conn.execute(
-        "INSERT INTO srs_state (guild_id, user_id, deck_id, item_id, kind, card_json, due, reps, lapses, first_seen, last_review) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+        "INSERT INTO srs_state (guild_id, user_id, deck_id, item_id, kind, card_json, state, due, reps, lapses, "
+        "first_seen, last_review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
         "ON CONFLICT (guild_id, user_id, deck_id, item_id) DO UPDATE SET card_json = excluded.card_json, "
-        "due = excluded.due, reps = reps + 1, lapses = lapses + excluded.lapses, last_review = excluded.last_review",
-        (guild_id, user_id, deck_id, item_id, kind, card.to_json(), due, int(rating == 1), at_text, at_text),
+        "state = excluded.state, due = excluded.due, reps = reps + 1, lapses = lapses + excluded.lapses, "
+        "last_review = excluded.last_review",
+        (
+            guild_id, user_id, deck_id, item_id, kind, card.to_json(), int(card.state), due, int(rating == 1),
+            at_text, at_text,
+        ),
     )
     await conn.execute(
         "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "

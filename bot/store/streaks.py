@@ -50,30 +50,48 @@ async def _one(conn: aiosqlite.Connection, sql: str, params: tuple | dict) -> ai
         return await cur.fetchone()
 
 
-# Rules and stored state in one statement: record_activity runs on every rating and answer, and each
-# statement is a hop to the database thread.
+# The columns a streak step needs, for a query that joins guild_settings `g`, members `m` and streaks `sk` on the
+# member: record_activity runs on every rating and answer, so its inputs come from one statement (or from the
+# statement the caller reads anyway, see bot.store.study).
+CONTEXT_COLUMNS = (
+    "m.timezone AS member_zone, g.timezone AS server_zone, g.daily_minimum AS server_minimum, "
+    f"{', '.join('sk.' + c.strip() + ' AS ' + c.strip() for c in _COLUMNS.split(','))}, sk.user_id AS stored"
+)
+
 _CONTEXT_SQL = (
-    "SELECT (SELECT timezone FROM members WHERE guild_id = :g AND user_id = :u) AS member_zone, "
-    "g.timezone AS server_zone, g.daily_minimum AS server_minimum, "
-    f"{', '.join('s.' + c.strip() + ' AS ' + c.strip() for c in _COLUMNS.split(','))}, s.user_id AS stored "
-    "FROM (SELECT 1) LEFT JOIN guild_settings g ON g.guild_id = :g "
-    "LEFT JOIN streaks s ON s.guild_id = :g AND s.user_id = :u"
+    f"SELECT {CONTEXT_COLUMNS} FROM (SELECT 1) LEFT JOIN guild_settings g ON g.guild_id = :g "
+    "LEFT JOIN members m ON m.guild_id = :g AND m.user_id = :u "
+    "LEFT JOIN streaks sk ON sk.guild_id = :g AND sk.user_id = :u"
 )
 
 
-async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> tuple[str, int, StoredStreak | None]:
-    """(timezone name, daily minimum, stored streak) of a member: zone is theirs → the server's → UTC."""
-    row = await _one(conn, _CONTEXT_SQL, {"g": guild_id, "u": user_id})
-    assert row is not None  # FROM (SELECT 1) always yields one row
+@dataclass(frozen=True, slots=True)
+class StreakContext:
+    """What one activity's streak step depends on: the member's rules and their stored streak."""
+
+    zone_name: str
+    minimum: int
+    stored: StoredStreak | None
+
+
+def context_of(row: aiosqlite.Row) -> StreakContext:
+    """The StreakContext in a row that has the CONTEXT_COLUMNS."""
     zone_name = rules.effective_zone_name(row["member_zone"], row["server_zone"])
     minimum = max(int(row["server_minimum"]), 1) if row["server_minimum"] is not None else 1
-    return zone_name, minimum, _stored(row) if row["stored"] is not None else None
+    return StreakContext(zone_name, minimum, _stored(row) if row["stored"] is not None else None)
+
+
+async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StreakContext:
+    """The member's rules (zone: theirs → the server's → UTC; daily minimum) and stored streak."""
+    row = await _one(conn, _CONTEXT_SQL, {"g": guild_id, "u": user_id})
+    assert row is not None  # FROM (SELECT 1) always yields one row
+    return context_of(row)
 
 
 async def effective_rules(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> tuple[str, int]:
     """(timezone name, daily minimum) a member's days are counted with: member zone → server zone → UTC."""
-    zone_name, minimum, _stored_streak = await _context(conn, guild_id, user_id)
-    return zone_name, minimum
+    context = await _context(conn, guild_id, user_id)
+    return context.zone_name, context.minimum
 
 
 async def load_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StoredStreak | None:
@@ -81,12 +99,18 @@ async def load_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int) -
     return _stored(row) if row else None
 
 
+# An upsert rather than INSERT OR REPLACE: the row is updated in place instead of deleted and inserted again.
+_SAVE_SQL = (
+    f"INSERT INTO streaks (guild_id, user_id, {_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (guild_id, user_id) DO UPDATE SET "
+    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in [*_COLUMNS.split(","), "updated_at"])
+)
+
+
 async def save_streak(
     conn: aiosqlite.Connection, guild_id: int, user_id: int, state: rules.StreakState, zone_name: str, minimum: int
 ) -> None:
-    await conn.execute(
-        f"INSERT OR REPLACE INTO streaks (guild_id, user_id, {_COLUMNS}, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    await conn.execute(_SAVE_SQL,
         (
             guild_id,
             user_id,
@@ -120,9 +144,16 @@ async def recompute_member(conn: aiosqlite.Connection, guild_id: int, user_id: i
     return state
 
 
-async def advance_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int, at: datetime) -> rules.StreakUpdate:
-    """Fold one just-logged activity into the stored streak (the activity row must already be inserted)."""
-    zone_name, minimum, stored = await _context(conn, guild_id, user_id)
+async def advance_streak(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, at: datetime, context: StreakContext | None = None
+) -> rules.StreakUpdate:
+    """Fold one just-logged activity into the stored streak (the activity row must already be inserted).
+
+    `context`: the member's StreakContext when the caller read it earlier in the same transaction.
+    """
+    if context is None:
+        context = await _context(conn, guild_id, user_id)
+    zone_name, minimum, stored = context.zone_name, context.minimum, context.stored
     previous = stored.state if stored else rules.StreakState()
     update = None
     if stored is None or (stored.timezone == zone_name and stored.daily_minimum == minimum):

@@ -29,6 +29,8 @@ from bot.store.activity import record_activity
 from bot.store.db import Database
 from bot.store.members import remember_member
 from bot.store.srs import save_review
+from bot.store.streaks import CONTEXT_COLUMNS as STREAK_COLUMNS
+from bot.store.streaks import context_of as streak_context_of
 
 DEFAULT_RETENTION = 0.9
 DEFAULT_NEW_LIMIT = 20
@@ -94,14 +96,22 @@ _SESSION_COLUMNS = (
 _SESSION_FIELDS = [c.strip() for c in _SESSION_COLUMNS.split(",")]
 
 # The open session with the shown item's stored card and the settings a rating depends on, in one statement.
-_SHOWN_SQL = (
-    f"SELECT {', '.join('s.' + c for c in _SESSION_FIELDS)}, st.card_json, "
-    "g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz "
+_SHOWN_COLUMNS = (
+    f"{', '.join('s.' + c for c in _SESSION_FIELDS)}, st.card_json, "
+    "g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz"
+)
+_SHOWN_FROM = (
     "FROM study_sessions s "
     "LEFT JOIN srs_state st ON st.guild_id = s.guild_id AND st.user_id = s.user_id AND st.deck_id = s.deck_id "
     "AND st.item_id = s.item_id "
     "LEFT JOIN guild_settings g ON g.guild_id = s.guild_id "
     "LEFT JOIN members m ON m.guild_id = s.guild_id AND m.user_id = s.user_id "
+)
+_SHOWN_SQL = f"SELECT {_SHOWN_COLUMNS} {_SHOWN_FROM} WHERE s.guild_id = ? AND s.user_id = ?"
+# A rating also needs the member's stored name and streak: the same read, so the rating costs no extra statement.
+_RATING_SQL = (
+    f"SELECT {_SHOWN_COLUMNS}, m.display_name AS member_name, {STREAK_COLUMNS} {_SHOWN_FROM}"
+    "LEFT JOIN streaks sk ON sk.guild_id = s.guild_id AND sk.user_id = s.user_id "
     "WHERE s.guild_id = ? AND s.user_id = ?"
 )
 
@@ -198,7 +208,7 @@ async def rate_current(
         raise ValueError(f"rating must be 1..4, got {rating!r}")
 
     async def body(conn: aiosqlite.Connection) -> RatingResult:
-        async with conn.execute(_SHOWN_SQL, (guild_id, user_id)) as cur:
+        async with conn.execute(_RATING_SQL, (guild_id, user_id)) as cur:
             row = await cur.fetchone()
         session = _session(row) if row else None
         if (
@@ -215,8 +225,9 @@ async def rate_current(
             conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,
             kind=session.item_kind, card=rated, rating=rating, at=now,
         )
-        streak = await record_activity(conn, guild_id, user_id, "study", now)
-        await remember_member(conn, guild_id, user_id, display_name)
+        streak = await record_activity(conn, guild_id, user_id, "study", now, streak_context_of(row))
+        if row["member_name"] != display_name:  # a new member, or a new name
+            await remember_member(conn, guild_id, user_id, display_name)
         cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
         session = await _show(conn, _counted(session, rating), pick, now)
         screen = StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention, streak=streak)
@@ -307,11 +318,11 @@ async def _plan(
 ) -> tuple[_Cards, QueuePick]:
     """The member's cards of this deck and the queue's next pick."""
     day_start, day_end = day_bounds(now, study_zone(context.member_timezone, context.server_timezone))
-    # The schedule comes from the stored columns (and the card's state through SQLite's json_extract), so a pick
-    # does not build an fsrs Card for every item the member has seen; only the shown one is parsed, when needed.
+    # The schedule comes from the stored columns, so a pick does not build an fsrs Card for every item the member
+    # has seen; only the shown one is parsed, when needed. (state is NULL only in rows written before it existed.)
     async with conn.execute(
         "SELECT item_id, kind, card_json, first_seen, due, last_review, "
-        "json_extract(card_json, '$.state') AS card_state "
+        "COALESCE(state, json_extract(card_json, '$.state')) "
         "FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
         (guild_id, user_id, deck.id),
     ) as cur:
@@ -320,17 +331,15 @@ async def _plan(
     schedules: dict[str, ItemSchedule] = {}
     new_today = 0
     started_today = to_text(day_start)
-    for row in rows:
-        item_id = row["item_id"]
-        card_json[item_id] = row["card_json"]
-        last = row["last_review"]
+    fromisoformat = datetime.fromisoformat
+    for item_id, kind, text, first_seen, due, last, state in rows:
+        card_json[item_id] = text
         # due and last_review are the card's own, stored as fixed-width UTC text by save_review.
         schedules[item_id] = ItemSchedule(
-            item_id, row["kind"], datetime.fromisoformat(row["due"]), row["card_state"] == State.Review,
-            datetime.fromisoformat(last) if last else None,
+            item_id, kind, fromisoformat(due), state == State.Review, fromisoformat(last) if last else None
         )
         # Fixed-width UTC text: comparing the text compares the times.
-        if row["kind"] == "card" and row["first_seen"] >= started_today:
+        if kind == "card" and first_seen >= started_today:
             new_today += 1
     misses = await read_misses(conn, guild_id, user_id, deck.id)
     pick = pick_next(
