@@ -227,6 +227,9 @@ class Database:
         self._queued: list[tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
+        # What store modules remember between transactions, by module (bot.store.study keeps each open session's
+        # schedule here). Entries describe only what this process committed, and go with the connection.
+        self.memo: dict[str, Any] = {}
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":

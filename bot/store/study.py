@@ -18,6 +18,7 @@ from bot.core import scheduling
 from bot.core.clock import from_text, to_text
 from bot.core.decks import Deck
 from bot.core.study_queue import (
+    KIND_CARD,
     ItemSchedule,
     QueuePick,
     day_bounds,
@@ -73,7 +74,6 @@ class StudyScreen:
 
     session: StudySession
     pick: QueuePick
-    card: Card | None  # the shown item's spaced-repetition state; None for an item never studied
     desired_retention: float
     resumed: bool = False  # the open item was shown again rather than a new one picked
     streak: str | None = None  # the line record_activity returned for the rating that led here
@@ -171,23 +171,26 @@ async def open_session(
 ) -> StudyScreen:
     """Show the member's open item of `deck` again, or start a session on `deck` with the first item due."""
 
-    async def body(conn: aiosqlite.Connection) -> StudyScreen:
+    async def body(conn: aiosqlite.Connection) -> tuple[StudyScreen, _Schedule]:
         await remember_member(conn, guild_id, user_id, display_name)
         context = await _context(conn, guild_id, user_id)
         session = await _read_session(conn, guild_id, user_id)
-        cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
+        schedule = await _load_schedule(conn, deck.id, guild_id, user_id)
+        pick = await _pick(conn, deck, guild_id, user_id, context, now, schedule)
         current = find_item(deck, session.item_id, session.item_kind) if _open_on(session, deck) else None
         if session is not None and current is not None:
             # Keep the token: the earlier message and this one show the same item, and one rating settles both.
             pick = replace(pick, item=current, available=max(pick.available, 1))
-            return StudyScreen(session, pick, cards.get(current.item_id), context.desired_retention, resumed=True)
+            return StudyScreen(session, pick, context.desired_retention, resumed=True), schedule
         session = StudySession(
             guild_id, user_id, deck.id, None, None, new_token(), now, 0, 0, 0, now, channel_id, None
         )
         session = await _show(conn, session, pick, now)
-        return StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention)
+        return StudyScreen(session, pick, context.desired_retention), schedule
 
-    return await db.atomic(body)
+    screen, schedule = await db.atomic(body)
+    _remember_schedule(db, screen.session, schedule)
+    return screen
 
 
 async def rate_current(
@@ -207,7 +210,7 @@ async def rate_current(
     if rating not in scheduling.RATING_NAMES:
         raise ValueError(f"rating must be 1..4, got {rating!r}")
 
-    async def body(conn: aiosqlite.Connection) -> RatingResult:
+    async def body(conn: aiosqlite.Connection) -> tuple[RatingResult, _Schedule | None]:
         async with conn.execute(_RATING_SQL, (guild_id, user_id)) as cur:
             row = await cur.fetchone()
         session = _session(row) if row else None
@@ -217,7 +220,7 @@ async def rate_current(
             or session.item_id != item_id
             or session.deck_id != deck.id
         ):
-            return RatingResult(None)
+            return RatingResult(None), None
         context = _context_of(row)
         card = Card.from_json(row["card_json"]) if row["card_json"] else scheduling.new_card(now)
         rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz)
@@ -228,13 +231,19 @@ async def rate_current(
         streak = await record_activity(conn, guild_id, user_id, "study", now, streak_context_of(row))
         if row["member_name"] != display_name:  # a new member, or a new name
             await remember_member(conn, guild_id, user_id, display_name)
-        cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
+        schedule = _remembered_schedule(db, session) or await _load_schedule(conn, deck.id, guild_id, user_id)
+        if schedule.shown_with is not None:  # a remembered one: add the review just stored instead of reading it back
+            schedule.record(item_id, session.item_kind, rated, now)
+        pick = await _pick(conn, deck, guild_id, user_id, context, now, schedule)
         session = await _show(conn, _counted(session, rating), pick, now)
-        screen = StudyScreen(session, pick, _card_of(cards, pick), context.desired_retention, streak=streak)
-        return RatingResult(screen, rated)
+        screen = StudyScreen(session, pick, context.desired_retention, streak=streak)
+        return RatingResult(screen, rated), schedule
 
     # One transaction, no thread hop per statement, committed (maybe with other ratings) before it returns.
-    return await db.atomic(body)
+    result, schedule = await db.atomic(body)
+    if result.screen is not None and schedule is not None:
+        _remember_schedule(db, result.screen.session, schedule)
+    return result
 
 
 async def close_session(
@@ -247,10 +256,11 @@ async def close_session(
         if session is None or session.token != token or not session.is_open:
             return None
         context = await _context(conn, guild_id, user_id)
-        _cards, pick = await _plan(conn, deck, guild_id, user_id, context, now)
+        schedule = await _load_schedule(conn, deck.id, guild_id, user_id)
+        pick = await _pick(conn, deck, guild_id, user_id, context, now, schedule)
         ended = replace(session, item_id=None, item_kind=None, token=new_token())
         await _write_session(conn, ended)
-        return StudyScreen(ended, replace(pick, item=None), None, context.desired_retention)
+        return StudyScreen(ended, replace(pick, item=None), context.desired_retention)
 
     return await db.atomic(body)
 
@@ -300,52 +310,96 @@ def _context_of(row: aiosqlite.Row) -> StudyContext:
     )
 
 
-class _Cards:
-    """The member's stored cards of one deck, parsed only when asked for (the queue needs just the schedule)."""
+class _Schedule:
+    """A member's stored schedule of one deck's items, as the queue reads it.
 
-    __slots__ = ("_json",)
+    Kept in memory between ratings (see _remember_schedule): every rating of a study session stores exactly one
+    review and shows a new token in the same transaction, so a schedule remembered with the token a rating names is
+    still the stored one, plus that rating's review (which `record` adds).
+    """
 
-    def __init__(self, card_json: dict[str, str]) -> None:
-        self._json = card_json
+    __slots__ = ("items", "first_seen", "shown_with")
 
-    def get(self, item_id: str) -> Card | None:
-        text = self._json.get(item_id)
-        return Card.from_json(text) if text is not None else None
+    def __init__(self, items: dict[str, ItemSchedule], first_seen: dict[str, str], shown_with: str | None) -> None:
+        self.items = items
+        self.first_seen = first_seen  # card id -> when first studied (fixed-width UTC text), for the new-card limit
+        self.shown_with = shown_with  # "deck:token" it was remembered with; None when just read from the database
+
+    def record(self, item_id: str, kind: str | None, card: Card, at: datetime) -> None:
+        """The row save_review stored for this review: the same values the database would give back."""
+        known = self.items.get(item_id)
+        kind = known.kind if known is not None else kind or KIND_CARD
+        self.items[item_id] = ItemSchedule(item_id, kind, card.due, card.state == State.Review, at)
+        if kind == KIND_CARD:
+            self.first_seen.setdefault(item_id, to_text(at))
+
+    def new_since(self, start: str) -> int:
+        # Fixed-width UTC text: comparing the text compares the times.
+        return sum(1 for first in self.first_seen.values() if first >= start)
 
 
-async def _plan(
-    conn: aiosqlite.Connection, deck: Deck, guild_id: int, user_id: int, context: StudyContext, now: datetime
-) -> tuple[_Cards, QueuePick]:
-    """The member's cards of this deck and the queue's next pick."""
-    day_start, day_end = day_bounds(now, study_zone(context.member_timezone, context.server_timezone))
-    # The schedule comes from the stored columns, so a pick does not build an fsrs Card for every item the member
-    # has seen; only the shown one is parsed, when needed. (state is NULL only in rows written before it existed.)
+_SCHEDULES = "study.schedules"
+SCHEDULE_MEMORY = 20_000  # members whose schedule is remembered; beyond it the oldest are read again when needed
+
+
+def _remember_schedule(db: Database, session: StudySession, schedule: _Schedule) -> None:
+    """Keep the schedule a committed transaction left the session with, under the token it shows."""
+    remembered: dict[tuple[int, int], _Schedule] = db.memo.setdefault(_SCHEDULES, {})
+    key = (session.guild_id, session.user_id)
+    remembered.pop(key, None)
+    if not session.is_open:
+        return
+    if len(remembered) >= SCHEDULE_MEMORY:
+        del remembered[next(iter(remembered))]
+    schedule.shown_with = f"{session.deck_id}:{session.token}"
+    remembered[key] = schedule
+
+
+def _remembered_schedule(db: Database, session: StudySession) -> _Schedule | None:
+    """The remembered schedule if it was left with the session's current deck and token (taken out: the caller
+    changes it and remembers it again once committed)."""
+    remembered = db.memo.get(_SCHEDULES)
+    schedule = remembered.pop((session.guild_id, session.user_id), None) if remembered else None
+    if schedule is not None and schedule.shown_with == f"{session.deck_id}:{session.token}":
+        return schedule
+    return None
+
+
+async def _load_schedule(conn: aiosqlite.Connection, deck_id: str, guild_id: int, user_id: int) -> _Schedule:
+    """The member's stored schedule of the deck's items."""
+    # The stored columns, so no fsrs Card (nor its JSON) is parsed. (state is NULL only in rows written before that
+    # column existed.)
     async with conn.execute(
-        "SELECT item_id, kind, card_json, first_seen, due, last_review, "
+        "SELECT item_id, kind, first_seen, due, last_review, "
         "COALESCE(state, json_extract(card_json, '$.state')) "
         "FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
-        (guild_id, user_id, deck.id),
+        (guild_id, user_id, deck_id),
     ) as cur:
         rows = await cur.fetchall()
-    card_json: dict[str, str] = {}
-    schedules: dict[str, ItemSchedule] = {}
-    new_today = 0
-    started_today = to_text(day_start)
+    items: dict[str, ItemSchedule] = {}
+    first_seen: dict[str, str] = {}
     fromisoformat = datetime.fromisoformat
-    for item_id, kind, text, first_seen, due, last, state in rows:
-        card_json[item_id] = text
+    for item_id, kind, first, due, last, state in rows:
         # due and last_review are the card's own, stored as fixed-width UTC text by save_review.
-        schedules[item_id] = ItemSchedule(
+        items[item_id] = ItemSchedule(
             item_id, kind, fromisoformat(due), state == State.Review, fromisoformat(last) if last else None
         )
-        # Fixed-width UTC text: comparing the text compares the times.
-        if kind == "card" and first_seen >= started_today:
-            new_today += 1
+        if kind == KIND_CARD:
+            first_seen[item_id] = first
+    return _Schedule(items, first_seen, None)
+
+
+async def _pick(
+    conn: aiosqlite.Connection, deck: Deck, guild_id: int, user_id: int, context: StudyContext, now: datetime,
+    schedule: _Schedule,
+) -> QueuePick:
+    """The queue's next pick of this deck for the member."""
+    day_start, day_end = day_bounds(now, study_zone(context.member_timezone, context.server_timezone))
     misses = await read_misses(conn, guild_id, user_id, deck.id)
-    pick = pick_next(
-        deck, schedules, misses, now=now, day_end=day_end, new_today=new_today, new_limit=context.new_card_limit
+    return pick_next(
+        deck, schedule.items, misses, now=now, day_end=day_end, new_today=schedule.new_since(to_text(day_start)),
+        new_limit=context.new_card_limit,
     )
-    return _Cards(card_json), pick
 
 
 async def _show(conn: aiosqlite.Connection, session: StudySession, pick: QueuePick, now: datetime) -> StudySession:
@@ -389,10 +443,6 @@ def _counted(s: StudySession, rating: int) -> StudySession:
 
 def _open_on(session: StudySession | None, deck: Deck) -> bool:
     return session is not None and session.is_open and session.deck_id == deck.id
-
-
-def _card_of(cards: _Cards, pick: QueuePick) -> Card | None:
-    return cards.get(pick.item.item_id) if pick.item else None
 
 
 def _session(row: aiosqlite.Row) -> StudySession:

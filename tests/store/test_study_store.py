@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import AsyncIterator
@@ -13,6 +15,7 @@ from bot.core.decks import Card, Deck, QuizQuestion
 from bot.store.db import Database
 from bot.store.guilds import update_guild_settings
 from bot.store.members import get_member, set_member_field
+from bot.store.srs import get_state
 from bot.store.study import (
     close_session,
     get_session,
@@ -86,7 +89,8 @@ async def test_open_shows_the_first_new_card_and_remembers_the_member(db: Databa
     screen = await start(db)
     assert screen.pick.item.item_id == "c0"
     assert screen.pick.available == 5
-    assert screen.card is None and not screen.resumed
+    assert not screen.resumed
+    assert await get_state(db, G, U, screen.session.deck_id, "c0") is None  # never studied yet
     stored = await get_session(db, G, U)
     assert stored == screen.session
     assert (stored.item_id, stored.item_kind, stored.reviewed, stored.channel_id) == ("c0", "card", 0, 5)
@@ -178,7 +182,8 @@ async def test_studying_the_deck_to_the_end_with_good(db: Database):
     assert tomorrow.pick.item is None
     first_due = screen.pick.next_due
     later = await start(db, first_due + timedelta(seconds=1))
-    assert later.pick.item is not None and later.card is not None
+    assert later.pick.item is not None
+    assert await get_state(db, G, U, later.session.deck_id, later.pick.item.item_id) is not None
     assert later.pick.item.item_id == rows[5]["item_id"]
 
 
@@ -300,3 +305,44 @@ async def test_the_token_refuses_a_stale_rating_of_the_same_card_shown_again(db:
     fresh = await rate(db, after, 3, T0 + timedelta(seconds=2), deck=single)
     assert fresh.screen is not None
     assert await count(db, "reviews") == 2
+
+
+async def test_remembered_schedules_pick_as_the_database_would(tmp_path: Path):
+    """Ratings reuse the schedule the last rating left in memory; a twin database that forgets it before every
+    rating (so it reads every schedule back) must show the same cards, counts and due times at every step."""
+    remembering = await Database.open(tmp_path / "remembering.db")
+    forgetting = await Database.open(tmp_path / "forgetting.db")
+    try:
+        for database in (remembering, forgetting):
+            async with database.transaction() as conn:
+                await conn.execute(QUIZ_ANSWERS_CONTRACT)
+            await answer_quiz(database, "q1", False, T0 - timedelta(hours=1))  # a miss joins the queue as a card
+            await update_guild_settings(database, G, new_card_limit=12)
+        deck = replace(DECK, cards=tuple(Card(f"c{i}", f"front {i}", f"back {i}") for i in range(12)))
+        rng = random.Random(7)
+        now = T0.replace(hour=22)  # sessions run past midnight, when reviews due "later today" become available
+        screens = [await start(remembering, now, deck), await start(forgetting, now, deck)]
+        for step in range(60):
+            assert screens[0].pick == screens[1].pick, f"step {step}"
+            if screens[0].pick.item is None:
+                # Nothing to study: come back when the next item is due, or early on its day (a review due later
+                # that day may be studied then, a learning step may not).
+                due = screens[0].pick.next_due
+                morning = due.replace(hour=0, minute=30)
+                now = morning if step % 2 and now < morning < due else due + timedelta(seconds=1)
+                screens = [await start(remembering, now, deck), await start(forgetting, now, deck)]
+                continue
+            forgetting.memo.clear()
+            rating = rng.choice((1, 2, 3, 3, 3, 4, 4))
+            results = [
+                await rate(remembering, screens[0], rating, now, deck), await rate(forgetting, screens[1], rating, now, deck)
+            ]
+            assert results[0].rated == results[1].rated
+            screens = [r.screen for r in results]
+            now += timedelta(minutes=rng.choice((1, 7, 30)))
+        assert screens[0].pick == screens[1].pick
+        assert await count(remembering, "reviews") == await count(forgetting, "reviews") > 10
+        assert len(remembering.memo["study.schedules"]) == 1  # the remembered one was used, and kept up to date
+    finally:
+        await remembering.close()
+        await forgetting.close()
