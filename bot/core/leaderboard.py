@@ -5,6 +5,8 @@
 - Higher values rank first; a tie goes to whoever reached the value first (`reached_at`), then the lower user id
   so the order is total and stable across pages.
 - Accuracy ranks only members with at least `ACCURACY_MIN_ANSWERS` answers in the window.
+- A server's months start at local midnight of the 1st; `month_starts` lists those instants so the store can file
+  every logged row under its server-local month ('YYYY-MM') when it is written.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from zoneinfo import ZoneInfo
 PAGE_SIZE = 10
 ACCURACY_MIN_ANSWERS = 10
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+# Years whose month starts are kept per server: far more than any server's history and the next decades.
+MONTH_STARTS_YEARS = (2000, 2100)
 
 
 class Board(str, Enum):
@@ -74,6 +78,31 @@ def window_start(period: Period, now: datetime, tz: ZoneInfo, reset_at: datetime
     if reset_at is not None and (start is None or reset_at > start):
         return reset_at.astimezone(timezone.utc)
     return start
+
+
+def month_start(year: int, month: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant local midnight of the 1st begins: the same instant `window_start` gives for that month."""
+    return datetime(year, month, 1, tzinfo=tz).astimezone(timezone.utc)
+
+
+def month_label(year: int, month: int) -> str:
+    """A month's key: 'YYYY-MM', in the same text the stored times begin with, so keys sort like months."""
+    return f"{year:04d}-{month:02d}"
+
+
+def is_month_start(moment: datetime, tz: ZoneInfo) -> bool:
+    local = moment.astimezone(tz)
+    return month_start(local.year, local.month, tz) == moment
+
+
+def month_starts(tz: ZoneInfo, years: tuple[int, int] = MONTH_STARTS_YEARS) -> list[tuple[datetime, str]]:
+    """(UTC start, 'YYYY-MM') of every local month from January of the first year to December of the last, in order."""
+    first, last = years
+    return [
+        (month_start(year, month, tz), month_label(year, month))
+        for year in range(first, last + 1)
+        for month in range(1, 13)
+    ]
 
 
 def rank(entries: list[Entry], board: Board) -> list[Ranked]:

@@ -2,13 +2,18 @@
 
 A board is one grouped query per server (one row per member), ranked in SQL with the order of
 bot.core.leaderboard.rank (value, then who reached it first, then user id), so only the page shown and the
-caller's own row leave the database, however many members a server has.
+caller's own row leave the database, however many members a server has. All-time and this-month boards read totals
+that triggers keep (migrations 0005, 0008); a server's months are refiled when its timezone is set
+(rebuild_board_months, called by bot.store.guilds.update_guild_settings).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from bot.core import leaderboard as lb
 from bot.core import streaks as rules
@@ -70,6 +75,55 @@ _BASELINE_JOIN = {
     False: "LEFT JOIN board_member_baselines b ON b.guild_id = t.guild_id AND b.user_id = t.user_id",
 }
 
+# This month, counted from the server's local month start: trigger-kept totals per month (migration 0008), one row
+# per member (board_member_months) or per member and deck (board_months), so no board groups or sorts a month of
+# logs. The same columns and keep rules as _WINDOW_SQL (per board: value, count columns, the condition to be listed,
+# tie-break moment).
+_MONTH = {
+    Board.POINTS: ("points", "scored", "0", "scored > 0", "last_point_at"),
+    Board.ACCURACY: ("CAST(correct AS REAL) / answers", "answers", "correct", "answers >= ?", "last_answer_at"),
+    Board.REVIEWS: ("reviews", "0", "0", "reviews > 0", "last_review_at"),
+}
+_MONTH_SQL = (
+    "SELECT user_id, {value} AS value, {answers} AS answers, {correct} AS correct, {reached} AS reached_at "
+    "FROM {table} WHERE guild_id = ? AND month = ? {deck}AND {keep}"
+)
+# Which month of the totals holds exactly the rows from a moment on: the month that the server's month starts begin at
+# that moment (labelled), or with no month starts at all (zoned = 0) the UTC month; and the latest month with rows,
+# since a window has no end and rows filed under a later month would be missed.
+_MONTH_CHECK = (
+    "SELECT (SELECT month FROM board_month_starts WHERE guild_id = ? AND starts_at = ?) AS labelled, "
+    "EXISTS (SELECT 1 FROM board_month_starts WHERE guild_id = ?) AS zoned, "
+    "(SELECT month FROM board_months WHERE guild_id = ? ORDER BY month DESC LIMIT 1) AS latest"
+)
+
+# Refiling a server's logs under its months (after its month starts changed): the triggers' month of each row.
+_MONTH_OF = (
+    "COALESCE((SELECT s.month FROM board_month_starts s WHERE s.guild_id = {log}.guild_id "
+    "AND s.starts_at <= {log}.{at} ORDER BY s.starts_at DESC LIMIT 1), substr({log}.{at}, 1, 7))"
+)
+_REFILE_ANSWERS = (
+    "INSERT INTO board_months (guild_id, month, user_id, deck_id, points, scored, answers, correct, "
+    "last_point_at, last_answer_at) "
+    "SELECT a.guild_id, {month} AS month_key, a.user_id, a.deck_id, SUM(a.points), SUM(a.points > 0), COUNT(*), "
+    "SUM(a.correct), MAX(CASE WHEN a.points > 0 THEN a.answered_at END), MAX(a.answered_at) "
+    "FROM quiz_answers a WHERE a.guild_id = ? GROUP BY month_key, a.user_id, a.deck_id"
+).format(month=_MONTH_OF.format(log="a", at="answered_at"))
+_REFILE_REVIEWS = (
+    "INSERT INTO board_months (guild_id, month, user_id, deck_id, reviews, last_review_at) "
+    "SELECT r.guild_id, {month} AS month_key, r.user_id, r.deck_id, COUNT(*), MAX(r.reviewed_at) "
+    "FROM reviews r WHERE r.guild_id = ? GROUP BY month_key, r.user_id, r.deck_id "
+    "ON CONFLICT (guild_id, month, user_id, deck_id) DO UPDATE SET "
+    "reviews = excluded.reviews, last_review_at = excluded.last_review_at"
+).format(month=_MONTH_OF.format(log="r", at="reviewed_at"))
+_REFILE_MEMBERS = (
+    "INSERT INTO board_member_months (guild_id, month, user_id, points, scored, answers, correct, reviews, "
+    "last_point_at, last_answer_at, last_review_at) "
+    "SELECT guild_id, month, user_id, SUM(points), SUM(scored), SUM(answers), SUM(correct), SUM(reviews), "
+    "MAX(last_point_at), MAX(last_answer_at), MAX(last_review_at) "
+    "FROM board_months WHERE guild_id = ? GROUP BY month, user_id"
+)
+
 # Current streaks: alive on each member's local today (given per zone), hidden ones left out. A streak survives at
 # most MAX_FREEZES + 1 days without a counted day, so older last days are skipped through the filter on last_day.
 _STREAK_SQL = (
@@ -119,6 +173,14 @@ def _totals_sql(board: Board, *, with_baseline: bool, by_deck: bool) -> str:
     )
 
 
+def _month_sql(board: Board, *, by_deck: bool) -> str:
+    value, answers, correct, keep, reached = _MONTH[board]
+    return _MONTH_SQL.format(
+        value=value, answers=answers, correct=correct, keep=keep, reached=reached,
+        table="board_months" if by_deck else "board_member_months", deck="AND deck_id = ? " if by_deck else "",
+    )
+
+
 async def server_zone(db: Database, guild_id: int) -> str:
     settings = await get_guild_settings(db, guild_id)
     return rules.effective_zone_name(None, settings.timezone)
@@ -152,6 +214,9 @@ async def _counted_sql(
     if since is None or (reset_at is not None and since == reset_at and await _baseline_matches(db, guild_id, reset_at)):
         sql = _totals_sql(board, with_baseline=since is not None, by_deck=deck_id is not None)
         return sql, [guild_id, *tail]
+    month = await _month_from(db, guild_id, since, rules.zone(rules.effective_zone_name(None, settings.timezone)))
+    if month is not None:
+        return _month_sql(board, by_deck=deck_id is not None), [guild_id, month, *tail]
     table, column, range_index, walk_index = _INDEXES[board]
     first = await db.fetchone(f"SELECT MIN({column}) AS first FROM {table} WHERE guild_id = ?", (guild_id,))
     if first is None or first["first"] is None:
@@ -161,6 +226,45 @@ async def _counted_sql(
     index = walk_index if share > WALK_SHARE else range_index
     sql = _WINDOW_SQL[board].format(index=index, deck="AND deck_id = ?" if deck_id else "")
     return sql, [guild_id, to_text(since), *tail]
+
+
+async def _month_from(db: Database, guild_id: int, since: datetime, tz: ZoneInfo) -> str | None:
+    """The month of the month totals that holds exactly the logged rows from `since` on, else None (read the logs).
+
+    That is this month's board when nothing reset it later than its start. The answer comes from what is stored,
+    not from the zone now set, so months filed in another zone (e.g. UTC months of a database that had a timezone
+    before migration 0008) are never read as if they were this zone's.
+    """
+    utc_month_start = lb.is_month_start(since, timezone.utc)
+    if not (utc_month_start or lb.is_month_start(since, tz)):
+        return None  # a day, a week or a reset: no month starts there (the lookup is spared)
+    at = to_text(since)
+    row = await db.lookup(_MONTH_CHECK, (guild_id, at, guild_id, guild_id))
+    month = row["labelled"]
+    if month is None and not row["zoned"] and utc_month_start:
+        month = at[:7]  # no month starts: rows are filed under the UTC month their text begins with
+    if month is None or (row["latest"] is not None and row["latest"] > month):
+        return None
+    return month
+
+
+async def rebuild_board_months(conn: aiosqlite.Connection, guild_id: int, server_zone_setting: str | None) -> None:
+    """Start the server's months at local midnight of the 1st in its zone and refile its logs under them.
+
+    Run inside the transaction that changes the server's timezone, so the month starts, the rows filed under them
+    and the setting the windows follow never disagree. Reads all of the server's logs (about 1 s per 300,000 rows).
+    """
+    starts = lb.month_starts(rules.zone(rules.effective_zone_name(None, server_zone_setting)))
+    await conn.execute("DELETE FROM board_month_starts WHERE guild_id = ?", (guild_id,))
+    await conn.executemany(
+        "INSERT INTO board_month_starts (guild_id, starts_at, month) VALUES (?, ?, ?)",
+        [(guild_id, to_text(start), month) for start, month in starts],
+    )
+    await conn.execute("DELETE FROM board_months WHERE guild_id = ?", (guild_id,))
+    await conn.execute(_REFILE_ANSWERS, (guild_id,))
+    await conn.execute(_REFILE_REVIEWS, (guild_id,))
+    await conn.execute("DELETE FROM board_member_months WHERE guild_id = ?", (guild_id,))
+    await conn.execute(_REFILE_MEMBERS, (guild_id,))
 
 
 async def _streak_sql(db: Database, guild_id: int, now: datetime) -> tuple[str, list] | None:

@@ -36,7 +36,14 @@ async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
 
 
 async def update_guild_settings(db: Database, guild_id: int, **changes: object) -> GuildSettings:
-    """Change some settings of a server (keys are GuildSettings field names) and return the result."""
+    """Change some settings of a server (keys are GuildSettings field names) and return the result.
+
+    Setting the timezone (even to the same zone: that also repairs months counted before it was known) refiles the
+    server's month board totals under its local months, in the same transaction.
+    """
+    # Imported here: bot.store.boards reads these settings, so a module-level import would be circular.
+    from bot.store.boards import rebuild_board_months
+
     updated = replace(await get_guild_settings(db, guild_id), **changes)
     async with db.transaction() as conn:
         await conn.execute(
@@ -50,4 +57,6 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: object) 
                 to_text(updated.board_reset_at) if updated.board_reset_at else None,
             ),
         )
+        if "timezone" in changes:
+            await rebuild_board_months(conn, guild_id, updated.timezone)
     return updated
