@@ -224,7 +224,9 @@ class Database:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
-        self._queued: list[tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._queued: list[
+            tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any], Callable[[Any], None] | None]
+        ] = []
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
         # What store modules remember between transactions, by module (bot.store.study keeps each open session's
@@ -307,16 +309,20 @@ class Database:
                 await self.conn.execute("COMMIT")
                 self._committed()
 
-    async def atomic(self, body: Callable[[Any], Awaitable[T]]) -> T:
+    async def atomic(
+        self, body: Callable[[Any], Awaitable[T]], after_commit: Callable[[T], None] | None = None
+    ) -> T:
         """Run `await body(conn)` as one transaction and return its result: the fast path for hot writes.
 
         The body's statements cost no thread hop (see the class docstring), and bodies that arrive while others
         wait for the lock are committed together (group commit), each in its own savepoint. It returns only after
         the COMMIT, so whatever the caller shows next is already stored. The body may await only `conn` (it runs
         to its end without suspending) and should be short, indexed work; raising rolls back its own writes only.
+        `after_commit(result)` runs right after the COMMIT, before any other coroutine can run: what it records in
+        `memo` is then never older than the database.
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((body, future))
+        self._queued.append((body, future, after_commit))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
         return await future
@@ -326,11 +332,16 @@ class Database:
             async with self._lock:
                 group, self._queued = self._queued[:GROUP_LIMIT], self._queued[GROUP_LIMIT:]
                 try:
-                    outcomes = _write_group(self.conn._conn, [body for body, _ in group])
+                    outcomes = _write_group(self.conn._conn, [body for body, _, _ in group])
                 except Exception as exc:  # the connection itself failed (e.g. closed)
                     outcomes = [(False, exc)] * len(group)
                 self._committed()
-            for (_, future), (ok, value) in zip(group, outcomes):
+            for (_, future, after_commit), (ok, value) in zip(group, outcomes):
+                if ok and after_commit is not None:
+                    try:
+                        after_commit(value)
+                    except Exception:  # the transaction stands; what was remembered beside it is the caller's
+                        log.exception("after_commit failed")
                 if future.done():  # the caller was cancelled; its writes stand, like a finished transaction's
                     continue
                 if ok:

@@ -131,7 +131,13 @@ async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession
 
 
 async def get_shown(db: Database, guild_id: int, user_id: int) -> tuple[StudySession, Card | None, float] | None:
-    """The open session with the shown item's state and the server's retention, in one read (for Reveal)."""
+    """The open session with the shown item's state and the server's retention (for Reveal).
+
+    From memory when the last study transaction of the member left it there (see _remember), else in one read.
+    """
+    shown = _remembered(db).get((guild_id, user_id))
+    if shown is not None:
+        return shown.session, shown.schedule.card(shown.session.item_id), shown.retention
     row = await db.lookup(_SHOWN_SQL, (guild_id, user_id))
     if row is None:
         return None
@@ -188,8 +194,7 @@ async def open_session(
         session = await _show(conn, session, pick, now)
         return StudyScreen(session, pick, context.desired_retention), schedule
 
-    screen, schedule = await db.atomic(body)
-    _remember_schedule(db, screen.session, schedule)
+    screen, _schedule = await db.atomic(body, lambda done: _remember(db, done[0], done[1]))
     return screen
 
 
@@ -231,18 +236,23 @@ async def rate_current(
         streak = await record_activity(conn, guild_id, user_id, "study", now, streak_context_of(row))
         if row["member_name"] != display_name:  # a new member, or a new name
             await remember_member(conn, guild_id, user_id, display_name)
-        schedule = _remembered_schedule(db, session) or await _load_schedule(conn, deck.id, guild_id, user_id)
-        if schedule.shown_with is not None:  # a remembered one: add the review just stored instead of reading it back
+        schedule = _take_schedule(db, session)
+        if schedule is None:
+            schedule = await _load_schedule(conn, deck.id, guild_id, user_id)
+        else:  # the remembered one: add the review just stored instead of reading everything back
             schedule.record(item_id, session.item_kind, rated, now)
         pick = await _pick(conn, deck, guild_id, user_id, context, now, schedule)
         session = await _show(conn, _counted(session, rating), pick, now)
         screen = StudyScreen(session, pick, context.desired_retention, streak=streak)
         return RatingResult(screen, rated), schedule
 
+    def remember(done: tuple[RatingResult, _Schedule | None]) -> None:
+        result, schedule = done
+        if result.screen is not None and schedule is not None:
+            _remember(db, result.screen, schedule)
+
     # One transaction, no thread hop per statement, committed (maybe with other ratings) before it returns.
-    result, schedule = await db.atomic(body)
-    if result.screen is not None and schedule is not None:
-        _remember_schedule(db, result.screen.session, schedule)
+    result, _schedule = await db.atomic(body, remember)
     return result
 
 
@@ -262,7 +272,7 @@ async def close_session(
         await _write_session(conn, ended)
         return StudyScreen(ended, replace(pick, item=None), context.desired_retention)
 
-    return await db.atomic(body)
+    return await db.atomic(body, lambda screen: _remembered(db).pop((guild_id, user_id), None) if screen else None)
 
 
 async def set_message(db: Database, guild_id: int, user_id: int, token: str, channel_id: int, message_id: int) -> None:
@@ -274,7 +284,12 @@ async def set_message(db: Database, guild_id: int, user_id: int, token: str, cha
             (channel_id, message_id, guild_id, user_id, token),
         )
 
-    await db.atomic(body)
+    def remember(_: None) -> None:
+        shown = _remembered(db).get((guild_id, user_id))
+        if shown is not None and shown.session.token == token:
+            shown.session = replace(shown.session, channel_id=channel_id, message_id=message_id)
+
+    await db.atomic(body, remember)
 
 
 # --- Inside a transaction ------------------------------------------------------------------------------------------
@@ -311,25 +326,21 @@ def _context_of(row: aiosqlite.Row) -> StudyContext:
 
 
 class _Schedule:
-    """A member's stored schedule of one deck's items, as the queue reads it.
+    """A member's stored schedule of one deck's items, as the queue reads it, and their stored cards."""
 
-    Kept in memory between ratings (see _remember_schedule): every rating of a study session stores exactly one
-    review and shows a new token in the same transaction, so a schedule remembered with the token a rating names is
-    still the stored one, plus that rating's review (which `record` adds).
-    """
+    __slots__ = ("items", "first_seen", "cards")
 
-    __slots__ = ("items", "first_seen", "shown_with")
-
-    def __init__(self, items: dict[str, ItemSchedule], first_seen: dict[str, str], shown_with: str | None) -> None:
+    def __init__(self, items: dict[str, ItemSchedule], first_seen: dict[str, str], cards: dict[str, str | Card]) -> None:
         self.items = items
         self.first_seen = first_seen  # card id -> when first studied (fixed-width UTC text), for the new-card limit
-        self.shown_with = shown_with  # "deck:token" it was remembered with; None when just read from the database
+        self.cards = cards  # item id -> its fsrs Card, or the Card's JSON until someone needs it
 
     def record(self, item_id: str, kind: str | None, card: Card, at: datetime) -> None:
         """The row save_review stored for this review: the same values the database would give back."""
         known = self.items.get(item_id)
         kind = known.kind if known is not None else kind or KIND_CARD
         self.items[item_id] = ItemSchedule(item_id, kind, card.due, card.state == State.Review, at)
+        self.cards[item_id] = card
         if kind == KIND_CARD:
             self.first_seen.setdefault(item_id, to_text(at))
 
@@ -337,56 +348,82 @@ class _Schedule:
         # Fixed-width UTC text: comparing the text compares the times.
         return sum(1 for first in self.first_seen.values() if first >= start)
 
+    def card(self, item_id: str | None) -> Card | None:
+        card = self.cards.get(item_id) if item_id is not None else None
+        if isinstance(card, str):
+            card = self.cards[item_id] = Card.from_json(card)  # type: ignore[index]
+        return card
 
-_SCHEDULES = "study.schedules"
-SCHEDULE_MEMORY = 20_000  # members whose schedule is remembered; beyond it the oldest are read again when needed
+
+@dataclass(slots=True)
+class _Shown:
+    """What a member's last study transaction left on screen: the session, the server's retention then, the schedule."""
+
+    session: StudySession
+    retention: float
+    schedule: _Schedule
 
 
-def _remember_schedule(db: Database, session: StudySession, schedule: _Schedule) -> None:
-    """Keep the schedule a committed transaction left the session with, under the token it shows."""
-    remembered: dict[tuple[int, int], _Schedule] = db.memo.setdefault(_SCHEDULES, {})
+# Each open session as its last study transaction left it, by (guild, user): a Reveal reads it instead of the
+# database, a rating reuses its schedule. It stays true because every study transaction of the member goes through
+# this module and updates it right after its COMMIT (Database.atomic's after_commit), and every review a study session
+# stores is a rating of that session, which shows a new token: a schedule is reused only under the token it was kept
+# with. A member's explain reviews are of prompts, which the study queue ignores; quiz misses are read every time.
+_MEMORY = "study.shown"
+SHOWN_MEMORY = 20_000  # sessions remembered; beyond it the oldest are read from the database again
+
+
+def _remembered(db: Database) -> dict[tuple[int, int], _Shown]:
+    return db.memo.setdefault(_MEMORY, {})
+
+
+def _remember(db: Database, screen: StudyScreen, schedule: _Schedule) -> None:
+    remembered = _remembered(db)
+    session = screen.session
     key = (session.guild_id, session.user_id)
     remembered.pop(key, None)
     if not session.is_open:
         return
-    if len(remembered) >= SCHEDULE_MEMORY:
+    if len(remembered) >= SHOWN_MEMORY:
         del remembered[next(iter(remembered))]
-    schedule.shown_with = f"{session.deck_id}:{session.token}"
-    remembered[key] = schedule
+    remembered[key] = _Shown(session, screen.desired_retention, schedule)
 
 
-def _remembered_schedule(db: Database, session: StudySession) -> _Schedule | None:
-    """The remembered schedule if it was left with the session's current deck and token (taken out: the caller
-    changes it and remembers it again once committed)."""
-    remembered = db.memo.get(_SCHEDULES)
-    schedule = remembered.pop((session.guild_id, session.user_id), None) if remembered else None
-    if schedule is not None and schedule.shown_with == f"{session.deck_id}:{session.token}":
-        return schedule
-    return None
+def _take_schedule(db: Database, session: StudySession) -> _Schedule | None:
+    """The remembered schedule when it was left with the session's deck and token, taken out of memory (the rating
+    changes it, and remembers it again once committed)."""
+    remembered = _remembered(db)
+    shown = remembered.get((session.guild_id, session.user_id))
+    if shown is None or shown.session.token != session.token or shown.session.deck_id != session.deck_id:
+        return None
+    del remembered[(session.guild_id, session.user_id)]
+    return shown.schedule
 
 
 async def _load_schedule(conn: aiosqlite.Connection, deck_id: str, guild_id: int, user_id: int) -> _Schedule:
     """The member's stored schedule of the deck's items."""
-    # The stored columns, so no fsrs Card (nor its JSON) is parsed. (state is NULL only in rows written before that
-    # column existed.)
+    # The stored columns, so no fsrs Card is parsed until one is shown. (state is NULL only in rows written before
+    # that column existed.)
     async with conn.execute(
         "SELECT item_id, kind, first_seen, due, last_review, "
-        "COALESCE(state, json_extract(card_json, '$.state')) "
+        "COALESCE(state, json_extract(card_json, '$.state')), card_json "
         "FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
         (guild_id, user_id, deck_id),
     ) as cur:
         rows = await cur.fetchall()
     items: dict[str, ItemSchedule] = {}
     first_seen: dict[str, str] = {}
+    cards: dict[str, str | Card] = {}
     fromisoformat = datetime.fromisoformat
-    for item_id, kind, first, due, last, state in rows:
+    for item_id, kind, first, due, last, state, card_json in rows:
+        cards[item_id] = card_json
         # due and last_review are the card's own, stored as fixed-width UTC text by save_review.
         items[item_id] = ItemSchedule(
             item_id, kind, fromisoformat(due), state == State.Review, fromisoformat(last) if last else None
         )
         if kind == KIND_CARD:
             first_seen[item_id] = first
-    return _Schedule(items, first_seen, None)
+    return _Schedule(items, first_seen, cards)
 
 
 async def _pick(

@@ -134,7 +134,7 @@ async def test_the_process_starts_reports_ready_and_shuts_down_cleanly(tmp_path:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            output = await _read_until(proc.stdout, "ready", timeout=30)
+            output = await _read_until(proc.stdout, "Recall ready", timeout=30)
             assert "Recall ready" in output and "1 servers" in output
             assert db_path.exists()  # created on first run, with its folder
             proc.send_signal(sig)

@@ -308,8 +308,8 @@ async def test_the_token_refuses_a_stale_rating_of_the_same_card_shown_again(db:
 
 
 async def test_remembered_schedules_pick_as_the_database_would(tmp_path: Path):
-    """Ratings reuse the schedule the last rating left in memory; a twin database that forgets it before every
-    rating (so it reads every schedule back) must show the same cards, counts and due times at every step."""
+    """Ratings and Reveals use what the last rating left in memory; a twin database that forgets it before every
+    step (so it reads everything back) must show the same cards, counts, due times and card states throughout."""
     remembering = await Database.open(tmp_path / "remembering.db")
     forgetting = await Database.open(tmp_path / "forgetting.db")
     try:
@@ -333,6 +333,10 @@ async def test_remembered_schedules_pick_as_the_database_would(tmp_path: Path):
                 screens = [await start(remembering, now, deck), await start(forgetting, now, deck)]
                 continue
             forgetting.memo.clear()
+            shown = [await get_shown(remembering, G, U), await get_shown(forgetting, G, U)]  # what Reveal reads
+            assert shown[0][0] == await get_session(remembering, G, U)  # read from the database
+            assert replace(shown[0][0], token="") == replace(shown[1][0], token="") and shown[0][2] == shown[1][2]
+            assert (shown[0][1] and shown[0][1].to_dict()) == (shown[1][1] and shown[1][1].to_dict())
             rating = rng.choice((1, 2, 3, 3, 3, 4, 4))
             results = [
                 await rate(remembering, screens[0], rating, now, deck), await rate(forgetting, screens[1], rating, now, deck)
@@ -342,7 +346,7 @@ async def test_remembered_schedules_pick_as_the_database_would(tmp_path: Path):
             now += timedelta(minutes=rng.choice((1, 7, 30)))
         assert screens[0].pick == screens[1].pick
         assert await count(remembering, "reviews") == await count(forgetting, "reviews") > 10
-        assert len(remembering.memo["study.schedules"]) == 1  # the remembered one was used, and kept up to date
+        assert len(remembering.memo["study.shown"]) == 1  # the remembered one was used, and kept up to date
     finally:
         await remembering.close()
         await forgetting.close()
