@@ -108,7 +108,8 @@ _SAVE_SQL = (
 
 
 async def save_streak(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, state: rules.StreakState, zone_name: str, minimum: int
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, state: rules.StreakState, zone_name: str, minimum: int,
+    updated_at: datetime | None = None,
 ) -> None:
     await conn.execute(_SAVE_SQL,
         (
@@ -124,7 +125,7 @@ async def save_streak(
             to_text(state.last_at) if state.last_at else None,
             zone_name,
             minimum,
-            to_text(utcnow()),
+            to_text(updated_at or utcnow()),
         ),
     )
 
@@ -163,7 +164,7 @@ async def advance_streak(
         state = await recompute_member(conn, guild_id, user_id)
         # This activity grew the streak exactly when it is the one that made its day count.
         return rules.StreakUpdate(state, grew=state.reached_at == at)
-    await save_streak(conn, guild_id, user_id, update.state, zone_name, minimum)
+    await save_streak(conn, guild_id, user_id, update.state, zone_name, minimum, updated_at=at)
     return update
 
 

@@ -341,8 +341,8 @@ class _Schedule:
         kind = known.kind if known is not None else kind or KIND_CARD
         self.items[item_id] = ItemSchedule(item_id, kind, card.due, card.state == State.Review, at)
         self.cards[item_id] = card
-        if kind == KIND_CARD:
-            self.first_seen.setdefault(item_id, to_text(at))
+        if kind == KIND_CARD and item_id not in self.first_seen:
+            self.first_seen[item_id] = to_text(at)
 
     def new_since(self, start: str) -> int:
         # Fixed-width UTC text: comparing the text compares the times.
@@ -431,12 +431,27 @@ async def _pick(
     schedule: _Schedule,
 ) -> QueuePick:
     """The queue's next pick of this deck for the member."""
-    day_start, day_end = day_bounds(now, study_zone(context.member_timezone, context.server_timezone))
+    day_start, day_end = _study_day(context, now)
     misses = await read_misses(conn, guild_id, user_id, deck.id)
     return pick_next(
-        deck, schedule.items, misses, now=now, day_end=day_end, new_today=schedule.new_since(to_text(day_start)),
+        deck, schedule.items, misses, now=now, day_end=day_end, new_today=schedule.new_since(day_start),
         new_limit=context.new_card_limit,
     )
+
+
+_DAYS: dict[tuple[str | None, str | None], tuple[datetime, datetime, str]] = {}
+
+
+def _study_day(context: StudyContext, now: datetime) -> tuple[str, datetime]:
+    """The start (as stored text) and end of the member's local day, worked out once per timezone and day."""
+    zones = (context.member_timezone, context.server_timezone)
+    known = _DAYS.get(zones)
+    if known is None or not known[0] <= now < known[1]:
+        start, end = day_bounds(now, study_zone(*zones))
+        if len(_DAYS) >= 1024:  # zones are few; this only bounds a store that sees many made-up ones
+            _DAYS.clear()
+        known = _DAYS[zones] = (start, end, to_text(start))
+    return known[2], known[1]
 
 
 async def _show(conn: aiosqlite.Connection, session: StudySession, pick: QueuePick, now: datetime) -> StudySession:
