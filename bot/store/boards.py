@@ -267,6 +267,19 @@ async def rebuild_board_months(conn: aiosqlite.Connection, guild_id: int, server
     await conn.execute(_REFILE_MEMBERS, (guild_id,))
 
 
+async def refile_upgraded_servers(db: Database) -> list[int]:
+    """Refile the months of servers whose timezone was set before migration 0008 (their rows sit in UTC months, so
+    their month boards read the logs until then); the servers done. Meant for start-up; later runs find none."""
+    rows = await db.fetchall(
+        "SELECT g.guild_id, g.timezone FROM guild_settings g WHERE g.timezone IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM board_month_starts s WHERE s.guild_id = g.guild_id)"
+    )
+    for row in rows:
+        async with db.transaction() as conn:  # one server per transaction: writers wait for one refile at most
+            await rebuild_board_months(conn, row["guild_id"], row["timezone"])
+    return [row["guild_id"] for row in rows]
+
+
 async def _streak_sql(db: Database, guild_id: int, now: datetime) -> tuple[str, list] | None:
     zones = [row["timezone"] for row in await db.fetchall(
         "SELECT DISTINCT timezone FROM streaks WHERE guild_id = ? AND current > 0", (guild_id,)

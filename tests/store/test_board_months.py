@@ -226,8 +226,8 @@ def _insert_raw(conn: sqlite3.Connection, rows: list[Row]) -> None:
 
 
 async def test_upgrading_from_schema_7_files_the_logged_rows(tmp_path: Path) -> None:
-    """Rows logged before 0008 are filed in UTC months: right for a UTC server at once; a server that already had a
-    timezone reads the logs (its months do not start where its window does) until its timezone is set again."""
+    """Rows logged before 0008 are filed in UTC months: right for a UTC server at once; a server that had a timezone
+    reads the logs (its months do not start where its window does) until it is refiled."""
     path = tmp_path / "old.db"
     conn = _schema_7(path)
     rnd = random.Random(7)
@@ -239,7 +239,10 @@ async def test_upgrading_from_schema_7_files_the_logged_rows(tmp_path: Path) -> 
         assert await db.schema_version() == 8
         await assert_month_boards_match_the_logs(db, G)
         await assert_month_boards_match_the_logs(db, G2, from_totals=False)
-        await update_guild_settings(db, G2, timezone=EAST)  # the same zone again: refiled in its months
+        assert await boards.refile_upgraded_servers(db) == [G2]  # at start-up: refiled in its months
+        await assert_month_boards_match_the_logs(db, G2)
+        assert await boards.refile_upgraded_servers(db) == []
+        await update_guild_settings(db, G2, timezone=EAST)  # setting the same zone again refiles too
         await assert_month_boards_match_the_logs(db, G2)
         await log(db, history(rnd, month_edges(EAST), per_moment=1) + history(rnd, month_edges(EAST), guild=G2))
         await assert_month_boards_match_the_logs(db, G)

@@ -48,8 +48,8 @@ CREATE TABLE board_member_months (
 ) WITHOUT ROWID;
 
 -- The logs so far, in UTC months: no server has month starts yet. A server whose timezone was set before this
--- migration gets its rows refiled when its timezone is set again (bot/store/guilds.py update_guild_settings); until
--- then its month boards see that no stored month starts where their window does, and read the logs.
+-- migration gets its rows refiled by bot/store/boards.py refile_upgraded_servers or when its timezone is set again;
+-- until then its month boards see that no stored month starts where their window does, and read the logs.
 INSERT INTO board_months (guild_id, month, user_id, deck_id, points, scored, answers, correct,
                           last_point_at, last_answer_at)
 SELECT guild_id, substr(answered_at, 1, 7), user_id, deck_id, SUM(points), SUM(points > 0), COUNT(*), SUM(correct),
