@@ -16,6 +16,7 @@ import bot.cogs
 from bot.core.decks import load_deck_dir
 from bot.core.library import DeckLibrary
 from bot.settings import Settings
+from bot.store.boards import refile_upgraded_servers
 from bot.store.db import Database
 from bot.store.meta import get_meta, set_meta
 
@@ -91,6 +92,9 @@ class RecallBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.db = await Database.open(self.settings.database_path)
+        refiled = await refile_upgraded_servers(self.db)  # once, after the upgrade that added month totals
+        if refiled:
+            log.info("month board totals refiled for %d servers in their timezones", len(refiled))
         self.reload_decks()
         for module in pkgutil.iter_modules(bot.cogs.__path__):
             if not module.name.startswith("_"):

@@ -59,4 +59,5 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: object) 
         )
         if "timezone" in changes:
             await rebuild_board_months(conn, guild_id, updated.timezone)
+    db.memo.clear()  # what store modules remember may have been worked out with the old settings
     return updated

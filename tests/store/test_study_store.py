@@ -350,3 +350,11 @@ async def test_remembered_schedules_pick_as_the_database_would(tmp_path: Path):
     finally:
         await remembering.close()
         await forgetting.close()
+
+
+async def test_reveal_after_a_settings_change_uses_the_new_retention(db: Database):
+    screen = await start(db)
+    screen = await rate(db, screen, 3, T0)  # the session is now remembered, with the server's retention then
+    assert (await get_shown(db, G, U))[2] == 0.9
+    await update_guild_settings(db, G, desired_retention=0.8)
+    assert (await get_shown(db, G, U))[2] == 0.8
