@@ -178,7 +178,8 @@ class StudyCog(RecallCog, name="Study"):
         deck = self.deck_of(interaction, ref)
         if deck is None:
             return Refusal(deck_gone(ref.deck))
-        item_id = resolve_ref(ref.item, [c.id for c in deck.cards] + [q.id for q in deck.quiz])
+        known = deck.card(ref.item) or deck.question(ref.item)  # the id itself, unless it had to be shortened
+        item_id = ref.item if known else resolve_ref(ref.item, [c.id for c in deck.cards] + [q.id for q in deck.quiz])
         if item_id is None:
             return Refusal(item_gone(deck))
         now = utcnow()

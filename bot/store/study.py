@@ -227,7 +227,10 @@ async def rate_current(
         ):
             return RatingResult(None), None
         context = _context_of(row)
-        card = Card.from_json(row["card_json"]) if row["card_json"] else scheduling.new_card(now)
+        schedule = _take_schedule(db, session)
+        card = schedule.card(item_id) if schedule is not None else None  # parsed already, when it was shown
+        if card is None:
+            card = Card.from_json(row["card_json"]) if row["card_json"] else scheduling.new_card(now)
         rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz)
         await save_review(
             conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,
@@ -236,7 +239,6 @@ async def rate_current(
         streak = await record_activity(conn, guild_id, user_id, "study", now, streak_context_of(row))
         if row["member_name"] != display_name:  # a new member, or a new name
             await remember_member(conn, guild_id, user_id, display_name)
-        schedule = _take_schedule(db, session)
         if schedule is None:
             schedule = await _load_schedule(conn, deck.id, guild_id, user_id)
         else:  # the remembered one: add the review just stored instead of reading everything back
