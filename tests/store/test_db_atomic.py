@@ -88,6 +88,29 @@ async def test_groups_are_capped(db: Database, monkeypatch: pytest.MonkeyPatch) 
     assert sizes == [2, 2, 1]
 
 
+async def test_after_commit_runs_once_committed_before_any_caller_resumes(db: Database, tmp_path: Path) -> None:
+    seen: list[tuple] = []
+
+    def after(value: str) -> None:
+        seen.append(("after", value, committed_keys(tmp_path / "r.db")))
+
+    async def write(key: str, fail: bool = False) -> None:
+        try:
+            value = await db.atomic(insert(key, fail=fail), after)
+        except ValueError:
+            value = "failed"
+        seen.append(("resumed", value))
+
+    await asyncio.gather(write("a"), write("b", fail=True), write("c"))
+    assert seen == [
+        ("after", "a=v", {"a", "c"}),  # already stored, and not for the body that failed
+        ("after", "c=v", {"a", "c"}),
+        ("resumed", "a=v"),  # no caller saw the result before every callback of the group had run
+        ("resumed", "failed"),
+        ("resumed", "c=v"),
+    ]
+
+
 async def test_atomic_and_transaction_never_interleave(db: Database) -> None:
     order: list[str] = []
 
