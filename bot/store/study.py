@@ -274,7 +274,7 @@ async def close_session(
         await _write_session(conn, ended)
         return StudyScreen(ended, replace(pick, item=None), context.desired_retention)
 
-    return await db.atomic(body, lambda screen: _remembered(db).pop((guild_id, user_id), None) if screen else None)
+    return await db.atomic(body, lambda screen: _remembered(db).pop((guild_id, user_id)) if screen else None)
 
 
 async def set_message(db: Database, guild_id: int, user_id: int, token: str, channel_id: int, message_id: int) -> None:
@@ -372,33 +372,58 @@ class _Shown:
 # stores is a rating of that session, which shows a new token: a schedule is reused only under the token it was kept
 # with. A member's explain reviews are of prompts, which the study queue ignores; quiz misses are read every time.
 _MEMORY = "study.shown"
-SHOWN_MEMORY = 20_000  # sessions remembered; beyond it the oldest are read from the database again
+# Schedule items remembered in all (about 600 bytes each with the card's JSON: some 30 MB). Past it the sessions
+# left longest ago are forgotten, and read from the database again when their member comes back.
+SHOWN_ITEMS = 50_000
 
 
-def _remembered(db: Database) -> dict[tuple[int, int], _Shown]:
-    return db.memo.setdefault(_MEMORY, {})
+class _ShownMemory:
+    """The remembered sessions, the one left longest ago first, with at most SHOWN_ITEMS schedule items in all."""
+
+    __slots__ = ("entries", "items")
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[int, int], _Shown] = {}
+        self.items = 0
+
+    def get(self, key: tuple[int, int]) -> _Shown | None:
+        return self.entries.get(key)
+
+    def pop(self, key: tuple[int, int]) -> _Shown | None:
+        shown = self.entries.pop(key, None)
+        if shown is not None:
+            self.items -= len(shown.schedule.items)
+        return shown
+
+    def put(self, key: tuple[int, int], shown: _Shown) -> None:
+        self.pop(key)
+        self.entries[key] = shown  # last in the order: the most recently used
+        self.items += len(shown.schedule.items)
+        while self.items > SHOWN_ITEMS and len(self.entries) > 1:
+            self.pop(next(iter(self.entries)))
+
+
+def _remembered(db: Database) -> _ShownMemory:
+    return db.memo.setdefault(_MEMORY, _ShownMemory())  # type: ignore[no-any-return]
 
 
 def _remember(db: Database, screen: StudyScreen, schedule: _Schedule) -> None:
-    remembered = _remembered(db)
     session = screen.session
     key = (session.guild_id, session.user_id)
-    remembered.pop(key, None)
-    if not session.is_open:
-        return
-    if len(remembered) >= SHOWN_MEMORY:
-        del remembered[next(iter(remembered))]
-    remembered[key] = _Shown(session, screen.desired_retention, schedule)
+    if session.is_open:
+        _remembered(db).put(key, _Shown(session, screen.desired_retention, schedule))
+    else:
+        _remembered(db).pop(key)
 
 
 def _take_schedule(db: Database, session: StudySession) -> _Schedule | None:
     """The remembered schedule when it was left with the session's deck and token, taken out of memory (the rating
     changes it, and remembers it again once committed)."""
-    remembered = _remembered(db)
-    shown = remembered.get((session.guild_id, session.user_id))
+    key = (session.guild_id, session.user_id)
+    shown = _remembered(db).get(key)
     if shown is None or shown.session.token != session.token or shown.session.deck_id != session.deck_id:
         return None
-    del remembered[(session.guild_id, session.user_id)]
+    _remembered(db).pop(key)
     return shown.schedule
 
 

@@ -16,6 +16,7 @@ from bot.store.db import Database
 from bot.store.guilds import update_guild_settings
 from bot.store.members import get_member, set_member_field
 from bot.store.srs import get_state
+import bot.store.study as study_store
 from bot.store.study import (
     close_session,
     get_session,
@@ -346,7 +347,7 @@ async def test_remembered_schedules_pick_as_the_database_would(tmp_path: Path):
             now += timedelta(minutes=rng.choice((1, 7, 30)))
         assert screens[0].pick == screens[1].pick
         assert await count(remembering, "reviews") == await count(forgetting, "reviews") > 10
-        assert len(remembering.memo["study.shown"]) == 1  # the remembered one was used, and kept up to date
+        assert len(remembering.memo["study.shown"].entries) == 1  # the remembered one was used, and kept up to date
     finally:
         await remembering.close()
         await forgetting.close()
@@ -358,3 +359,18 @@ async def test_reveal_after_a_settings_change_uses_the_new_retention(db: Databas
     assert (await get_shown(db, G, U))[2] == 0.9
     await update_guild_settings(db, G, desired_retention=0.8)
     assert (await get_shown(db, G, U))[2] == 0.8
+
+
+async def test_remembered_sessions_are_bounded_by_their_items(db: Database, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(study_store, "SHOWN_ITEMS", 5)
+    screens = {}
+    for user in (1, 2, 3):  # each rates two cards: a schedule of two items each
+        screen = await start(db, T0, user_id=user)
+        screen = (await rate(db, screen, 3, T0)).screen
+        screens[user] = (await rate(db, screen, 3, T0)).screen
+    memory = db.memo["study.shown"]
+    assert list(memory.entries) == [(G, 2), (G, 3)] and memory.items == 4  # the first one left was forgotten
+    # Forgotten is only slower: the member's next rating reads the schedule back and is remembered again.
+    later = await rate(db, screens[1], 3, T0)
+    assert later.screen is not None and later.screen.session.reviewed == 3
+    assert list(memory.entries) == [(G, 3), (G, 1)] and memory.items == 5
