@@ -404,7 +404,10 @@ class _ShownMemory:
 
 
 def _remembered(db: Database) -> _ShownMemory:
-    return db.memo.setdefault(_MEMORY, _ShownMemory())  # type: ignore[no-any-return]
+    memory = db.memo.get(_MEMORY)
+    if memory is None:
+        memory = db.memo[_MEMORY] = _ShownMemory()
+    return memory  # type: ignore[no-any-return]
 
 
 def _remember(db: Database, screen: StudyScreen, schedule: _Schedule) -> None:
