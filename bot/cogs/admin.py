@@ -17,7 +17,7 @@ from bot.core.clock import utcnow
 from bot.store.boards import reset_boards
 from bot.store.guilds import get_guild_settings, update_guild_settings
 from bot.store.streaks import recompute_guild
-from bot.ui.progress import ConfirmResetView, timezone_autocomplete
+from bot.ui.progress import ConfirmResetView, timezone_autocomplete, unknown_zone_text
 
 if TYPE_CHECKING:
     from bot.app import RecallBot
@@ -45,9 +45,7 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
         assert interaction.guild_id is not None
         zone = zone.strip()
         if not rules.is_valid_zone(zone):
-            await interaction.response.send_message(
-                f"`{zone[:60]}` is not a timezone I know. Start typing a city and pick a suggestion.", ephemeral=True
-            )
+            await interaction.response.send_message(unknown_zone_text(zone), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         await update_guild_settings(self.bot.db, interaction.guild_id, timezone=zone)

@@ -28,6 +28,7 @@ from bot.ui.progress import (
     board_embed,
     board_view,
     member_timezone_autocomplete,
+    unknown_zone_text,
     stats_embed,
     viewer_line,
 )
@@ -137,10 +138,7 @@ class ProgressCog(RecallCog, name="Progress"):
         zone = zone.strip()
         use_server = zone.casefold() in (SERVER_ZONE, "default", "none")
         if not use_server and not rules.is_valid_zone(zone):
-            await interaction.response.send_message(
-                f"`{zone[:60]}` is not a timezone I know. Start typing a city (e.g. `Berlin`) and pick one of the "
-                "suggestions.", ephemeral=True,
-            )
+            await interaction.response.send_message(unknown_zone_text(zone), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         gid, user = interaction.guild_id, interaction.user

@@ -36,21 +36,6 @@ def _state(row: aiosqlite.Row) -> SrsState:
     )
 
 
-async def get_states(db: Database, guild_id: int, user_id: int, deck_id: str | None = None) -> list[SrsState]:
-    """Every item the member has seen (in one deck, or all), soonest due first."""
-    if deck_id is None:
-        rows = await db.fetchall(
-            f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? ORDER BY due",
-            (guild_id, user_id),
-        )
-    else:
-        rows = await db.fetchall(
-            f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ? ORDER BY due",
-            (guild_id, user_id, deck_id),
-        )
-    return [_state(r) for r in rows]
-
-
 async def get_state(conn_or_db: Database | aiosqlite.Connection, guild_id: int, user_id: int, deck_id: str, item_id: str) -> SrsState | None:
     sql = f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND item_id = ?"
     params = (guild_id, user_id, deck_id, item_id)

@@ -230,7 +230,7 @@ async def rate_current(
         schedule = _take_schedule(db, session)
         card = schedule.card(item_id) if schedule is not None else None  # parsed already, when it was shown
         if card is None:
-            card = Card.from_json(row["card_json"]) if row["card_json"] else scheduling.new_card(now)
+            card = scheduling.load_card(row["card_json"], now)
         rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz)
         await save_review(
             conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,

@@ -225,6 +225,10 @@ def search_zones(text: str, limit: int = 25) -> list[str]:
     return hits[:limit]
 
 
+def unknown_zone_text(zone: str) -> str:
+    return f"`{zone[:60]}` is not a timezone I know. Start typing a city (e.g. `Berlin`) and pick one of the suggestions."
+
+
 async def timezone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=name, value=name) for name in search_zones(current)]
 
