@@ -14,17 +14,19 @@ from discord.ext import commands
 
 import bot.cogs
 from bot.core.decks import load_deck_dir
+from bot.core.errors import RecallError
 from bot.core.library import DeckLibrary
+from bot.services import Services
 from bot.settings import Settings
 from bot.store.boards import refile_upgraded_servers
 from bot.store.db import Database
 from bot.store.meta import get_meta, set_meta
+from bot.ui.items import RecallSubmit, route_submit
+from bot.ui.replies import failure_text, send_private
 
 log = logging.getLogger("recall")
 
 COMMAND_HASH_KEY = "global_command_hash"
-# The one private reply for an unexpected error, whichever command or button it came from.
-FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
 
 
 def point_at_endpoints(settings: Settings) -> None:
@@ -45,8 +47,14 @@ def intents() -> discord.Intents:
 
 
 class RecallTree(app_commands.CommandTree):
+    """Every slash command's errors answered in one place: Recall's refusals with their text, discord.py's checks
+    with what to do, anything else logged and answered privately."""
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        if isinstance(error, app_commands.MissingPermissions):
+        original = getattr(error, "original", error)
+        if isinstance(original, RecallError):
+            text = str(original)
+        elif isinstance(error, app_commands.MissingPermissions):
             text = "You need the **Manage Server** permission to use this command."
         elif isinstance(error, app_commands.NoPrivateMessage):
             text = "This command works in a server channel, not in direct messages."
@@ -54,24 +62,14 @@ class RecallTree(app_commands.CommandTree):
             text = str(error) or "You can't use this command here."
         else:
             log.exception("command %s failed", interaction.command and interaction.command.qualified_name, exc_info=error)
-            text = FAILED
+            text = failure_text(interaction)
         await send_private(interaction, text)
-
-
-async def send_private(interaction: discord.Interaction, text: str) -> None:
-    """Reply privately whether or not the interaction was already acknowledged."""
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not send a private reply to interaction %s", interaction.id)
 
 
 class RecallBot(commands.Bot):
     db: Database
     decks: DeckLibrary
+    services: Services
 
     def __init__(self, settings: Settings, *, guild_ready_timeout: float = 2.0, sync_commands: bool = True) -> None:
         point_at_endpoints(settings)
@@ -89,6 +87,7 @@ class RecallBot(commands.Bot):
         self.settings = settings
         self.sync_on_start = sync_commands
         self.deck_problems: list = []
+        self.submit_routes: list[type[RecallSubmit]] = []  # modal submits by custom id (RecallCog registers them)
 
     async def setup_hook(self) -> None:
         self.db = await Database.open(self.settings.database_path)
@@ -96,6 +95,7 @@ class RecallBot(commands.Bot):
         if refiled:
             log.info("month board totals refiled for %d servers in their timezones", len(refiled))
         self.reload_decks()
+        self.services = Services.build(self.db, self.decks, self.settings)
         for module in pkgutil.iter_modules(bot.cogs.__path__):
             if not module.name.startswith("_"):
                 await self.load_extension(f"bot.cogs.{module.name}")
@@ -134,6 +134,11 @@ class RecallBot(commands.Bot):
         synced = await self.tree.sync()
         await set_meta(self.db, COMMAND_HASH_KEY, digest)
         return f"synced {len(synced)} global commands"
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Modal submits arrive here rather than through a stored Modal, so an answer typed across a restart counts.
+        if interaction.type is discord.InteractionType.modal_submit:
+            await route_submit(interaction, self.submit_routes)
 
     async def on_ready(self) -> None:
         log.info(

@@ -16,7 +16,7 @@ from bot.core import streaks as rules
 from bot.core.clock import utcnow
 from bot.store.boards import reset_boards
 from bot.store.guilds import get_guild_settings, update_guild_settings
-from bot.store.streaks import recompute_guild
+from bot.services.streaks import recompute as recompute_guild  # interim
 from bot.ui.progress import ConfirmResetView, timezone_autocomplete, unknown_zone_text
 
 if TYPE_CHECKING:

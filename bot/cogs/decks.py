@@ -13,13 +13,14 @@ from discord import app_commands
 
 from bot.cogs._base import RecallCog
 
-from bot.app import send_private
+from bot.ui.replies import send_private
 from bot.core.clock import utcnow
 from bot.core.decks import DeckError, parse_deck
 from bot.core.importers import FORMATS, ImportFailed, ImportLimits, ImportResult, deck_to_yaml, import_file
 from bot.core.importers.common import human_size
 from bot.store.server_decks import StoredDeck, delete_server_deck, get_server_deck, list_server_decks, save_server_deck
-from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
+from bot.cogs._base import deck_autocomplete, find_deck
+from bot.ui.common import unknown_deck_text
 from bot.ui.decks import (
     DeckPageButton,
     ReplaceButton,

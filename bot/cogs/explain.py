@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.cogs._base import RecallCog
 
-from bot.app import FAILED, send_private
+from bot.ui.replies import FAILED, send_private
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, ExplainPrompt
 from bot.core.explain import grade, most_due
@@ -24,7 +24,8 @@ from bot.store.explain import (
     use_hint,
 )
 from bot.store.guilds import get_guild_settings
-from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
+from bot.cogs._base import deck_autocomplete, find_deck
+from bot.ui.common import unknown_deck_text
 from bot.ui.explain import (
     HINT,
     AnswerModal,

@@ -18,8 +18,9 @@ from bot.core.leaderboard import Board, Period
 from bot.store.boards import BoardPage, activity_by_day, load_board, member_names, member_stats
 from bot.store.guilds import get_guild_settings
 from bot.store.members import get_member, set_member_field
-from bot.store.streaks import get_streak, recompute_guild
-from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
+from bot.services.streaks import current as get_streak, recompute as recompute_guild  # interim
+from bot.cogs._base import deck_autocomplete, find_deck
+from bot.ui.common import days_text, unknown_deck_text
 from bot.ui.progress import (
     DYNAMIC_ITEMS,
     HEATMAP_FILENAME,
@@ -152,7 +153,7 @@ class ProgressCog(RecallCog, name="Progress"):
         prefix = "You now use the server's timezone" if use_server else "Your timezone is now"
         await interaction.followup.send(
             f"{prefix} **{effective}** (it is {local:%H:%M} there). "
-            f"Current streak: {rules.days_text(streak.current)}.",
+            f"Current streak: {days_text(streak.current)}.",
             ephemeral=True,
         )
 

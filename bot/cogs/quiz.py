@@ -17,12 +17,13 @@ from discord.ext import commands
 
 from bot.cogs._base import RecallCog
 
-from bot.app import send_private
+from bot.ui.replies import send_private
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.quiz import PACING, Answer, OpenQuestion, QuizRound, Reaction, letter_emoji, letter_index, pick_questions
 from bot.store import quiz as store
 from bot.store.members import get_member
-from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
+from bot.cogs._base import deck_autocomplete, find_deck
+from bot.ui.common import unknown_deck_text
 from bot.ui.quiz import (
     StopButton,
     announcement_embed,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Awaitable
 import discord
 from discord import app_commands
 
-from bot.app import FAILED, send_private
+from bot.ui.replies import FAILED, send_private
 from bot.cogs._base import RecallCog
 from bot.core.clock import utcnow
 from bot.core.decks import Deck
@@ -25,7 +25,8 @@ from bot.store.study import (
     rate_current,
     set_message,
 )
-from bot.ui.common import deck_autocomplete, find_deck, unknown_deck_text
+from bot.cogs._base import deck_autocomplete, find_deck
+from bot.ui.common import unknown_deck_text
 from bot.ui.study import (
     DYNAMIC_ITEMS,
     TUNING,

@@ -172,23 +172,6 @@ def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
     return local_day(now or datetime.now(timezone.utc), tz)
 
 
-def update_text(update: StreakUpdate) -> str | None:
-    """The line shown after an activity that changed the streak, else None."""
-    if not update.grew:
-        return None
-    parts = []
-    if update.freezes_used:
-        parts.append("🧊 a freeze saved your streak")
-    parts.append(f"🔥 {update.state.current}-day streak")
-    if update.freeze_earned:
-        parts.append(f"🧊 freeze earned ({update.state.freezes}/{MAX_FREEZES} held)")
-    return " · ".join(parts)
-
-
-def days_text(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
 def window_days(today: date, count: int) -> list[date]:
     """The `count` local days ending with `today`, oldest first."""
     return [today - timedelta(days=offset) for offset in range(count - 1, -1, -1)]

@@ -19,9 +19,8 @@ from bot.core import leaderboard as lb
 from bot.core import streaks as rules
 from bot.core.clock import from_text, to_text
 from bot.core.leaderboard import Board, Entry, Period
-from bot.store.db import Database
+from bot.store.db import Connection, Database
 from bot.store.guilds import GuildSettings, get_guild_settings
-from bot.store.streaks import get_streak
 
 # Windows read the logs through covering indexes: a short window is a range of boards_*_window; a window covering most
 # of a server's history is cheaper as one ordered walk of boards_*_member (no sort). Share of history above which
@@ -275,8 +274,8 @@ async def refile_upgraded_servers(db: Database) -> list[int]:
         "AND NOT EXISTS (SELECT 1 FROM board_month_starts s WHERE s.guild_id = g.guild_id)"
     )
     for row in rows:
-        async with db.transaction() as conn:  # one server per transaction: writers wait for one refile at most
-            await rebuild_board_months(conn, row["guild_id"], row["timezone"])
+        # One server per transaction: writers wait for one refile at most.
+        await db.atomic(lambda conn, r=row: rebuild_board_months(conn, r["guild_id"], r["timezone"]), offload=True)
     return [row["guild_id"] for row in rows]
 
 
@@ -367,7 +366,7 @@ async def _count(db: Database, grouped: tuple[str, list]) -> int:
 
 async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
     """Make the server's boards count from `at`; the logs (history) are kept, only a snapshot of totals is taken."""
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute("DELETE FROM board_baselines WHERE guild_id = ?", (guild_id,))
         await conn.execute(
             "INSERT INTO board_baselines (guild_id, user_id, deck_id, points, answers, correct, reviews) "
@@ -386,6 +385,8 @@ async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
             "ON CONFLICT (guild_id) DO UPDATE SET board_reset_at = excluded.board_reset_at",
             (guild_id, to_text(at)),
         )
+
+    await db.atomic(body, offload=True)
 
 
 async def member_names(db: Database, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
@@ -462,7 +463,7 @@ async def member_stats(db: Database, guild_id: int, user_id: int, now: datetime)
         "WHERE guild_id = ? AND user_id = ?",
         member,
     )
-    streak = await get_streak(db, guild_id, user_id, now)
+    streak = await _current_streak(db, guild_id, user_id, now)
     return MemberStats(
         zone=zone_name,
         streak=streak,
@@ -494,3 +495,8 @@ async def activity_by_day(db: Database, guild_id: int, user_id: int, zone_name: 
         day = rules.local_day(from_text(row["at"]), tz)
         counts[day] = counts.get(day, 0) + 1
     return counts
+
+
+async def _current_streak(db: Database, guild_id: int, user_id: int, now: datetime):  # interim
+    from bot.services.streaks import current
+    return await current(db, guild_id, user_id, now)

@@ -4,17 +4,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Generator, Iterable
 
 import aiosqlite
 
 log = logging.getLogger("recall.store")
 
-Params = Sequence[Any] | dict[str, Any]
-T = TypeVar("T")
+from bot.store.api import Connection, Params, T
+
+__all__ = ["Connection", "Database", "SchemaTooNewError"]
 
 # Bodies that queue up while the lock is busy are committed together, up to this many per commit (a group runs
 # without yielding to the event loop, so it is kept short).
@@ -50,6 +50,26 @@ def _statements(script: str) -> Iterable[str]:
             buffer = ""
     if buffer.strip() and not buffer.strip().startswith("--"):
         yield buffer
+
+
+# The two places Recall reaches inside aiosqlite (pinned to the tested range in pyproject.toml; the store tests fail
+# loudly if either attribute disappears): the plain sqlite3 connection, used from the event loop's thread for the hot
+# path, and the connection's worker thread, to run several statements in one hop.
+def _raw(conn: aiosqlite.Connection) -> sqlite3.Connection:
+    return conn._conn
+
+
+def _in_worker(conn: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> Awaitable[T]:
+    return conn._execute(function, *args)
+
+
+def check_aiosqlite(conn: aiosqlite.Connection) -> None:
+    """Fail at start-up, with the reason, if this aiosqlite no longer has what _raw and _in_worker use."""
+    if not isinstance(getattr(conn, "_conn", None), sqlite3.Connection) or not callable(getattr(conn, "_execute", None)):
+        raise RuntimeError(
+            f"aiosqlite {getattr(aiosqlite, '__version__', '?')} changed its internals; install the version range "
+            "pyproject.toml names (pip install -e .)"
+        )
 
 
 class InlineCursor:
@@ -209,12 +229,12 @@ def _write_group(raw: sqlite3.Connection, bodies: list[Callable[[InlineConnectio
 
 
 class Database:
-    """Owns the connection. Every statement goes through `transaction()`, `atomic()` or the read helpers, one at a
-    time (they share one lock).
+    """Owns the connection. Every write goes through `atomic()`, every read through `lookup()`, `fetchone()` or
+    `fetchall()`, one at a time (they share one lock). This is the interface services use (see bot.store.api).
 
-    Two speeds: `transaction()`, `fetchone()` and `fetchall()` run in aiosqlite's thread, so a slow statement never
-    stalls the event loop; `atomic()` and `lookup()` are for the short, indexed statements of hot paths (a rating, a
-    Reveal) and run in the event loop's thread, because handing them to another thread costs more than they do and
+    Two speeds: `fetchone()`, `fetchall()` and `atomic(offload=True)` run in aiosqlite's thread, so a slow statement
+    never stalls the event loop; `atomic()` and `lookup()` are for the short, indexed statements of hot paths (a rating,
+    a Reveal) and run in the event loop's thread, because handing them to another thread costs more than they do and
     buys no parallelism (that thread would need the GIL for the Python around them). Nothing on the fast path waits
     for the disk: with WAL and synchronous=NORMAL a commit only appends to the log, and checkpoints (which do
     fsync) run on a second connection in the background instead of inside some member's commit.
@@ -229,9 +249,6 @@ class Database:
         ] = []
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
-        # What store modules remember between transactions, by module (bot.store.study keeps each open session's
-        # schedule here). Entries describe only what this process committed, and go with the connection.
-        self.memo: dict[str, Any] = {}
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
@@ -243,6 +260,7 @@ class Database:
         # under the lock, so it is never used by two threads at once.
         conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = aiosqlite.Row
+        check_aiosqlite(conn)
         db = cls(conn, path)
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
@@ -288,39 +306,46 @@ class Database:
         pending = [m for m in migrations if m[0] > current]
         if not pending:
             return []
-        async with self.transaction() as conn:
-            for version, _name, sql in pending:
+        async def apply(conn: InlineConnection) -> None:
+            for _version, _name, sql in pending:
                 for statement in _statements(sql):
                     await conn.execute(statement)
             await conn.execute(f"PRAGMA user_version = {pending[-1][0]}")
+
+        await self.atomic(apply, offload=True)
         return [name for _, name, _ in pending]
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, serialised so two coroutines never interleave inside one transaction."""
-        async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
-                await self.conn.execute("COMMIT")
-                self._committed()
-
     async def atomic(
-        self, body: Callable[[Any], Awaitable[T]], after_commit: Callable[[T], None] | None = None
+        self,
+        body: Callable[[Any], Awaitable[T]],
+        after_commit: Callable[[T], None] | None = None,
+        *,
+        offload: bool = False,
     ) -> T:
-        """Run `await body(conn)` as one transaction and return its result: the fast path for hot writes.
+        """Run `await body(conn)` as one transaction and return its result: the one way to write.
 
-        The body's statements cost no thread hop (see the class docstring), and bodies that arrive while others
-        wait for the lock are committed together (group commit), each in its own savepoint. It returns only after
-        the COMMIT, so whatever the caller shows next is already stored. The body may await only `conn` (it runs
-        to its end without suspending) and should be short, indexed work; raising rolls back its own writes only.
-        `after_commit(result)` runs right after the COMMIT, before any other coroutine can run: what it records in
-        `memo` is then never older than the database.
+        It returns only after the COMMIT, so whatever the caller shows next is already stored. The body may await
+        only `conn` (it runs to its end without suspending); raising rolls back its own writes only.
+        `after_commit(result)` runs right after the COMMIT, before any other coroutine can run: what it records
+        beside the database is then never older than the database.
+
+        Short, indexed bodies (a rating, an answer) run in the event loop's thread: handing them to another thread
+        costs more than they do and buys no parallelism (that thread would need the GIL for the Python around them),
+        and bodies that arrive while others wait for the lock are committed together (group commit), each in its own
+        savepoint. `offload=True` is for bodies that may take long (a migration, recounting a server's streaks,
+        refiling its months): they run alone in the connection's worker thread, so the event loop keeps serving.
         """
+        if offload:
+            async with self._lock:
+                try:
+                    ((ok, value),) = await _in_worker(self.conn, _write_group, _raw(self.conn), [body])
+                finally:
+                    self._committed()
+            if not ok:
+                raise value
+            if after_commit is not None:
+                after_commit(value)
+            return value  # type: ignore[no-any-return]
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queued.append((body, future, after_commit))
         if self._writer is None or self._writer.done():
@@ -332,7 +357,7 @@ class Database:
             async with self._lock:
                 group, self._queued = self._queued[:GROUP_LIMIT], self._queued[GROUP_LIMIT:]
                 try:
-                    outcomes = _write_group(self.conn._conn, [body for body, _, _ in group])
+                    outcomes = _write_group(_raw(self.conn), [body for body, _, _ in group])
                 except Exception as exc:  # the connection itself failed (e.g. closed)
                     outcomes = [(False, exc)] * len(group)
                 self._committed()
@@ -352,12 +377,12 @@ class Database:
     async def lookup(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """The first row of a short, indexed read on a hot path (a key lookup), without a thread hop."""
         async with self._lock:
-            return _fetch_one(self.conn._conn, sql, params)
+            return _fetch_one(_raw(self.conn), sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._lock:
             # One thread hop instead of three (execute, fetchone, close).
-            return await self.conn._execute(_fetch_one, self.conn._conn, sql, params)
+            return await _in_worker(self.conn, _fetch_one, _raw(self.conn), sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         async with self._lock:

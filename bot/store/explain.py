@@ -11,8 +11,9 @@ import aiosqlite
 from bot.core.clock import from_text, to_text
 from bot.core.explain import ExplainGrade
 from bot.core.scheduling import new_card, rating_for_share, review
-from bot.store.activity import record_activity
-from bot.store.db import Database
+from bot.services.streaks import record_activity as _record  # interim
+from bot.ui.common import streak_line as _line  # interim
+from bot.store.db import Connection, Database
 from bot.store.members import remember_member
 from bot.store.srs import get_state, save_review
 
@@ -107,11 +108,13 @@ async def open_prompt(
 ) -> OpenPrompt:
     """Show a member a new prompt; it replaces the one they had open, whose buttons stop working."""
     prompt = OpenPrompt(guild_id, user_id, deck_id, prompt_id, new_nonce(), False, public, channel_id, None, at, None)
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute(
             f"INSERT OR REPLACE INTO explain_open ({_OPEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, 0, ?, ?, NULL, ?, NULL)",
             (guild_id, user_id, deck_id, prompt_id, prompt.nonce, int(public), channel_id, to_text(at)),
         )
+
+    await db.atomic(body)
     return prompt
 
 
@@ -123,22 +126,26 @@ async def get_open_prompt(db: Database, guild_id: int, user_id: int) -> OpenProm
 
 
 async def set_prompt_message(db: Database, guild_id: int, user_id: int, nonce: str, message_id: int) -> None:
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute(
             "UPDATE explain_open SET message_id = ? WHERE guild_id = ? AND user_id = ? AND nonce = ?",
             (message_id, guild_id, user_id, nonce),
         )
 
+    await db.atomic(body)
+
 
 async def use_hint(db: Database, guild_id: int, user_id: int, nonce: str) -> OpenPrompt | None:
     """Mark the hint of this showing as used; None when it was answered or replaced meanwhile."""
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> OpenPrompt | None:
         await conn.execute(
             "UPDATE explain_open SET hint_used = 1 "
             "WHERE guild_id = ? AND user_id = ? AND nonce = ? AND answered_at IS NULL",
             (guild_id, user_id, nonce),
         )
-        row = await _fetch_open(conn, guild_id, user_id, nonce)
+        return await _fetch_open(conn, guild_id, user_id, nonce)
+
+    row = await db.atomic(body)
     return row if row is not None and not row.answered else None
 
 
@@ -169,7 +176,7 @@ async def save_attempt(
     Returns None when this showing was already answered or replaced: a double submit stores one attempt.
     The hint flag is read here, inside the transaction, so the rating always matches what the member saw.
     """
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> SavedAttempt | None:
         prompt = await _fetch_open(conn, guild_id, user_id, nonce)
         if prompt is None or prompt.answered:
             return None
@@ -192,9 +199,11 @@ async def save_attempt(
                          desired_retention=desired_retention, fuzz=fuzz)
         await save_review(conn, guild_id=guild_id, user_id=user_id, deck_id=prompt.deck_id,
                           item_id=prompt.prompt_id, kind="explain", card=card, rating=rating, at=at)
-        streak_line = await record_activity(conn, guild_id, user_id, "explain", at)
+        streak_line = _line(await _record(conn, guild_id, user_id, "explain", at))
         await remember_member(conn, guild_id, user_id, display_name)
-    return SavedAttempt(int(cursor.lastrowid), rating, prompt.hint_used, card.due, streak_line)
+        return SavedAttempt(int(cursor.lastrowid), rating, prompt.hint_used, card.due, streak_line)
+
+    return await db.atomic(body)
 
 
 async def get_attempts(db: Database, guild_id: int, user_id: int, limit: int = 50) -> list[Attempt]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core.clock import from_text, to_text
-from bot.store.db import Database
+from bot.store.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: object) 
     from bot.store.boards import rebuild_board_months
 
     updated = replace(await get_guild_settings(db, guild_id), **changes)
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute(
             f"INSERT OR REPLACE INTO guild_settings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -59,5 +59,8 @@ async def update_guild_settings(db: Database, guild_id: int, **changes: object) 
         )
         if "timezone" in changes:
             await rebuild_board_months(conn, guild_id, updated.timezone)
-    db.memo.clear()  # what store modules remember may have been worked out with the old settings
+
+    await db.atomic(body, offload=True)
+    from bot.store.study import _INTERIM  # interim: the settings service tells StudyService to forget
+    _INTERIM.pop(db, None)
     return updated

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.core.clock import to_text, utcnow
-from bot.store.db import Database
+from bot.store.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,11 @@ async def set_member_field(db: Database, guild_id: int, user_id: int, display_na
     if not fields or set(fields) - allowed:
         raise ValueError(f"unknown member fields: {set(fields) - allowed}")
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await remember_member(conn, guild_id, user_id, display_name)
         await conn.execute(
             f"UPDATE members SET {assignments} WHERE guild_id = ? AND user_id = ?",
             (*fields.values(), guild_id, user_id),
         )
+
+    await db.atomic(body)

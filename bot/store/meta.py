@@ -1,7 +1,7 @@
 """Small key/value facts about this installation (e.g. the last synced command set)."""
 from __future__ import annotations
 
-from bot.store.db import Database
+from bot.store.db import Connection, Database
 
 
 async def get_meta(db: Database, key: str) -> str | None:
@@ -10,5 +10,7 @@ async def get_meta(db: Database, key: str) -> str | None:
 
 
 async def set_meta(db: Database, key: str, value: str) -> None:
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    await db.atomic(body)

@@ -11,8 +11,9 @@ import aiosqlite
 from bot.core.clock import from_text, to_text
 from bot.core.decks import QuizQuestion
 from bot.core.quiz import Answer, base_points, letter_name
-from bot.store.activity import record_activity
-from bot.store.db import Database
+from bot.services.streaks import record_activity as _record  # interim
+from bot.ui.common import streak_line as _line  # interim
+from bot.store.db import Connection, Database
 from bot.store.members import remember_member
 
 ROUND_STATUSES = ("running", "finished", "stopped", "idle", "interrupted", "failed")
@@ -83,29 +84,35 @@ async def create_round(
     db: Database, *, guild_id: int, channel_id: int, deck_id: str, starter_id: int, question_count: int,
     seconds: float, started_at: datetime,
 ) -> RoundRecord:
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> int:
         cur = await conn.execute(
             "INSERT INTO quiz_rounds (guild_id, channel_id, deck_id, starter_id, question_count, seconds, started_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (guild_id, channel_id, deck_id, starter_id, question_count, seconds, to_text(started_at)),
         )
-        round_id = cur.lastrowid
+        return int(cur.lastrowid)
+
+    round_id = await db.atomic(body)
     return RoundRecord(round_id, guild_id, channel_id, deck_id, starter_id, question_count, seconds, None, "running",
                        started_at, None)
 
 
 async def set_announcement(db: Database, round_id: int, message_id: int) -> None:
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute("UPDATE quiz_rounds SET announcement_message_id = ? WHERE id = ?", (message_id, round_id))
+
+    await db.atomic(body)
 
 
 async def finish_round(db: Database, round_id: int, status: str, ended_at: datetime) -> None:
     if status not in ROUND_STATUSES or status == "running":
         raise ValueError(f"a round cannot finish as {status!r}")
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute(
             "UPDATE quiz_rounds SET status = ?, ended_at = ? WHERE id = ?", (status, to_text(ended_at), round_id)
         )
+
+    await db.atomic(body)
 
 
 async def get_round(db: Database, round_id: int) -> RoundRecord | None:
@@ -126,13 +133,15 @@ async def save_question(
     db: Database, round_id: int, index: int, question: QuizQuestion, message_id: int, opened_at: datetime,
     closes_at: datetime,
 ) -> None:
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> None:
         await conn.execute(
             "INSERT INTO quiz_questions (round_id, question_index, question_id, snapshot_json, message_id, opened_at, "
             "closes_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (round_id, index, question.id, question_to_json(question), message_id, to_text(opened_at),
              to_text(closes_at)),
         )
+
+    await db.atomic(body)
 
 
 async def questions_of(db: Database, round_id: int) -> list[QuestionRecord]:
@@ -160,8 +169,10 @@ async def save_answers(
 
     Returns the streak lines record_activity gave, by member.
     """
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> dict[int, str]:
         return await _store_answers(conn, quiz, question_id, answers, names)
+
+    return await db.atomic(body)
 
 
 async def close_question(
@@ -169,13 +180,15 @@ async def close_question(
     closed_at: datetime,
 ) -> dict[int, str]:
     """Store the answers found at the close and mark the question closed, atomically."""
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> dict[int, str]:
         notes = await _store_answers(conn, quiz, question_id, answers, names)
         await conn.execute(
             "UPDATE quiz_questions SET closed_at = ? WHERE round_id = ? AND question_index = ?",
             (to_text(closed_at), quiz.id, index),
         )
-    return notes
+        return notes
+
+    return await db.atomic(body)
 
 
 async def _store_answers(
@@ -187,7 +200,7 @@ async def _store_answers(
         if not await _insert_answer(conn, quiz, question_id, answer):
             continue
         await remember_member(conn, quiz.guild_id, answer.user_id, names.get(answer.user_id) or str(answer.user_id))
-        note = await record_activity(conn, quiz.guild_id, answer.user_id, "quiz", answer.answered_at)
+        note = _line(await _record(conn, quiz.guild_id, answer.user_id, "quiz", answer.answered_at))
         if note:
             notes[answer.user_id] = note
     return notes

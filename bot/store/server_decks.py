@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.clock import from_text, to_text
-from bot.store.db import Database
+from bot.store.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ def _stored(row) -> StoredDeck:  # type: ignore[no-untyped-def]
 
 async def save_server_deck(db: Database, deck: StoredDeck) -> bool:
     """Insert or replace a server's deck; returns True when it replaced one with the same id."""
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> bool:
         async with conn.execute("SELECT 1 FROM server_decks WHERE guild_id = ? AND deck_id = ?",
                                 (deck.guild_id, deck.deck_id)) as cur:
             existed = await cur.fetchone() is not None
@@ -40,7 +40,9 @@ async def save_server_deck(db: Database, deck: StoredDeck) -> bool:
             (deck.guild_id, deck.deck_id, deck.title, deck.yaml_text, deck.source_format, deck.source_name,
              deck.item_count, deck.uploaded_by, to_text(deck.uploaded_at)),
         )
-    return existed
+        return existed
+
+    return await db.atomic(body)
 
 
 async def get_server_deck(db: Database, guild_id: int, deck_id: str) -> StoredDeck | None:
@@ -60,6 +62,8 @@ async def list_server_decks(db: Database, guild_id: int | None = None) -> list[S
 
 
 async def delete_server_deck(db: Database, guild_id: int, deck_id: str) -> bool:
-    async with db.transaction() as conn:
+    async def body(conn: Connection) -> bool:
         cur = await conn.execute("DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id))
         return cur.rowcount > 0
+
+    return await db.atomic(body)

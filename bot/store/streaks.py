@@ -1,21 +1,34 @@
-"""Stored streaks, kept in step with the activity log inside the transaction that logs each activity."""
+"""Every SQL statement about streaks and the activity log they are counted from. Rows in, rows out: the rules that
+turn activities into a streak live in bot.core.streaks and are applied by bot.services.streaks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-import aiosqlite
+from bot.core.clock import from_text, to_text
+from bot.core.streaks import StreakState
+from bot.store.db import Connection, Database
 
-from bot.core import streaks as rules
-from bot.core.clock import from_text, to_text, utcnow
-from bot.store.db import Database
+ACTIVITY_KINDS = ("study", "quiz", "explain")
 
 
 @dataclass(frozen=True, slots=True)
 class StoredStreak:
-    state: rules.StreakState
+    state: StreakState
     timezone: str
     daily_minimum: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreakInputs:
+    """What one activity's streak step depends on, as stored: the member's and the server's settings (None where
+    unset) and the stored streak."""
+
+    member_zone: str | None
+    server_zone: str | None
+    server_minimum: int | None
+    stored: StoredStreak | None
 
 
 _COLUMNS = (
@@ -31,8 +44,8 @@ def _time(text: str | None) -> datetime | None:
     return from_text(text) if text else None
 
 
-def _stored(row: aiosqlite.Row) -> StoredStreak:
-    state = rules.StreakState(
+def _stored(row: Any) -> StoredStreak:
+    state = StreakState(
         current=row["current"],
         best=row["best"],
         freezes=row["freezes"],
@@ -45,13 +58,13 @@ def _stored(row: aiosqlite.Row) -> StoredStreak:
     return StoredStreak(state, row["timezone"], row["daily_minimum"])
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple | dict) -> aiosqlite.Row | None:
+async def _one(conn: Connection, sql: str, params: tuple | dict) -> Any:
     async with conn.execute(sql, params) as cur:
         return await cur.fetchone()
 
 
 # The columns a streak step needs, for a query that joins guild_settings `g`, members `m` and streaks `sk` on the
-# member: record_activity runs on every rating and answer, so its inputs come from one statement (or from the
+# member: an activity is logged on every rating and answer, so its inputs come from one statement (or from the
 # statement the caller reads anyway, see bot.store.study).
 CONTEXT_COLUMNS = (
     "m.timezone AS member_zone, g.timezone AS server_zone, g.daily_minimum AS server_minimum, "
@@ -65,38 +78,26 @@ _CONTEXT_SQL = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StreakContext:
-    """What one activity's streak step depends on: the member's rules and their stored streak."""
-
-    zone_name: str
-    minimum: int
-    stored: StoredStreak | None
-
-
-def context_of(row: aiosqlite.Row) -> StreakContext:
-    """The StreakContext in a row that has the CONTEXT_COLUMNS."""
-    zone_name = rules.effective_zone_name(row["member_zone"], row["server_zone"])
-    minimum = max(int(row["server_minimum"]), 1) if row["server_minimum"] is not None else 1
-    return StreakContext(zone_name, minimum, _stored(row) if row["stored"] is not None else None)
+def inputs_of(row: Any) -> StreakInputs:
+    """The StreakInputs in a row that has the CONTEXT_COLUMNS."""
+    return StreakInputs(
+        row["member_zone"], row["server_zone"], row["server_minimum"],
+        _stored(row) if row["stored"] is not None else None,
+    )
 
 
-async def _context(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StreakContext:
-    """The member's rules (zone: theirs → the server's → UTC; daily minimum) and stored streak."""
+async def read_inputs(conn: Connection, guild_id: int, user_id: int) -> StreakInputs:
     row = await _one(conn, _CONTEXT_SQL, {"g": guild_id, "u": user_id})
     assert row is not None  # FROM (SELECT 1) always yields one row
-    return context_of(row)
+    return inputs_of(row)
 
 
-async def effective_rules(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> tuple[str, int]:
-    """(timezone name, daily minimum) a member's days are counted with: member zone → server zone → UTC."""
-    context = await _context(conn, guild_id, user_id)
-    return context.zone_name, context.minimum
-
-
-async def load_streak(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StoredStreak | None:
-    row = await _one(conn, f"SELECT {_COLUMNS} FROM streaks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-    return _stored(row) if row else None
+async def insert_activity(conn: Connection, guild_id: int, user_id: int, kind: str, at: datetime) -> None:
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}")
+    await conn.execute(
+        "INSERT INTO activity (guild_id, user_id, kind, at) VALUES (?, ?, ?, ?)", (guild_id, user_id, kind, to_text(at))
+    )
 
 
 # An upsert rather than INSERT OR REPLACE: the row is updated in place instead of deleted and inserted again.
@@ -108,8 +109,8 @@ _SAVE_SQL = (
 
 
 async def save_streak(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, state: rules.StreakState, zone_name: str, minimum: int,
-    updated_at: datetime | None = None,
+    conn: Connection, guild_id: int, user_id: int, state: StreakState, zone_name: str, minimum: int,
+    updated_at: datetime,
 ) -> None:
     await conn.execute(_SAVE_SQL,
         (
@@ -125,72 +126,27 @@ async def save_streak(
             to_text(state.last_at) if state.last_at else None,
             zone_name,
             minimum,
-            to_text(updated_at or utcnow()),
+            to_text(updated_at),
         ),
     )
 
 
-async def activity_times(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> list[datetime]:
+async def activity_times(conn: Connection, guild_id: int, user_id: int) -> list[datetime]:
     async with conn.execute(
         "SELECT at FROM activity WHERE guild_id = ? AND user_id = ? ORDER BY at", (guild_id, user_id)
     ) as cur:
         return [from_text(row["at"]) for row in await cur.fetchall()]
 
 
-async def recompute_member(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> rules.StreakState:
-    """Derive the member's streak from the whole log with the current rules, store it and return it."""
-    zone_name, minimum = await effective_rules(conn, guild_id, user_id)
-    state = rules.recompute(await activity_times(conn, guild_id, user_id), rules.zone(zone_name), minimum)
-    await save_streak(conn, guild_id, user_id, state, zone_name, minimum)
-    return state
-
-
-async def advance_streak(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, at: datetime, context: StreakContext | None = None
-) -> rules.StreakUpdate:
-    """Fold one just-logged activity into the stored streak (the activity row must already be inserted).
-
-    `context`: the member's StreakContext when the caller read it earlier in the same transaction.
-    """
-    if context is None:
-        context = await _context(conn, guild_id, user_id)
-    zone_name, minimum, stored = context.zone_name, context.minimum, context.stored
-    previous = stored.state if stored else rules.StreakState()
-    update = None
-    if stored is None or (stored.timezone == zone_name and stored.daily_minimum == minimum):
-        update = rules.apply_activity(previous, rules.local_day(at, rules.zone(zone_name)), at, minimum)
-    if update is None:
-        # Rules changed since the state was stored, or this activity is older than the latest one: recount.
-        state = await recompute_member(conn, guild_id, user_id)
-        # This activity grew the streak exactly when it is the one that made its day count.
-        return rules.StreakUpdate(state, grew=state.reached_at == at)
-    await save_streak(conn, guild_id, user_id, update.state, zone_name, minimum, updated_at=at)
-    return update
-
-
-async def recompute_guild(db: Database, guild_id: int, user_id: int | None = None) -> int:
-    """Recount streaks after a timezone or daily-minimum change (one member, or everyone in the server)."""
-    if user_id is None:
-        rows = await db.fetchall(
-            "SELECT DISTINCT user_id FROM activity WHERE guild_id = ? "
-            "UNION SELECT user_id FROM streaks WHERE guild_id = ?",
-            (guild_id, guild_id),
-        )
-        users = [row["user_id"] for row in rows]
-    else:
-        users = [user_id]
-    async with db.transaction() as conn:
-        for user in users:
-            await recompute_member(conn, guild_id, user)
-    return len(users)
-
-
-async def get_streak(db: Database, guild_id: int, user_id: int, now: datetime | None = None) -> rules.StreakView:
-    """The member's streak as of their local today."""
-    row = await db.fetchone(
-        f"SELECT {_COLUMNS} FROM streaks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+async def streak_members(db: Database, guild_id: int) -> list[int]:
+    """Everyone in the server with activity or a stored streak."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT user_id FROM activity WHERE guild_id = ? UNION SELECT user_id FROM streaks WHERE guild_id = ?",
+        (guild_id, guild_id),
     )
-    if row is None:
-        return rules.StreakView(0, 0, 0, False)
-    stored = _stored(row)
-    return rules.view(stored.state, rules.today_in(rules.zone(stored.timezone), now))
+    return [row["user_id"] for row in rows]
+
+
+async def load_streak(db: Database, guild_id: int, user_id: int) -> StoredStreak | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM streaks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+    return _stored(row) if row else None

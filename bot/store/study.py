@@ -26,12 +26,13 @@ from bot.core.study_queue import (
     pick_next,
     study_zone,
 )
-from bot.store.activity import record_activity
+from bot.services.streaks import record_activity as _record  # interim
+from bot.ui.common import streak_line as _line  # interim
 from bot.store.db import Database
 from bot.store.members import remember_member
 from bot.store.srs import save_review
 from bot.store.streaks import CONTEXT_COLUMNS as STREAK_COLUMNS
-from bot.store.streaks import context_of as streak_context_of
+from bot.store.streaks import inputs_of as streak_inputs_of
 
 DEFAULT_RETENTION = 0.9
 DEFAULT_NEW_LIMIT = 20
@@ -236,7 +237,7 @@ async def rate_current(
             conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,
             kind=session.item_kind, card=rated, rating=rating, at=now,
         )
-        streak = await record_activity(conn, guild_id, user_id, "study", now, streak_context_of(row))
+        streak = _line(await _record(conn, guild_id, user_id, "study", now, streak_inputs_of(row)))
         if row["member_name"] != display_name:  # a new member, or a new name
             await remember_member(conn, guild_id, user_id, display_name)
         if schedule is None:
@@ -404,10 +405,11 @@ class _ShownMemory:
 
 
 def _remembered(db: Database) -> _ShownMemory:
-    memory = db.memo.get(_MEMORY)
-    if memory is None:
-        memory = db.memo[_MEMORY] = _ShownMemory()
-    return memory  # type: ignore[no-any-return]
+    return _INTERIM.setdefault(db, _ShownMemory())  # interim: moves into StudyService
+
+
+import weakref  # noqa: E402  interim
+_INTERIM: "weakref.WeakKeyDictionary[Database, _ShownMemory]" = weakref.WeakKeyDictionary()
 
 
 def _remember(db: Database, screen: StudyScreen, schedule: _Schedule) -> None:

@@ -1,15 +1,11 @@
-"""Pieces every cog uses: deck autocomplete, deck lookup with a clear message, level badges."""
+"""Small pieces every view uses: colours, level badges, clipping to Discord's limits, times, streak lines."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 import discord
-from discord import app_commands
 
-from bot.core.decks import Deck
-
-if TYPE_CHECKING:
-    from bot.app import RecallBot
+from bot.core.streaks import MAX_FREEZES, StreakUpdate
 
 LEVEL_BADGES = {"beginner": "🟢 beginner", "intermediate": "🟡 intermediate", "advanced": "🔴 advanced"}
 COLOUR = discord.Colour.from_rgb(88, 101, 242)
@@ -19,19 +15,32 @@ def level_badge(level: str) -> str:
     return LEVEL_BADGES.get(level, level)
 
 
-async def deck_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Offer the decks this server can use, by id or title; Discord shows at most 25."""
-    bot: RecallBot = interaction.client  # type: ignore[assignment]
-    return [
-        app_commands.Choice(name=f"{deck.title} ({deck.id})"[:100], value=deck.id)
-        for deck in bot.decks.search(interaction.guild_id, current)
-    ]
-
-
-def find_deck(interaction: discord.Interaction, deck_id: str) -> Deck | None:
-    bot: RecallBot = interaction.client  # type: ignore[assignment]
-    return bot.decks.get(interaction.guild_id, deck_id.strip())
-
-
 def unknown_deck_text(deck_id: str) -> str:
     return f"There is no deck `{deck_id[:80]}` on this server. Start typing in the `deck` option to pick one, or see `/decks list`."
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters, ending with "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def relative_time(moment: datetime) -> str:
+    """A timestamp Discord shows relative to the reader's clock ("in 3 minutes")."""
+    return f"<t:{int(moment.timestamp())}:R>"
+
+
+def days_text(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def streak_line(update: StreakUpdate | None) -> str | None:
+    """The line shown after an activity that changed the streak ("🔥 5-day streak"), else None."""
+    if update is None or not update.grew:
+        return None
+    parts = []
+    if update.freezes_used:
+        parts.append("🧊 a freeze saved your streak")
+    parts.append(f"🔥 {update.state.current}-day streak")
+    if update.freeze_earned:
+        parts.append(f"🧊 freeze earned ({update.state.freezes}/{MAX_FREEZES} held)")
+    return " · ".join(parts)

@@ -17,7 +17,8 @@ from discord import app_commands
 
 from bot.core import leaderboard as lb
 from bot.core.leaderboard import Board, Period
-from bot.core.streaks import MAX_FREEZES, days_text
+from bot.core.streaks import MAX_FREEZES
+from bot.ui.common import days_text
 from bot.store.boards import BoardPage, MemberStats
 from bot.ui.common import COLOUR
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bot.core import streaks as s
 from bot.core.streaks import StreakState, zone
+from bot.ui.common import streak_line
 
 UTC = timezone.utc
 
@@ -39,20 +40,20 @@ def consecutive(n: int, start: date = D) -> list[date]:
 def test_first_day_starts_a_one_day_streak() -> None:
     state, (update,) = run([D])
     assert (state.current, state.best, state.freezes, state.last_day) == (1, 1, 0, D)
-    assert s.update_text(update) == "🔥 1-day streak"
+    assert streak_line(update) == "🔥 1-day streak"
 
 
 def test_same_day_twice_counts_once_and_says_nothing_the_second_time() -> None:
     state, updates = run([D, D])
     assert state.current == 1
     assert state.pending_count == 2
-    assert s.update_text(updates[1]) is None
+    assert streak_line(updates[1]) is None
 
 
 def test_consecutive_days_grow_the_streak() -> None:
     state, updates = run(consecutive(5))
     assert state.current == 5
-    assert s.update_text(updates[-1]) == "🔥 5-day streak"
+    assert streak_line(updates[-1]) == "🔥 5-day streak"
 
 
 def test_missed_day_without_freeze_breaks_the_streak() -> None:
@@ -64,7 +65,7 @@ def test_a_freeze_is_earned_on_the_seventh_day() -> None:
     state, updates = run(consecutive(7))
     assert state.freezes == 1
     assert updates[-1].freeze_earned
-    assert "freeze earned (1/2 held)" in s.update_text(updates[-1])
+    assert "freeze earned (1/2 held)" in streak_line(updates[-1])
     assert run(consecutive(6))[0].freezes == 0
 
 
@@ -73,8 +74,8 @@ def test_a_missed_day_uses_a_freeze_instead_of_breaking() -> None:
     state, updates = run(days)
     assert (state.current, state.freezes) == (8, 0)
     assert updates[-1].freezes_used == 1
-    assert s.update_text(updates[-1]).startswith("🧊 a freeze saved your streak")
-    assert "🔥 8-day streak" in s.update_text(updates[-1])
+    assert streak_line(updates[-1]).startswith("🧊 a freeze saved your streak")
+    assert "🔥 8-day streak" in streak_line(updates[-1])
 
 
 def test_freezes_are_capped_at_two() -> None:

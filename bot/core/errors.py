@@ -1,0 +1,25 @@
+"""Refusals a member should read: raised by services, turned into private replies at the edge (one place each).
+
+The message is the reply; nothing here imports discord, so a service can refuse without knowing where it runs.
+"""
+from __future__ import annotations
+
+
+class RecallError(Exception):
+    """A request Recall will not carry out, for a reason the member can act on. `str(error)` is the reply."""
+
+
+class DeckGone(RecallError):
+    """The deck (or the item a message showed) is no longer on this server."""
+
+
+class NotAllowed(RecallError):
+    """The member may not do this (someone else's session, a moderator-only action)."""
+
+
+class InvalidInput(RecallError):
+    """What the member typed or clicked cannot be used (an unknown deck id, a malformed button)."""
+
+
+class Stale(RecallError):
+    """The message was already answered or replaced; nothing was changed."""

@@ -1,0 +1,1 @@
+from tests.store.conftest import db  # noqa: F401  the same database fixture as the store tests
