@@ -7,10 +7,12 @@ from functools import lru_cache
 from fsrs import Card, Rating, ReviewLog, Scheduler, State
 
 RATING_NAMES: dict[int, str] = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+# The share of cards a member should still remember when they come due, unless an admin chose another.
+DEFAULT_RETENTION = 0.9
 
 
 @lru_cache(maxsize=16)
-def scheduler(desired_retention: float = 0.9, fuzz: bool = True) -> Scheduler:
+def scheduler(desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True) -> Scheduler:
     # One Scheduler per retention value: building one validates its parameters, which is wasted work per review.
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
 
@@ -25,7 +27,7 @@ def load_card(card_json: str | None, now: datetime) -> Card:
 
 
 def review(
-    card: Card, rating: int, now: datetime, *, desired_retention: float = 0.9, fuzz: bool = True
+    card: Card, rating: int, now: datetime, *, desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True
 ) -> tuple[Card, ReviewLog]:
     """Schedule `card` after a rating of 1..4 at `now` (aware UTC)."""
     if rating not in RATING_NAMES:
@@ -33,7 +35,7 @@ def review(
     return scheduler(desired_retention, fuzz).review_card(card, Rating(rating), review_datetime=_utc(now))
 
 
-def preview_intervals(card: Card, now: datetime, *, desired_retention: float = 0.9) -> dict[int, timedelta]:
+def preview_intervals(card: Card, now: datetime, *, desired_retention: float = DEFAULT_RETENTION) -> dict[int, timedelta]:
     """How long until the card comes back for each rating (no fuzz, so the label matches the typical outcome)."""
     moment = _utc(now)
     days = (moment - card.last_review).days if card.last_review else None

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.core.clock import from_text, to_text
 from bot.core.explain import ExplainGrade
-from bot.core.scheduling import new_card, rating_for_share, review
+from bot.core.scheduling import DEFAULT_RETENTION, new_card, rating_for_share, review
 from bot.services.streaks import record_activity as _record  # interim
 from bot.ui.common import streak_line as _line  # interim
 from bot.store.db import Connection, Database
@@ -168,7 +168,7 @@ async def save_attempt(
     text: str,
     grade: ExplainGrade,
     at: datetime,
-    desired_retention: float = 0.9,
+    desired_retention: float = DEFAULT_RETENTION,
     fuzz: bool = True,
 ) -> SavedAttempt | None:
     """Store a graded answer, its review and the day's activity in one transaction.

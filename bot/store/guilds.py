@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core.clock import from_text, to_text
+from bot.core.scheduling import DEFAULT_RETENTION
 from bot.store.db import Connection, Database
 
 
@@ -13,7 +14,7 @@ class GuildSettings:
     guild_id: int
     timezone: str | None = None
     daily_minimum: int = 1
-    desired_retention: float = 0.9
+    desired_retention: float = DEFAULT_RETENTION
     new_card_limit: int = 20
     board_reset_at: datetime | None = None
 

@@ -15,6 +15,7 @@ import aiosqlite
 from fsrs import Card, State
 
 from bot.core import scheduling
+from bot.core.scheduling import DEFAULT_RETENTION
 from bot.core.clock import from_text, to_text
 from bot.core.decks import Deck
 from bot.core.study_queue import (
@@ -34,7 +35,6 @@ from bot.store.srs import save_review
 from bot.store.streaks import CONTEXT_COLUMNS as STREAK_COLUMNS
 from bot.store.streaks import inputs_of as streak_inputs_of
 
-DEFAULT_RETENTION = 0.9
 DEFAULT_NEW_LIMIT = 20
 
 
