@@ -9,15 +9,6 @@ import bot.store.db as dbmod
 from bot.store.db import AwaitedOutsideError, Checkpointer, Database
 
 
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "r.db")
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 def insert(key: str, *, fail: bool = False):
     async def body(conn) -> str:
         await conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, "v"))
@@ -38,23 +29,23 @@ def committed_keys(path: Path) -> set[str]:
 
 async def test_atomic_returns_the_body_result_after_the_commit(db: Database, tmp_path: Path) -> None:
     assert await db.atomic(insert("a")) == "a=v"
-    assert committed_keys(tmp_path / "r.db") == {"a"}
+    assert committed_keys(db.path) == {"a"}
 
 
 async def test_a_failing_body_rolls_back_only_its_own_writes(db: Database, tmp_path: Path) -> None:
-    async with db.transaction():  # hold the lock so all three queue up and are written as one group
+    async with db._lock:  # hold the lock so all three queue up and are written as one group
         calls = [asyncio.ensure_future(db.atomic(insert(k, fail=k == "b"))) for k in ("a", "b", "c")]
         await asyncio.sleep(0)
     results = await asyncio.gather(*calls, return_exceptions=True)
     assert results[0] == "a=v" and results[2] == "c=v"
     assert isinstance(results[1], ValueError) and str(results[1]) == "b failed"
-    assert committed_keys(tmp_path / "r.db") == {"a", "c"}
+    assert committed_keys(db.path) == {"a", "c"}
 
 
 async def test_a_lone_failing_body_leaves_nothing_behind(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="x failed"):
         await db.atomic(insert("x", fail=True))
-    assert committed_keys(tmp_path / "r.db") == set()
+    assert committed_keys(db.path) == set()
     assert await db.atomic(insert("y")) == "y=v"  # the connection is usable afterwards
 
 
@@ -69,7 +60,7 @@ async def test_bodies_waiting_for_the_lock_are_committed_together(
         return real(raw, bodies)
 
     monkeypatch.setattr(dbmod, "_write_group", counting)
-    async with db.transaction():
+    async with db._lock:
         calls = [asyncio.ensure_future(db.atomic(insert(f"k{n}"))) for n in range(5)]
         await asyncio.sleep(0)
     assert await asyncio.gather(*calls) == [f"k{n}=v" for n in range(5)]
@@ -81,7 +72,7 @@ async def test_groups_are_capped(db: Database, monkeypatch: pytest.MonkeyPatch) 
     real = dbmod._write_group
     monkeypatch.setattr(dbmod, "GROUP_LIMIT", 2)
     monkeypatch.setattr(dbmod, "_write_group", lambda raw, bodies: sizes.append(len(bodies)) or real(raw, bodies))
-    async with db.transaction():
+    async with db._lock:
         calls = [asyncio.ensure_future(db.atomic(insert(f"k{n}"))) for n in range(5)]
         await asyncio.sleep(0)
     await asyncio.gather(*calls)
@@ -92,7 +83,7 @@ async def test_after_commit_runs_once_committed_before_any_caller_resumes(db: Da
     seen: list[tuple] = []
 
     def after(value: str) -> None:
-        seen.append(("after", value, committed_keys(tmp_path / "r.db")))
+        seen.append(("after", value, committed_keys(db.path)))
 
     async def write(key: str, fail: bool = False) -> None:
         try:
@@ -111,27 +102,6 @@ async def test_after_commit_runs_once_committed_before_any_caller_resumes(db: Da
     ]
 
 
-async def test_atomic_and_transaction_never_interleave(db: Database) -> None:
-    order: list[str] = []
-
-    async def slow_transaction() -> None:
-        async with db.transaction() as conn:
-            order.append("transaction-begin")
-            await conn.execute("INSERT INTO meta (key, value) VALUES ('t', '1')")
-            await asyncio.sleep(0.02)
-            order.append("transaction-end")
-
-    async def body(conn) -> None:
-        order.append("atomic")
-        await conn.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
-
-    first = asyncio.create_task(slow_transaction())
-    await asyncio.sleep(0.005)
-    await db.atomic(body)
-    await first
-    assert order == ["transaction-begin", "transaction-end", "atomic"]
-
-
 async def test_a_body_that_suspends_is_refused_and_undone(db: Database, tmp_path: Path) -> None:
     async def sleepy(conn) -> None:
         await conn.execute("INSERT INTO meta (key, value) VALUES ('s', '1')")
@@ -139,7 +109,7 @@ async def test_a_body_that_suspends_is_refused_and_undone(db: Database, tmp_path
 
     with pytest.raises(AwaitedOutsideError):
         await db.atomic(sleepy)
-    assert committed_keys(tmp_path / "r.db") == set()
+    assert committed_keys(db.path) == set()
 
 
 async def test_a_body_may_not_commit_itself(db: Database) -> None:
