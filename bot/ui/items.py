@@ -78,6 +78,11 @@ def fields_of(args: str | None, count: int) -> list[str]:
     return fields
 
 
+def not_yours_text(owner_id: int, command: str) -> str:
+    """The private note for someone using another member's item (also for plain timed views)."""
+    return f"This belongs to <@{owner_id}>. Start your own with `{command}`."
+
+
 # --- The error boundary -----------------------------------------------------------------------------------------------
 
 
@@ -107,7 +112,7 @@ class _Checked:
         return None
 
     def not_yours(self, owner_id: int) -> str:
-        return f"This belongs to <@{owner_id}>. Start your own with `{self.command}`."
+        return not_yours_text(owner_id, self.command)
 
     def actions(self, interaction: discord.Interaction) -> Any:
         return interaction.client.get_cog(self.feature)  # type: ignore[attr-defined]
