@@ -17,6 +17,7 @@ import snowballstemmer
 from rapidfuzz import fuzz
 
 from bot.core.decks import Concept
+from bot.core.streaks import StreakUpdate
 
 MAX_ANSWER_CHARS = 1500  # the modal's limit; long enough for a paragraph, short enough to grade instantly
 MIN_WORDS = 2  # a single word is a guess, not an explanation
@@ -60,6 +61,17 @@ class ExplainGrade:
     @property
     def all_hit(self) -> bool:
         return self.total > 0 and self.hit == self.total
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAttempt:
+    """A graded answer as stored: the rating it earned, when the prompt comes back, and the streak it moved."""
+
+    attempt_id: int
+    rating: int
+    hint_used: bool
+    due: datetime
+    streak: StreakUpdate | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,27 +1,19 @@
 """What /explain shows: the prompt with its Hint and Answer buttons, the answer modal, and the graded result."""
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
 from bot.core.decks import Deck, ExplainPrompt
-from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade
+from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade, SavedAttempt
 from bot.core.scheduling import RATING_NAMES
-from bot.ui.common import COLOUR, level_badge
+from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line
+from bot.ui.items import RecallItem, RecallSubmit, fields_of, matching, snowflake
 
-if TYPE_CHECKING:
-    from bot.cogs.explain import ExplainCog
-    from bot.store.explain import SavedAttempt
-
-HINT, ANSWER = "hint", "answer"
 ANSWER_INPUT_ID = "answer"
-SUBMIT_PREFIX = "explain:submit:"
 # Nonces are 8 url-safe characters (bot.store.explain.new_nonce); a little slack keeps old ids parseable.
-_NONCE = r"[A-Za-z0-9_-]{1,16}"
-_SUBMIT_ID = re.compile(rf"explain:submit:(?P<user_id>[0-9]{{1,20}}):(?P<nonce>{_NONCE})")
+NONCE = r"[A-Za-z0-9_-]{1,16}"
 
 GOOD_COLOUR = discord.Colour.green()
 PARTIAL_COLOUR = discord.Colour.gold()
@@ -30,63 +22,103 @@ FIELD_LIMIT = 1024
 PROMPT_QUOTE_LIMIT = 300  # the result repeats the prompt briefly; the whole prompt was just on screen
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+class ExplainActions(Protocol):
+    """What the prompt's buttons and answer form need from the explain feature (the Explain cog implements it).
+    Refusals (replaced, answered, deck gone) raise bot.core.errors."""
+
+    async def hint_pressed(self, interaction: discord.Interaction, owner_id: int, nonce: str) -> None: ...
+
+    async def answer_pressed(self, interaction: discord.Interaction, owner_id: int, nonce: str) -> None: ...
+
+    async def answer_submitted(self, interaction: discord.Interaction, owner_id: int, nonce: str, text: str) -> None:
+        ...
 
 
-def button_id(action: str, user_id: int, nonce: str) -> str:
-    return f"explain:{action}:{user_id}:{nonce}"
+class _OnPrompt:
+    """What Hint, Answer and the answer form share: the fields `<owner id>:<nonce>`, and only the owner may use
+    them. The nonce names one showing, so an old message's buttons never act on a newer prompt."""
+
+    command = "/explain"
+    user_id: int
+    nonce: str
+
+    @property
+    def owner(self) -> int | None:
+        return self.user_id
+
+    @staticmethod
+    def fields(args: str | None) -> tuple[int, str]:
+        user_id, nonce = fields_of(args, 2)
+        return snowflake(user_id), matching(nonce, NONCE)
 
 
-def submit_id(user_id: int, nonce: str) -> str:
-    return f"{SUBMIT_PREFIX}{user_id}:{nonce}"
+class HintButton(_OnPrompt, RecallItem[discord.ui.Button], prefix="explain:hint", feature="Explain"):
+    """Hint on a prompt (`explain:hint:<owner id>:<nonce>`): shows the hint, which caps the rating at Hard."""
 
-
-def parse_submit_id(custom_id: str) -> tuple[int, str] | None:
-    match = _SUBMIT_ID.fullmatch(custom_id)
-    return (int(match["user_id"]), match["nonce"]) if match else None
-
-
-class ExplainButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"explain:(?P<action>hint|answer):(?P<user_id>[0-9]{{1,20}}):(?P<nonce>{_NONCE})",
-):
-    """Hint or Answer on a prompt; owner and nonce in the custom id let it work after a restart."""
-
-    def __init__(self, action: str, user_id: int, nonce: str, *, disabled: bool = False) -> None:
-        is_hint = action == HINT
-        super().__init__(
-            discord.ui.Button(
-                label="Hint" if is_hint else "Answer",
-                emoji="💡" if is_hint else "✍️",
-                style=discord.ButtonStyle.secondary if is_hint else discord.ButtonStyle.primary,
-                custom_id=button_id(action, user_id, nonce),
-                disabled=disabled,
-            )
-        )
-        self.action = action
+    def __init__(self, user_id: int, nonce: str, *, disabled: bool = False) -> None:
+        super().__init__(discord.ui.Button(
+            label="Hint", emoji="💡", style=discord.ButtonStyle.secondary,
+            custom_id=self.custom_id_of(user_id, nonce), disabled=disabled,
+        ))
         self.user_id = user_id
         self.nonce = nonce
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> "ExplainButton":
-        return cls(match["action"], int(match["user_id"]), match["nonce"])
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "HintButton":
+        return cls(*cls.fields(args))
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        cog: ExplainCog | None = interaction.client.get_cog("Explain")  # type: ignore[attr-defined]
-        if cog is None:
-            await interaction.response.send_message("Explain prompts are not available right now.", ephemeral=True)
-            return
-        await cog.button_pressed(interaction, self.action, self.user_id, self.nonce)
+    async def run(self, interaction: discord.Interaction, actions: ExplainActions) -> None:
+        await actions.hint_pressed(interaction, self.user_id, self.nonce)
+
+
+class AnswerButton(_OnPrompt, RecallItem[discord.ui.Button], prefix="explain:answer", feature="Explain"):
+    """Answer on a prompt (`explain:answer:<owner id>:<nonce>`): opens the answer form."""
+
+    def __init__(self, user_id: int, nonce: str) -> None:
+        super().__init__(discord.ui.Button(
+            label="Answer", emoji="✍️", style=discord.ButtonStyle.primary, custom_id=self.custom_id_of(user_id, nonce),
+        ))
+        self.user_id = user_id
+        self.nonce = nonce
+
+    @classmethod
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "AnswerButton":
+        return cls(*cls.fields(args))
+
+    async def run(self, interaction: discord.Interaction, actions: ExplainActions) -> None:
+        await actions.answer_pressed(interaction, self.user_id, self.nonce)
+
+
+class AnswerSubmit(_OnPrompt, RecallSubmit):
+    """The answer form's submit (`explain:submit:<owner id>:<nonce>`), routed by custom id so an answer typed
+    across a restart of the bot is still graded."""
+
+    prefix = "explain:submit"
+    feature = "Explain"
+
+    def __init__(self, custom_id: str, user_id: int, nonce: str, text: str) -> None:
+        super().__init__(custom_id)
+        self.user_id = user_id
+        self.nonce = nonce
+        self.text = text
+
+    @classmethod
+    def custom_id_of(cls, user_id: int, nonce: str) -> str:
+        return f"{cls.prefix}:{user_id}:{nonce}"
+
+    @classmethod
+    def parse(cls, custom_id: str, args: str | None, data: Any) -> "AnswerSubmit":
+        return cls(custom_id, *cls.fields(args), submitted_text(data))
+
+    async def run(self, interaction: discord.Interaction, actions: ExplainActions) -> None:
+        await actions.answer_submitted(interaction, self.user_id, self.nonce, self.text)
 
 
 def prompt_view(user_id: int, nonce: str, *, has_hint: bool, hint_shown: bool) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if has_hint:
-        view.add_item(ExplainButton(HINT, user_id, nonce, disabled=hint_shown))
-    view.add_item(ExplainButton(ANSWER, user_id, nonce))
+        view.add_item(HintButton(user_id, nonce, disabled=hint_shown))
+    view.add_item(AnswerButton(user_id, nonce))
     return view
 
 
@@ -101,11 +133,11 @@ def prompt_embed(deck: Deck, prompt: ExplainPrompt, *, hint_shown: bool) -> disc
 
 
 class AnswerModal(discord.ui.Modal):
-    """The answer form. It is never kept in discord.py's modal store: the cog handles every submit by custom id,
-    so an answer typed across a restart of the bot is still graded."""
+    """The answer form. It is never kept in discord.py's modal store: every submit is routed by its custom id
+    (AnswerSubmit), so an answer typed across a restart of the bot is still graded."""
 
     def __init__(self, user_id: int, nonce: str, prompt: ExplainPrompt) -> None:
-        super().__init__(title="Explain in your own words", custom_id=submit_id(user_id, nonce), timeout=None)
+        super().__init__(title="Explain in your own words", custom_id=AnswerSubmit.custom_id_of(user_id, nonce), timeout=None)
         self.add_item(
             discord.ui.Label(
                 text="Your explanation",
@@ -152,14 +184,11 @@ def result_embed(
     embed.add_field(name="Hint", value=hint_text(saved.hint_used), inline=False)
     next_time = f"Rated **{RATING_NAMES[saved.rating]}** · back {relative_time(saved.due)}"
     embed.add_field(name="Next time", value=next_time, inline=False)
-    if saved.streak_line:
-        embed.set_footer(text=saved.streak_line)
+    line = streak_line(saved.streak)
+    if line:
+        embed.set_footer(text=line)
     return embed
 
 
 def hint_text(hint_used: bool) -> str:
     return "💡 Hint used: the rating is capped at Hard." if hint_used else "No hint used."
-
-
-def relative_time(moment: datetime) -> str:
-    return f"<t:{int(moment.timestamp())}:R>"

@@ -9,9 +9,12 @@ import discord
 
 from bot.core import decks as limits
 from bot.core.decks import Concept, Deck, ExplainPrompt
-from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade
-from bot.store.explain import SavedAttempt, get_open_prompt
+from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade, SavedAttempt
+from bot.core.streaks import StreakState, StreakUpdate
+from bot.store.explain import get_open_prompt
 from bot.ui.explain import prompt_embed, prompt_view, result_embed
+from bot.ui.items import MALFORMED
+from bot.ui.replies import FAILED, FAILED_SAVED
 
 DECK = "pytorch-lr-schedulers"
 WHY = "why-schedulers-are-useful"
@@ -34,6 +37,16 @@ async def open_modal(world: Any, member: Any, message: Any) -> Any:
     return ix
 
 
+async def stored_prompt(world: Any) -> Any:
+    """Alice's open prompt once the bot has noted its message (it can only do so after Discord answered)."""
+    for _ in range(100):
+        stored = await get_open_prompt(world.bot.db, world.guild.id, world.alice.user.id)
+        if stored is None or stored.message_id is not None:
+            return stored
+        await asyncio.sleep(0.01)
+    return stored
+
+
 async def rows(world: Any, sql: str, *params: Any) -> list[Any]:
     return await world.bot.db.fetchall(sql, params)
 
@@ -43,7 +56,7 @@ async def test_prompt_hint_answer_and_score(world: Any) -> None:
     assert prompt.ephemeral and prompt.visible_to == world.alice.user.id
     assert "why learning rate schedulers are useful" in prompt.text()
     assert [(b["label"], b["disabled"]) for b in prompt.buttons()] == [("Hint", False), ("Answer", False)]
-    stored = await get_open_prompt(world.bot.db, world.guild.id, world.alice.user.id)
+    stored = await stored_prompt(world)
     assert stored is not None and (stored.prompt_id, stored.message_id, stored.public) == (WHY, prompt.id, False)
 
     hint = await world.emu.click(world.alice, prompt, label="Hint")
@@ -113,7 +126,7 @@ async def test_another_member_cannot_use_someone_elses_prompt(world: Any) -> Non
         ix = await world.emu.click(world.bob, prompt, label=label)
         note = await ix.wait_message()
         assert note.ephemeral and note.visible_to == world.bob.user.id
-        assert "This prompt is <@" in note.text() and str(world.alice.user.id) in note.text()
+        assert f"This belongs to <@{world.alice.user.id}>" in note.text() and "`/explain`" in note.text()
         assert ix.modal is None
 
     shown = await get_open_prompt(world.bot.db, world.guild.id, world.alice.user.id)
@@ -198,11 +211,11 @@ async def test_a_prompt_whose_deck_went_away_says_so(world: Any) -> None:
 
 
 async def test_the_streak_line_ends_the_result(world: Any, monkeypatch: Any) -> None:
-    async def streak(conn: Any, guild_id: int, user_id: int, kind: str, at: Any) -> str:
+    async def streak(conn: Any, guild_id: int, user_id: int, kind: str, at: Any) -> StreakUpdate:
         assert kind == "explain"
-        return "🔥 3-day streak"
+        return StreakUpdate(StreakState(current=3, best=3), grew=True)
 
-    monkeypatch.setattr("bot.store.explain.record_activity", streak)
+    monkeypatch.setattr("bot.services.explain.record_activity", streak)
     prompt = await ask(world, world.alice, deck=DECK)
     modal_ix = await open_modal(world, world.alice, prompt)
     result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": PARTIAL_WHY})).wait_message()
@@ -215,7 +228,8 @@ def test_the_largest_deck_items_fit_discords_embed_limits() -> None:
                            answer="A" * limits.MAX_MODEL_ANSWER, level="advanced")
     deck = Deck("d", "T" * limits.MAX_TITLE, explain=(prompt,))
     grade = ExplainGrade((True,) * len(concepts), tuple(c.name for c in concepts), len(concepts), len(concepts), "ok")
-    saved = SavedAttempt(1, 2, True, datetime(2030, 1, 1, tzinfo=timezone.utc), "🔥 365-day streak")
+    streak = StreakUpdate(StreakState(current=365, best=365, freezes=2), grew=True, freezes_used=2, freeze_earned=True)
+    saved = SavedAttempt(1, 2, True, datetime(2030, 1, 1, tzinfo=timezone.utc), streak)
     embeds = [prompt_embed(deck, prompt, hint_shown=True), result_embed(prompt, grade, saved, "x" * MAX_ANSWER_CHARS)]
     for embed in embeds:
         assert isinstance(embed, discord.Embed)
@@ -229,3 +243,134 @@ def test_a_prompt_without_hint_has_only_the_answer_button() -> None:
     assert labels == ["Answer"]
     labels = [item.item.label for item in prompt_view(7, "abcdefgh", has_hint=True, hint_shown=False).children]
     assert labels == ["Hint", "Answer"]
+
+
+# --- Failures and forged ids: always a private reply, and the bot keeps serving ---------------------------------------
+
+
+def fail_once(real: Any) -> Any:
+    """`real`, except that its first call raises (as an unexpected bug would)."""
+    calls = []
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("forced failure for the test")
+        return await real(*args, **kwargs)
+
+    return wrapper
+
+
+def forge(message: Any, label: str, custom_id: str) -> None:
+    """Change the custom id Discord stored for a button, as a modified client could send any id."""
+    from bot.emulator.state import walk_components
+
+    buttons = [c for c in walk_components(message.components) if c.get("type") == 2 and c.get("label") == label]
+    assert buttons, f"no {label} button"
+    for button in buttons:
+        button["custom_id"] = custom_id
+
+
+async def test_a_failure_in_hint_answers_privately_and_the_next_click_works(world: Any, monkeypatch: Any) -> None:
+    service = world.bot.services.explain
+    monkeypatch.setattr(service, "use_hint", fail_once(service.use_hint))
+    prompt = await ask(world, world.alice, deck=DECK)
+
+    failed = await (await world.emu.click(world.alice, prompt, label="Hint")).wait_message()
+    assert failed.ephemeral and failed.visible_to == world.alice.user.id and failed.text() == FAILED
+    assert not (await get_open_prompt(world.bot.db, world.guild.id, world.alice.user.id)).hint_used
+
+    shown = await (await world.emu.click(world.alice, prompt, label="Hint")).wait_message()
+    assert shown.id == prompt.id and "Think about how changing speed helps" in shown.text()
+    assert world.emu.failed_interactions == []
+
+
+async def test_a_failure_before_the_answer_is_stored_says_to_try_again(world: Any, monkeypatch: Any) -> None:
+    service = world.bot.services.explain
+    monkeypatch.setattr(service, "submit", fail_once(service.submit))
+    prompt = await ask(world, world.alice, deck=DECK)
+    modal_ix = await open_modal(world, world.alice, prompt)
+
+    failed = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert failed.ephemeral and failed.text() == FAILED
+    assert await rows(world, "SELECT id FROM explain_attempts") == []
+
+    result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert "You got 4/4 concepts" in result.text()
+    assert world.emu.failed_interactions == []
+
+
+async def test_a_failure_after_the_answer_is_stored_says_it_was_saved(world: Any, monkeypatch: Any) -> None:
+    import bot.cogs.explain as cog_module
+
+    real = cog_module.result_embed
+    calls: list[int] = []
+
+    def embed_once(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("forced failure after the commit")
+        return real(*args)
+
+    monkeypatch.setattr(cog_module, "result_embed", embed_once)
+    prompt = await ask(world, world.alice, deck=DECK)
+    modal_ix = await open_modal(world, world.alice, prompt)
+
+    failed = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert failed.ephemeral and failed.visible_to == world.alice.user.id and failed.text() == FAILED_SAVED
+    assert len(await rows(world, "SELECT id FROM explain_attempts")) == 1  # the answer was kept
+
+    again = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert again.ephemeral and "already recorded" in again.text()
+    following = await ask(world, world.alice, deck=DECK)  # the bot keeps serving
+    modal_ix = await open_modal(world, world.alice, following)
+    result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": PARTIAL_WHY})).wait_message()
+    assert "You got" in result.text()
+    assert len(await rows(world, "SELECT id FROM explain_attempts")) == 2
+    assert world.emu.failed_interactions == []
+
+
+async def test_forged_explain_ids_are_refused_privately(world: Any) -> None:
+    alice, bob = world.alice.user.id, world.bob.user.id
+    prompt = await ask(world, world.alice, deck=DECK)
+    shown = await get_open_prompt(world.bot.db, world.guild.id, alice)
+    nonce = shown.nonce
+
+    forged = {
+        f"explain:hint:{bob}:{nonce}": f"This belongs to <@{bob}>",  # another member's id
+        f"explain:answer:{bob}:{nonce}": f"This belongs to <@{bob}>",
+        f"explain:hint:{alice}:not*a*nonce": MALFORMED,  # garbage nonce
+        f"explain:answer:{alice}:{'9' * 30}:x": MALFORMED,
+        f"explain:answer:{'9' * 25}:{nonce}": MALFORMED,  # a huge number
+        f"explain:hint:-{alice}:{nonce}": MALFORMED,
+        "explain:answer": MALFORMED,
+    }
+    for custom_id, expected in forged.items():
+        label = "Hint" if custom_id.startswith("explain:hint") else "Answer"
+        forge(prompt, label, custom_id)
+        ix = await world.emu.click(world.alice, prompt, label=label)
+        note = await ix.wait_message()
+        assert note.ephemeral and note.visible_to == alice, custom_id
+        assert expected in note.text(), (custom_id, note.text())
+        assert ix.modal is None
+
+    # A forged answer form: submitted under another member's id, or with a garbage nonce.
+    forge(prompt, "Answer", f"explain:answer:{alice}:{nonce}")
+    modal_ix = await open_modal(world, world.alice, prompt)
+    for custom_id, expected in {
+        f"explain:submit:{bob}:{nonce}": f"This belongs to <@{bob}>",
+        f"explain:submit:{alice}:{'x' * 40}": MALFORMED,
+        f"explain:submit:{'1' * 21}:{nonce}": MALFORMED,
+    }.items():
+        modal_ix.modal["custom_id"] = custom_id
+        note = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+        assert note.ephemeral and expected in note.text(), (custom_id, note.text())
+
+    assert await rows(world, "SELECT id FROM explain_attempts") == []
+    fresh = await get_open_prompt(world.bot.db, world.guild.id, alice)
+    assert not fresh.hint_used and not fresh.answered
+    # The genuine id still works afterwards.
+    modal_ix.modal["custom_id"] = f"explain:submit:{alice}:{nonce}"
+    result = await (await world.emu.submit_modal(world.alice, modal_ix, {"answer": FULL_WHY})).wait_message()
+    assert "You got 4/4 concepts" in result.text()
+    assert world.emu.failed_interactions == []
