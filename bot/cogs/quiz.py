@@ -64,9 +64,7 @@ class QuizCog(RecallCog, name="Quiz"):
 
     async def cog_load(self) -> None:
         await super().cog_load()
-        self._recovery = asyncio.create_task(
-            recover_interrupted(self.bot, self.service, self.forget, lambda round_id: self.session_of(round_id) is not None)
-        )
+        self._recovery = asyncio.create_task(recover_interrupted(self.bot, self.service, self.forget, self.is_live))
 
     async def cog_unload(self) -> None:
         await super().cog_unload()
@@ -91,6 +89,10 @@ class QuizCog(RecallCog, name="Quiz"):
 
     def session_of(self, round_id: int) -> QuizSession | None:
         return next((s for s in self.sessions.values() if s.record.id == round_id), None)
+
+    def is_live(self, round_id: int) -> bool:
+        """The round runs in this process (started after this start-up, so not one a restart cut off)."""
+        return self.session_of(round_id) is not None
 
     # /quiz -------------------------------------------------------------------------------------------------------
 

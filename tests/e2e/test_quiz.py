@@ -6,12 +6,16 @@ the real waits are shortened through PACING.time_scale (seconds=5 → a short re
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pytest
 
 from bot.core.quiz import LETTERS, PACING
+from bot.emulator.state import walk_components
+from bot.ui.items import MALFORMED
+from bot.ui.replies import FAILED
 
 DECK = "pytorch-lr-schedulers"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -357,3 +361,68 @@ async def test_without_a_deck_the_member_is_asked_to_pick_one(world: Any, clock:
     unknown = await (await world.emu.slash(world.alice, world.channel, "quiz", deck="no-such-deck")).wait_message()
     assert unknown.ephemeral and "no-such-deck" in unknown.text()
     assert await rows(world, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
+
+
+async def test_a_deck_without_quiz_questions_is_refused_privately(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deck = world.bot.decks.get(world.guild.id, DECK)
+    world.bot.decks.set_server_deck(world.guild.id, replace(deck, quiz=()))  # this server's copy shadows it
+    note = await (await world.emu.slash(world.alice, world.channel, "quiz", deck=DECK)).wait_message()
+    assert note.ephemeral and "has no quiz questions" in note.text()
+    assert await rows(world, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
+
+
+async def test_a_failure_inside_stop_is_answered_privately_and_the_quiz_keeps_running(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 3.0)  # both clicks land while question 1 is open
+    ix = await start(world, world.alice, questions=3, seconds=5)
+    announcement = await ix.wait_message()
+    await question(world, 1, 3)
+    cog = world.bot.get_cog("Quiz")
+    real_stop = cog.stop_pressed
+    presses: list[int] = []
+
+    async def fails_once(interaction: Any, round_id: int) -> None:
+        presses.append(round_id)
+        if len(presses) == 1:
+            raise RuntimeError("a bug inside Stop")
+        await real_stop(interaction, round_id)
+
+    monkeypatch.setattr(cog, "stop_pressed", fails_once)
+    failed = await (await world.emu.click(world.alice, announcement, label="Stop")).wait_message()
+    assert failed.ephemeral and failed.text() == FAILED  # never Discord's "This interaction failed"
+    accepted = await (await world.emu.click(world.alice, announcement, label="Stop")).wait_message()
+    assert accepted.ephemeral and "Stopping" in accepted.text()
+    board = await posted(world, "🏁 Quiz over")
+    assert f"{mention(world.alice)} stopped the quiz after question 1/3" in board.text()
+    assert len(presses) == 2
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("stopped",)]
+
+
+async def test_a_forged_or_malformed_stop_id_is_refused_privately(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 4.0)
+    ix = await start(world, world.alice, questions=3, seconds=5)
+    announcement = await ix.wait_message()
+    await question(world, 1, 3)
+    # What a client could send: the button's custom id rewritten in the stored message, then clicked.
+    [stop] = [c for c in walk_components(announcement.components) if c.get("type") == 2]
+    genuine = stop["custom_id"]
+    round_id = int(genuine.rsplit(":", 1)[1])
+    for forged in ["quiz:stop:-1", "quiz:stop:abc", "quiz:stop:" + "9" * 30, f"quiz:stop:{2**63}", "quiz:stop",
+                   "quiz:stop:", f"quiz:stop:{round_id}:1", "quiz:stop:١٢"]:
+        stop["custom_id"] = forged
+        note = await (await world.emu.click(world.alice, announcement, custom_id=forged)).wait_message()
+        assert note.ephemeral and note.text() == MALFORMED, forged
+    stop["custom_id"] = f"quiz:stop:{round_id + 1000}"  # well formed, but no such round is running
+    note = await (await world.emu.click(world.alice, announcement, custom_id=stop["custom_id"])).wait_message()
+    assert note.ephemeral and "already ended" in note.text()
+    stop["custom_id"] = genuine
+    accepted = await (await world.emu.click(world.alice, announcement, label="Stop")).wait_message()
+    assert "Stopping" in accepted.text()
+    board = await posted(world, "🏁 Quiz over")
+    assert f"{mention(world.alice)} stopped the quiz" in board.text()
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("stopped",)]

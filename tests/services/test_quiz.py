@@ -63,12 +63,14 @@ async def test_answers_are_stored_once_with_their_activity_streak_and_member_nam
 
     assert list(first) == [ALICE] and first[ALICE].grew and first[ALICE].state.current == 1
     assert list(again) == [BOB]  # only the newly stored answer logged an activity
-    assert await rows(db, "SELECT user_id, letter, choice, correct, response_ms, points FROM quiz_answers ORDER BY id") == [
+    stored = await rows(db, "SELECT user_id, letter, choice, correct, response_ms, points FROM quiz_answers ORDER BY id")
+    assert stored == [
         (ALICE, "B", "StepLR", 1, 5000, 875), (BOB, "A", "ExponentialLR", 0, 2000, 0),
     ]
     assert await rows(db, "SELECT user_id, kind FROM activity ORDER BY id") == [(ALICE, "quiz"), (BOB, "quiz")]
     assert await rows(db, "SELECT user_id, current FROM streaks ORDER BY user_id") == [(ALICE, 1), (BOB, 1)]
-    assert await rows(db, "SELECT user_id, display_name FROM members ORDER BY user_id") == [(ALICE, "alice"), (BOB, "bob")]
+    names = await rows(db, "SELECT user_id, display_name FROM members ORDER BY user_id")
+    assert names == [(ALICE, "alice"), (BOB, "bob")]
 
 
 async def test_a_second_answer_the_same_day_does_not_grow_the_streak(service: QuizService) -> None:

@@ -49,7 +49,8 @@ async def test_a_round_is_running_until_finished(db: Database) -> None:
     await db.atomic(lambda conn: store.set_announcement(conn, quiz.id, 555))
     assert await round_row(db, quiz.id) == ("running", 555, "lr", None)
     [running] = await store.running_rounds(db)
-    assert (running.id, running.announcement_message_id, running.started_at, running.seconds) == (quiz.id, 555, T0, 20.0)
+    assert (running.id, running.announcement_message_id, running.started_at) == (quiz.id, 555, T0)
+    assert running.seconds == 20.0
     await db.atomic(lambda conn: store.finish_round(conn, quiz.id, "stopped", T0 + WINDOW))
     assert await store.running_rounds(db) == []
     assert (await round_row(db, quiz.id))[0] == "stopped"
