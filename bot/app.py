@@ -17,8 +17,8 @@ from bot.core.decks import load_deck_dir
 from bot.core.errors import RecallError
 from bot.core.library import DeckLibrary
 from bot.services import Services
+from bot.services.progress import refile_upgraded_servers
 from bot.settings import Settings
-from bot.store.boards import refile_upgraded_servers
 from bot.store.db import Database
 from bot.store.meta import get_meta, set_meta
 from bot.ui.items import RecallSubmit, route_submit

@@ -1,51 +1,48 @@
-"""/leaderboard, /stats and /settings: a thin adapter over bot.store.boards, bot.store.streaks and bot.ui.progress."""
+"""/leaderboard, /stats and /settings: interaction in -> bot.services.progress -> bot.ui.progress out."""
 from __future__ import annotations
 
-import asyncio
 import io
-import logging
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.cogs._base import RecallCog
-
-from bot.core import heatmap
-from bot.core import streaks as rules
-from bot.core.clock import utcnow
+from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
+from bot.core.errors import InvalidInput
 from bot.core.leaderboard import Board, Period
-from bot.store.boards import BoardPage, activity_by_day, load_board, member_names, member_stats
-from bot.store.guilds import get_guild_settings
-from bot.store.members import get_member, set_member_field
-from bot.services.streaks import current as get_streak, recompute as recompute_guild  # interim
-from bot.cogs._base import deck_autocomplete, find_deck
-from bot.ui.common import days_text, unknown_deck_text
+from bot.core.streaks import is_valid_zone
+from bot.services.progress import ProgressService
 from bot.ui.progress import (
+    BOTS_HAVE_NO_STATS,
     DYNAMIC_ITEMS,
     HEATMAP_FILENAME,
-    SERVER_ZONE,
+    SERVER_ZONE_WORDS,
     BoardRef,
     board_embed,
     board_view,
+    hide_streak_text,
     member_timezone_autocomplete,
-    unknown_zone_text,
+    member_zone_text,
     stats_embed,
-    viewer_line,
+    unknown_zone_text,
 )
 
 if TYPE_CHECKING:
     from bot.app import RecallBot
-
-log = logging.getLogger("recall.progress")
 
 BOARD_CHOICES = [app_commands.Choice(name=b.value, value=b.value) for b in Board]
 PERIOD_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in Period]
 
 
 class ProgressCog(RecallCog, name="Progress"):
+    """Implements bot.ui.progress.PageActions for the page buttons."""
+
     settings = app_commands.Group(name="settings", description="Your Recall preferences on this server", guild_only=True)
-    dynamic_items = tuple(DYNAMIC_ITEMS)
+    dynamic_items = DYNAMIC_ITEMS
+
+    @property
+    def progress(self) -> ProgressService:
+        return self.bot.services.progress
 
     # --- /leaderboard ----------------------------------------------------------------------------------------------
 
@@ -65,12 +62,8 @@ class ProgressCog(RecallCog, name="Progress"):
         period: str = Period.WEEK.value,
         deck: str | None = None,
     ) -> None:
-        deck_id = deck.strip() if deck else None
-        if deck_id and find_deck(interaction, deck_id) is None:
-            await interaction.response.send_message(unknown_deck_text(deck_id), ephemeral=True)
-            return
-        ref = BoardRef(Board(board), Period(period), deck_id, 0)
-        embed, view = await self.render(interaction, ref)
+        deck_id = require_deck(interaction, deck).id if deck and deck.strip() else None
+        embed, view = await self.render(interaction, BoardRef(Board(board), Period(period), deck_id, 0))
         await interaction.response.send_message(embed=embed, view=view or discord.utils.MISSING)
 
     async def turn_page(self, interaction: discord.Interaction, ref: BoardRef, step: int) -> None:
@@ -83,23 +76,10 @@ class ProgressCog(RecallCog, name="Progress"):
         self, interaction: discord.Interaction, ref: BoardRef
     ) -> tuple[discord.Embed, discord.ui.View | None]:
         assert interaction.guild_id is not None
-        now = utcnow()
-        page = await load_board(
-            self.bot.db, interaction.guild_id, ref.board, ref.period, ref.deck_id, now,
-            page=ref.page, viewer_id=interaction.user.id,
+        screen = await self.progress.board(
+            interaction.guild_id, ref.board, ref.period, ref.deck_id, page=ref.page, viewer_id=interaction.user.id
         )
-        names = await member_names(self.bot.db, interaction.guild_id, [r.entry.user_id for r in page.rows])
-        line = await self.viewer_line(interaction, page)
-        shown = BoardRef(ref.board, ref.period, page.deck_id, page.page)
-        return board_embed(page, names, line, now), board_view(shown, page.total)
-
-    async def viewer_line(self, interaction: discord.Interaction, page: BoardPage) -> str:
-        assert interaction.guild_id is not None
-        hidden = False
-        if page.board is Board.STREAK and page.viewer is None:
-            prefs = await get_member(self.bot.db, interaction.guild_id, interaction.user.id)
-            hidden = bool(prefs and prefs.hide_streak)
-        return viewer_line(page, interaction.user.display_name, hidden=hidden)
+        return board_embed(screen, interaction.user.display_name), board_view(screen)
 
     # --- /stats ----------------------------------------------------------------------------------------------------
 
@@ -112,20 +92,13 @@ class ProgressCog(RecallCog, name="Progress"):
         assert interaction.guild_id is not None
         target = member or interaction.user
         if target.bot:
-            await interaction.response.send_message("Bots don't study, so they have no stats.", ephemeral=True)
-            return
+            raise InvalidInput(BOTS_HAVE_NO_STATS)
         # Several queries and a picture: acknowledge first.
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        now = utcnow()
-        stats = await member_stats(self.bot.db, interaction.guild_id, target.id, now)
-        today = rules.today_in(rules.zone(stats.zone), now)
-        counts = await activity_by_day(
-            self.bot.db, interaction.guild_id, target.id, stats.zone, heatmap.first_day(today), now
-        )
-        png = await asyncio.to_thread(heatmap.render, counts, today)
+        stats = await self.progress.stats(interaction.guild_id, target.id)
         await interaction.followup.send(
             embed=stats_embed(target.display_name, stats),
-            file=discord.File(io.BytesIO(png), filename=HEATMAP_FILENAME),
+            file=discord.File(io.BytesIO(stats.heatmap_png), filename=HEATMAP_FILENAME),
             ephemeral=not public,
         )
 
@@ -137,43 +110,24 @@ class ProgressCog(RecallCog, name="Progress"):
     async def settings_timezone(self, interaction: discord.Interaction, zone: str) -> None:
         assert interaction.guild_id is not None
         zone = zone.strip()
-        use_server = zone.casefold() in (SERVER_ZONE, "default", "none")
-        if not use_server and not rules.is_valid_zone(zone):
-            await interaction.response.send_message(unknown_zone_text(zone), ephemeral=True)
-            return
+        use_server = zone.casefold() in SERVER_ZONE_WORDS
+        if not use_server and not is_valid_zone(zone):
+            raise InvalidInput(unknown_zone_text(zone))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        gid, user = interaction.guild_id, interaction.user
-        await set_member_field(self.bot.db, gid, user.id, user.display_name, timezone=None if use_server else zone)
-        # Days are counted in the new zone from now on, for the whole history: recount so the streak matches the log.
-        await recompute_guild(self.bot.db, gid, user.id)
-        now = utcnow()
-        streak = await get_streak(self.bot.db, gid, user.id, now)
-        effective = rules.effective_zone_name(None if use_server else zone, await self.server_zone(gid))
-        local = now.astimezone(rules.zone(effective))
-        prefix = "You now use the server's timezone" if use_server else "Your timezone is now"
-        await interaction.followup.send(
-            f"{prefix} **{effective}** (it is {local:%H:%M} there). "
-            f"Current streak: {days_text(streak.current)}.",
-            ephemeral=True,
+        user = interaction.user
+        result = await self.progress.set_member_timezone(
+            interaction.guild_id, user.id, user.display_name, None if use_server else zone
         )
+        await interaction.followup.send(member_zone_text(result), ephemeral=True)
 
     @settings.command(name="hide-streak", description="Hide your streak from the streak leaderboard (or show it again)")
     @app_commands.describe(hidden="True to hide your streak from the board, False to show it")
     async def settings_hide_streak(self, interaction: discord.Interaction, hidden: bool) -> None:
         assert interaction.guild_id is not None
         user = interaction.user
-        await set_member_field(self.bot.db, interaction.guild_id, user.id, user.display_name, hide_streak=int(hidden))
-        text = (
-            "Your streak is now hidden from `/leaderboard board:streak`. It still counts, and `/stats` still shows it."
-            if hidden
-            else "Your streak is shown on `/leaderboard board:streak` again."
-        )
-        await interaction.response.send_message(text, ephemeral=True)
-
-    async def server_zone(self, guild_id: int) -> str | None:
-        return (await get_guild_settings(self.bot.db, guild_id)).timezone
+        await self.progress.set_hide_streak(interaction.guild_id, user.id, user.display_name, hidden)
+        await interaction.response.send_message(hide_streak_text(hidden), ephemeral=True)
 
 
 async def setup(bot: RecallBot) -> None:
     await bot.add_cog(ProgressCog(bot))
-

@@ -1,23 +1,29 @@
-"""Leaderboard rules: boards, time windows in a timezone, ranking with tie-breaks, pages and medals.
+"""Leaderboard rules: boards, time windows in a timezone, the ranking order, month starts, and the result types.
 
 - Windows start at local midnight in the server's timezone: today, this week (from Monday), this month, or all
   time; never before the admin's last board reset.
 - Higher values rank first; a tie goes to whoever reached the value first (`reached_at`), then the lower user id
-  so the order is total and stable across pages.
+  so the order is total and stable across pages. bot.store.boards ranks in SQL in exactly this order.
 - Accuracy ranks only members with at least `ACCURACY_MIN_ANSWERS` answers in the window.
+- A current streak is alive on each member's local today while freezes cover the missed days (bot.core.streaks);
+  a streak survives at most MAX_FREEZES + 1 days without a counted day.
 - A server's months start at local midnight of the 1st; `month_starts` lists those instants so the store can file
   every logged row under its server-local month ('YYYY-MM') when it is written.
+
+The rules run in bot.services.progress; the store gets what they decided as a `BoardWindow`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
+from typing import Iterable
 from zoneinfo import ZoneInfo
+
+from bot.core.streaks import MAX_FREEZES, today_in, zone
 
 PAGE_SIZE = 10
 ACCURACY_MIN_ANSWERS = 10
-MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 # Years whose month starts are kept per server: far more than any server's history and the next decades.
 MONTH_STARTS_YEARS = (2000, 2100)
 
@@ -34,15 +40,6 @@ class Period(str, Enum):
     WEEK = "week"
     MONTH = "month"
     ALL = "all"
-
-
-BOARD_TITLES = {
-    Board.POINTS: "Quiz points",
-    Board.STREAK: "Current streaks",
-    Board.REVIEWS: "Reviews",
-    Board.ACCURACY: "Quiz accuracy",
-}
-PERIOD_TITLES = {Period.TODAY: "today", Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +59,49 @@ class Ranked:
     entry: Entry
 
 
+@dataclass(frozen=True, slots=True)
+class BoardWindow:
+    """What the rules decided about one board's window, for the store to query with.
+
+    Counted boards (points, accuracy, reviews) use `since` (None: all time) and the server's last reset, and whether
+    `since` is the start of a UTC month or of a month in the server's zone (only then can month totals hold exactly
+    the window's rows). The streak board uses each stored zone's local today and the oldest last day still alive.
+    """
+
+    now: datetime
+    since: datetime | None = None
+    reset_at: datetime | None = None
+    utc_month_start: bool = False
+    local_month_start: bool = False
+    today_by_zone: tuple[tuple[str, date], ...] = ()
+    oldest_alive: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    """One page of a ranked board, with the caller's own row wherever it is."""
+
+    board: Board
+    period: Period
+    deck_id: str | None
+    since: datetime | None
+    page: int
+    total: int
+    rows: list[Ranked]
+    viewer: Ranked | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardScreen:
+    """What a leaderboard message shows: the page, the names of the members on it, whether the viewer hid their
+    streak (so the line can say why they are not on the streak board), and when it was counted."""
+
+    page: BoardPage
+    names: dict[int, str] = field(default_factory=dict)
+    viewer_hidden: bool = False
+    now: datetime | None = None
+
+
 def window_start(period: Period, now: datetime, tz: ZoneInfo, reset_at: datetime | None = None) -> datetime | None:
     """The UTC instant a window starts (None: from the beginning). Local midnight, so DST days work out."""
     local = now.astimezone(tz)
@@ -78,6 +118,21 @@ def window_start(period: Period, now: datetime, tz: ZoneInfo, reset_at: datetime
     if reset_at is not None and (start is None or reset_at > start):
         return reset_at.astimezone(timezone.utc)
     return start
+
+
+def counted_window(period: Period, now: datetime, tz: ZoneInfo, reset_at: datetime | None = None) -> BoardWindow:
+    """The window of a counted board in the server's zone `tz`, from its last reset at the earliest."""
+    since = window_start(period, now, tz, reset_at)
+    if since is None:
+        return BoardWindow(now, None, reset_at)
+    return BoardWindow(now, since, reset_at, is_month_start(since, timezone.utc), is_month_start(since, tz))
+
+
+def streak_window(zone_names: Iterable[str], now: datetime) -> BoardWindow:
+    """The streak board's window: the local today of every zone streaks are stored in, and the oldest last counted
+    day a streak can have and still be alive today anywhere (a day later than the latest zone's today at most)."""
+    today = tuple((name, today_in(zone(name), now)) for name in zone_names)
+    return BoardWindow(now, today_by_zone=today, oldest_alive=now.date() - timedelta(days=MAX_FREEZES + 2))
 
 
 def month_start(year: int, month: int, tz: ZoneInfo) -> datetime:
@@ -103,58 +158,3 @@ def month_starts(tz: ZoneInfo, years: tuple[int, int] = MONTH_STARTS_YEARS) -> l
         for year in range(first, last + 1)
         for month in range(1, 13)
     ]
-
-
-def rank(entries: list[Entry], board: Board) -> list[Ranked]:
-    """Order entries best first; ranks are 1, 2, 3… with ties broken by who reached the value first."""
-    eligible = [e for e in entries if board is not Board.ACCURACY or e.answers >= ACCURACY_MIN_ANSWERS]
-    eligible.sort(key=lambda e: (-e.value, e.reached_at, e.user_id))
-    return [Ranked(i + 1, e) for i, e in enumerate(eligible)]
-
-
-def page_count(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
-
-
-def clamp_page(page: int, total: int) -> int:
-    return min(max(page, 0), page_count(total) - 1)
-
-
-def page_of(ranked: list[Ranked], page: int) -> list[Ranked]:
-    page = clamp_page(page, len(ranked))
-    return ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-
-
-def find(ranked: list[Ranked], user_id: int) -> Ranked | None:
-    return next((r for r in ranked if r.entry.user_id == user_id), None)
-
-
-def rank_label(rank_: int) -> str:
-    return MEDALS.get(rank_, f"**{rank_}.**")
-
-
-def format_value(board: Board, entry: Entry) -> str:
-    if board is Board.POINTS:
-        return f"{int(entry.value):,} pts"
-    if board is Board.STREAK:
-        days = int(entry.value)
-        return f"{days} day" if days == 1 else f"{days} days"
-    if board is Board.REVIEWS:
-        count = int(entry.value)
-        return f"{count:,} review" if count == 1 else f"{count:,} reviews"
-    return f"{entry.value * 100:.0f}% ({entry.correct}/{entry.answers})"
-
-
-def empty_text(board: Board, deck_id: str | None = None) -> str:
-    """What an empty board says: how to get on it."""
-    deck = f" `{deck_id}`" if deck_id else ""
-    if board is Board.POINTS:
-        return f"No quiz points yet. Play a round with `/quiz{' deck:' + deck_id if deck_id else ''}` to get on this board."
-    if board is Board.STREAK:
-        return "No streaks yet. Study with `/study`, play `/quiz` or answer `/explain` today to start one."
-    if board is Board.REVIEWS:
-        return f"No reviews yet. Rate some cards with `/study`{deck} to get on this board."
-    return (
-        f"Nobody has answered {ACCURACY_MIN_ANSWERS} quiz questions{deck} in this period yet. "
-        "Play `/quiz` to get on this board."
-    )

@@ -1,26 +1,23 @@
 """All leaderboard and /stats SQL: reads reviews, quiz_answers, explain_attempts, activity, srs_state, members, streaks.
 
-A board is one grouped query per server (one row per member), ranked in SQL with the order of
-bot.core.leaderboard.rank (value, then who reached it first, then user id), so only the page shown and the
-caller's own row leave the database, however many members a server has. All-time and this-month boards read totals
-that triggers keep (migrations 0005, 0008); a server's months are refiled when its timezone is set
-(rebuild_board_months, called by bot.store.guilds.update_guild_settings).
+A board is one grouped query per server (one row per member), ranked in SQL in the order bot.core.leaderboard
+states (value, then who reached it first, then user id), so only the page shown and the caller's own row leave the
+database, however many members a server has. All-time and this-month boards read totals that triggers keep
+(migrations 0005, 0008); a server's months are refiled when its timezone is set (rebuild_board_months, in the
+transaction bot.services.progress runs for it).
+
+No rules run here: the window a board covers (a `BoardWindow`), a server's month starts and a member's local-day
+bounds (`StatsBounds`) are worked out by bot.services.progress and passed in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Any, Sequence
 
-import aiosqlite
-
-from bot.core import leaderboard as lb
-from bot.core import streaks as rules
 from bot.core.clock import from_text, to_text
-from bot.core.leaderboard import Board, Entry, Period
-from bot.store.db import Connection, Database
-from bot.store.guilds import GuildSettings, get_guild_settings
+from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPage, BoardWindow, Entry, Period, Ranked
+from bot.core.stats import StatsBounds, StudyCounts
+from bot.store.api import Connection, Store
 
 # Windows read the logs through covering indexes: a short window is a range of boards_*_window; a window covering most
 # of a server's history is cheaper as one ordered walk of boards_*_member (no sort). Share of history above which
@@ -132,7 +129,7 @@ _STREAK_SQL = (
     "AND julianday(CASE s.timezone {today} END) - julianday(s.last_day) - 1 <= s.freezes"
 )
 
-# One page in the order of bot.core.leaderboard.rank (top-k sort, no window function: ~2x faster on 10k members),
+# One page in the ranking order of bot.core.leaderboard (top-k sort, no window function: ~2x faster on 10k members),
 # then the caller's row with its rank counted as 1 + the members ahead of them. Every row carries the total.
 _RANKED_SQL = (
     "WITH grouped AS MATERIALIZED ({grouped}), me AS (SELECT * FROM grouped WHERE user_id = ?) "
@@ -144,19 +141,6 @@ _RANKED_SQL = (
     "(SELECT COUNT(*) FROM grouped) AS total FROM me"
 )
 
-
-@dataclass(frozen=True, slots=True)
-class BoardPage:
-    """One page of a ranked board, with the caller's own row wherever it is."""
-
-    board: Board
-    period: Period
-    deck_id: str | None
-    since: datetime | None
-    page: int
-    total: int
-    rows: list[lb.Ranked]
-    viewer: lb.Ranked | None
 
 
 def _totals_sql(board: Board, *, with_baseline: bool, by_deck: bool) -> str:
@@ -180,40 +164,27 @@ def _month_sql(board: Board, *, by_deck: bool) -> str:
     )
 
 
-async def server_zone(db: Database, guild_id: int) -> str:
-    settings = await get_guild_settings(db, guild_id)
-    return rules.effective_zone_name(None, settings.timezone)
-
-
-async def member_zone(db: Database, guild_id: int, user_id: int) -> str:
-    """The zone a member's days are shown in: theirs, else the server's, else UTC."""
-    row = await db.fetchone("SELECT timezone FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-    settings = await get_guild_settings(db, guild_id)
-    return rules.effective_zone_name(row["timezone"] if row else None, settings.timezone)
-
-
 def _entry(row: Any) -> Entry:
     return Entry(row["user_id"], row["value"], from_text(row["reached_at"]), row["answers"], row["correct"] or 0)
 
 
-async def _baseline_matches(db: Database, guild_id: int, reset_at: datetime) -> bool:
+async def _baseline_matches(db: Store, guild_id: int, reset_at: datetime) -> bool:
     row = await db.fetchone("SELECT reset_at FROM board_resets WHERE guild_id = ?", (guild_id,))
     return row is not None and row["reset_at"] == to_text(reset_at)
 
 
 async def _counted_sql(
-    db: Database, guild_id: int, board: Board, since: datetime | None, deck_id: str | None, now: datetime,
-    settings: GuildSettings,
+    db: Store, guild_id: int, board: Board, deck_id: str | None, window: BoardWindow
 ) -> tuple[str, list] | None:
-    """The grouped query of a counted board (points, accuracy, reviews) from `since` on; None when empty."""
-    reset_at = settings.board_reset_at
+    """The grouped query of a counted board (points, accuracy, reviews) over `window`; None when empty."""
+    since, reset_at, now = window.since, window.reset_at, window.now
     tail: list = [deck_id] if deck_id else []
     if board is Board.ACCURACY:
-        tail.append(lb.ACCURACY_MIN_ANSWERS)
+        tail.append(ACCURACY_MIN_ANSWERS)
     if since is None or (reset_at is not None and since == reset_at and await _baseline_matches(db, guild_id, reset_at)):
         sql = _totals_sql(board, with_baseline=since is not None, by_deck=deck_id is not None)
         return sql, [guild_id, *tail]
-    month = await _month_from(db, guild_id, since, rules.zone(rules.effective_zone_name(None, settings.timezone)))
+    month = await _month_from(db, guild_id, window)
     if month is not None:
         return _month_sql(board, by_deck=deck_id is not None), [guild_id, month, *tail]
     table, column, range_index, walk_index = _INDEXES[board]
@@ -227,33 +198,33 @@ async def _counted_sql(
     return sql, [guild_id, to_text(since), *tail]
 
 
-async def _month_from(db: Database, guild_id: int, since: datetime, tz: ZoneInfo) -> str | None:
-    """The month of the month totals that holds exactly the logged rows from `since` on, else None (read the logs).
+async def _month_from(db: Store, guild_id: int, window: BoardWindow) -> str | None:
+    """The month of the month totals that holds exactly the logged rows from `window.since` on, else None (read
+    the logs).
 
     That is this month's board when nothing reset it later than its start. The answer comes from what is stored,
     not from the zone now set, so months filed in another zone (e.g. UTC months of a database that had a timezone
     before migration 0008) are never read as if they were this zone's.
     """
-    utc_month_start = lb.is_month_start(since, timezone.utc)
-    if not (utc_month_start or lb.is_month_start(since, tz)):
+    if window.since is None or not (window.utc_month_start or window.local_month_start):
         return None  # a day, a week or a reset: no month starts there (the lookup is spared)
-    at = to_text(since)
+    at = to_text(window.since)
     row = await db.lookup(_MONTH_CHECK, (guild_id, at, guild_id, guild_id))
     month = row["labelled"]
-    if month is None and not row["zoned"] and utc_month_start:
+    if month is None and not row["zoned"] and window.utc_month_start:
         month = at[:7]  # no month starts: rows are filed under the UTC month their text begins with
     if month is None or (row["latest"] is not None and row["latest"] > month):
         return None
     return month
 
 
-async def rebuild_board_months(conn: aiosqlite.Connection, guild_id: int, server_zone_setting: str | None) -> None:
-    """Start the server's months at local midnight of the 1st in its zone and refile its logs under them.
+async def rebuild_board_months(conn: Connection, guild_id: int, starts: Sequence[tuple[datetime, str]]) -> None:
+    """Start the server's months at `starts` ((UTC instant, 'YYYY-MM'), see bot.core.leaderboard.month_starts) and
+    refile its logs under them.
 
     Run inside the transaction that changes the server's timezone, so the month starts, the rows filed under them
     and the setting the windows follow never disagree. Reads all of the server's logs (about 1 s per 300,000 rows).
     """
-    starts = lb.month_starts(rules.zone(rules.effective_zone_name(None, server_zone_setting)))
     await conn.execute("DELETE FROM board_month_starts WHERE guild_id = ?", (guild_id,))
     await conn.executemany(
         "INSERT INTO board_month_starts (guild_id, starts_at, month) VALUES (?, ?, ?)",
@@ -266,192 +237,115 @@ async def rebuild_board_months(conn: aiosqlite.Connection, guild_id: int, server
     await conn.execute(_REFILE_MEMBERS, (guild_id,))
 
 
-async def refile_upgraded_servers(db: Database) -> list[int]:
-    """Refile the months of servers whose timezone was set before migration 0008 (their rows sit in UTC months, so
-    their month boards read the logs until then); the servers done. Meant for start-up; later runs find none."""
+async def unfiled_servers(db: Store) -> list[tuple[int, str]]:
+    """(server, timezone) of servers whose timezone was set before migration 0008: their rows sit in UTC months and
+    they have no month starts yet, so their month boards read the logs until they are refiled."""
     rows = await db.fetchall(
         "SELECT g.guild_id, g.timezone FROM guild_settings g WHERE g.timezone IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM board_month_starts s WHERE s.guild_id = g.guild_id)"
     )
-    for row in rows:
-        # One server per transaction: writers wait for one refile at most.
-        await db.atomic(lambda conn, r=row: rebuild_board_months(conn, r["guild_id"], r["timezone"]), offload=True)
-    return [row["guild_id"] for row in rows]
+    return [(row["guild_id"], row["timezone"]) for row in rows]
 
 
-async def _streak_sql(db: Database, guild_id: int, now: datetime) -> tuple[str, list] | None:
-    zones = [row["timezone"] for row in await db.fetchall(
-        "SELECT DISTINCT timezone FROM streaks WHERE guild_id = ? AND current > 0", (guild_id,)
-    )]
-    if not zones:
+async def streak_zones(db: Store, guild_id: int) -> list[str]:
+    """The zones the server's current streaks are counted in (each needs its own local today)."""
+    rows = await db.fetchall("SELECT DISTINCT timezone FROM streaks WHERE guild_id = ? AND current > 0", (guild_id,))
+    return [row["timezone"] for row in rows]
+
+
+def _streak_sql(guild_id: int, window: BoardWindow) -> tuple[str, list] | None:
+    if not window.today_by_zone or window.oldest_alive is None:
         return None
     today: list = []
-    for name in zones:
-        today += [name, rules.today_in(rules.zone(name), now).isoformat()]
-    oldest_alive = (now.date() - timedelta(days=rules.MAX_FREEZES + 2)).isoformat()
-    sql = _STREAK_SQL.format(today=" ".join("WHEN ? THEN ?" for _ in zones))
-    return sql, [guild_id, oldest_alive, *today]
+    for name, day in window.today_by_zone:
+        today += [name, day.isoformat()]
+    sql = _STREAK_SQL.format(today=" ".join("WHEN ? THEN ?" for _ in window.today_by_zone))
+    return sql, [guild_id, window.oldest_alive.isoformat(), *today]
 
 
 async def _grouped(
-    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime
-) -> tuple[tuple[str, list] | None, datetime | None]:
+    db: Store, guild_id: int, board: Board, deck_id: str | None, window: BoardWindow
+) -> tuple[str, list] | None:
+    """The board's grouped query (one row per member, unranked) and its parameters; None when nobody can be on it."""
     if board is Board.STREAK:
         # A streak is a member's own history: period, deck and board resets do not apply to it.
-        return await _streak_sql(db, guild_id, now), None
-    settings = await get_guild_settings(db, guild_id)
-    tz = rules.zone(rules.effective_zone_name(None, settings.timezone))
-    since = lb.window_start(period, now, tz, settings.board_reset_at)
-    return await _counted_sql(db, guild_id, board, since, deck_id, now, settings), since
-
-
-async def board_entries(
-    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime
-) -> list[Entry]:
-    """Every member's value on a board, unranked (what the ranking query orders)."""
-    grouped, _since = await _grouped(db, guild_id, board, period, deck_id, now)
-    if grouped is None:
-        return []
-    return [_entry(row) for row in await db.fetchall(*grouped)]
-
-
-async def counted_entries(
-    db: Database, guild_id: int, board: Board, since: datetime | None, deck_id: str | None, now: datetime
-) -> list[Entry]:
-    """Every member's value on a counted board from `since` on (None: all time since the last reset)."""
-    settings = await get_guild_settings(db, guild_id)
-    grouped = await _counted_sql(db, guild_id, board, since, deck_id, now, settings)
-    return [_entry(row) for row in await db.fetchall(*grouped)] if grouped else []
+        return _streak_sql(guild_id, window)
+    return await _counted_sql(db, guild_id, board, deck_id, window)
 
 
 async def load_board(
-    db: Database, guild_id: int, board: Board, period: Period, deck_id: str | None, now: datetime,
+    db: Store, guild_id: int, board: Board, period: Period, deck_id: str | None, window: BoardWindow,
     *, page: int = 0, viewer_id: int | None = None,
 ) -> BoardPage:
-    """One page of this server's board (windows in the server's zone, counted from the last reset)."""
+    """One page of this server's board over `window`, and the viewer's own row. A page past the end comes back
+    empty with the board's total (the caller moves to a page that exists)."""
     deck_id = None if board is Board.STREAK else deck_id
-    grouped, since = await _grouped(db, guild_id, board, period, deck_id, now)
+    since = None if board is Board.STREAK else window.since
+    grouped = await _grouped(db, guild_id, board, deck_id, window)
     if grouped is None:
         return BoardPage(board, period, deck_id, since, 0, 0, [], None)
     page = max(page, 0)
     rows, viewer, total = await _ranked(db, grouped, page, viewer_id)
-    if not rows and page > 0:  # past the end: the board shrank since this page was shown
-        total = total if total is not None else await _count(db, grouped)
-        page = lb.clamp_page(page, total)
-        rows, viewer, total = await _ranked(db, grouped, page, viewer_id)
-    return BoardPage(board, period, deck_id, since, page, total or 0, rows, viewer)
+    if total is None:  # no row came back at all: the board is empty, or this page is past its end
+        total = await _count(db, grouped) if page > 0 else 0
+    return BoardPage(board, period, deck_id, since, page, total, rows, viewer)
 
 
 async def _ranked(
-    db: Database, grouped: tuple[str, list], page: int, viewer_id: int | None
-) -> tuple[list[lb.Ranked], lb.Ranked | None, int | None]:
+    db: Store, grouped: tuple[str, list], page: int, viewer_id: int | None
+) -> tuple[list[Ranked], Ranked | None, int | None]:
     """(rows of the page, the viewer's row, total) — total None when no row came back at all."""
     sql, params = grouped
-    first = page * lb.PAGE_SIZE
+    first = page * PAGE_SIZE
     result = await db.fetchall(
-        _RANKED_SQL.format(grouped=sql), [*params, viewer_id if viewer_id else -1, lb.PAGE_SIZE, first]
+        _RANKED_SQL.format(grouped=sql), [*params, viewer_id if viewer_id else -1, PAGE_SIZE, first]
     )
     on_page = [row for row in result if row["rank"] == 0]
-    rows = [lb.Ranked(first + i + 1, _entry(row)) for i, row in enumerate(on_page)]
+    rows = [Ranked(first + i + 1, _entry(row)) for i, row in enumerate(on_page)]
     mine = next((row for row in result if row["rank"] != 0), None)
-    viewer = lb.Ranked(mine["rank"], _entry(mine)) if mine else None
+    viewer = Ranked(mine["rank"], _entry(mine)) if mine else None
     return rows, viewer, result[0]["total"] if result else None
 
 
-async def _count(db: Database, grouped: tuple[str, list]) -> int:
+async def _count(db: Store, grouped: tuple[str, list]) -> int:
     sql, params = grouped
     row = await db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql})", params)
     return row["n"] if row else 0
 
 
-async def reset_boards(db: Database, guild_id: int, at: datetime) -> None:
-    """Make the server's boards count from `at`; the logs (history) are kept, only a snapshot of totals is taken."""
-    async def body(conn: Connection) -> None:
-        await conn.execute("DELETE FROM board_baselines WHERE guild_id = ?", (guild_id,))
-        await conn.execute(
-            "INSERT INTO board_baselines (guild_id, user_id, deck_id, points, answers, correct, reviews) "
-            "SELECT guild_id, user_id, deck_id, points, answers, correct, reviews FROM board_totals WHERE guild_id = ?",
-            (guild_id,),
-        )
-        await conn.execute("DELETE FROM board_member_baselines WHERE guild_id = ?", (guild_id,))
-        await conn.execute(
-            "INSERT INTO board_member_baselines (guild_id, user_id, points, answers, correct, reviews) "
-            "SELECT guild_id, user_id, points, answers, correct, reviews FROM board_member_totals WHERE guild_id = ?",
-            (guild_id,),
-        )
-        await conn.execute("INSERT OR REPLACE INTO board_resets (guild_id, reset_at) VALUES (?, ?)", (guild_id, to_text(at)))
-        await conn.execute(
-            "INSERT INTO guild_settings (guild_id, board_reset_at) VALUES (?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET board_reset_at = excluded.board_reset_at",
-            (guild_id, to_text(at)),
-        )
-
-    await db.atomic(body, offload=True)
-
-
-async def member_names(db: Database, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
-    """Last known display names (members who left keep theirs)."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return {}
-    marks = ", ".join("?" for _ in ids)
-    rows = await db.fetchall(
-        f"SELECT user_id, display_name FROM members WHERE guild_id = ? AND user_id IN ({marks})", (guild_id, *ids)
+async def take_baselines(conn: Connection, guild_id: int, at: datetime) -> None:
+    """Snapshot the server's totals as the baseline its boards count from after a reset at `at` (in the transaction
+    that stores the reset in its settings). The logs (history) are kept."""
+    await conn.execute("DELETE FROM board_baselines WHERE guild_id = ?", (guild_id,))
+    await conn.execute(
+        "INSERT INTO board_baselines (guild_id, user_id, deck_id, points, answers, correct, reviews) "
+        "SELECT guild_id, user_id, deck_id, points, answers, correct, reviews FROM board_totals WHERE guild_id = ?",
+        (guild_id,),
     )
-    return {row["user_id"]: row["display_name"] for row in rows}
+    await conn.execute("DELETE FROM board_member_baselines WHERE guild_id = ?", (guild_id,))
+    await conn.execute(
+        "INSERT INTO board_member_baselines (guild_id, user_id, points, answers, correct, reviews) "
+        "SELECT guild_id, user_id, points, answers, correct, reviews FROM board_member_totals WHERE guild_id = ?",
+        (guild_id,),
+    )
+    await conn.execute("INSERT OR REPLACE INTO board_resets (guild_id, reset_at) VALUES (?, ?)", (guild_id, to_text(at)))
 
 
-@dataclass(frozen=True, slots=True)
-class MemberStats:
-    zone: str
-    streak: rules.StreakView
-    reviews_today: int
-    reviews_week: int
-    reviews_all: int
-    retention_reviews: int  # reviews in the last 30 days
-    retention_kept: int  # of which not rated Again
-    due_now: int
-    due_today: int
-    quiz_answers: int
-    quiz_correct: int
-    quiz_points: int
-    explain_attempts: int
-    explain_hit: float  # average concepts found per attempt
-    explain_total: float  # average concepts asked per attempt
-
-    @property
-    def retention(self) -> float | None:
-        return self.retention_kept / self.retention_reviews if self.retention_reviews else None
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.quiz_correct / self.quiz_answers if self.quiz_answers else None
-
-
-def _local_midnight(day: date, tz) -> datetime:
-    return datetime.combine(day, datetime.min.time()).replace(tzinfo=tz)
-
-
-async def member_stats(db: Database, guild_id: int, user_id: int, now: datetime) -> MemberStats:
-    zone_name = await member_zone(db, guild_id, user_id)
-    tz = rules.zone(zone_name)
-    today = rules.today_in(tz, now)
-    start_today = to_text(_local_midnight(today, tz))
-    start_week = to_text(_local_midnight(today - timedelta(days=6), tz))
-    start_tomorrow = to_text(_local_midnight(today + timedelta(days=1), tz))
-    month_ago = to_text(now - timedelta(days=30))
+async def study_counts(db: Store, guild_id: int, user_id: int, bounds: StatsBounds) -> StudyCounts:
+    """A member's review, due, quiz and explain counts, split at `bounds` (worked out in their zone)."""
     member = (guild_id, user_id)
+    recent = to_text(bounds.recent)
     reviews = await db.fetchone(
         "SELECT COUNT(*) AS total, "
         "COALESCE(SUM(reviewed_at >= ?), 0) AS today, COALESCE(SUM(reviewed_at >= ?), 0) AS week, "
         "COALESCE(SUM(reviewed_at >= ?), 0) AS recent, COALESCE(SUM(reviewed_at >= ? AND rating > 1), 0) AS kept "
         "FROM reviews WHERE guild_id = ? AND user_id = ?",
-        (start_today, start_week, month_ago, month_ago, *member),
+        (to_text(bounds.today), to_text(bounds.week), recent, recent, *member),
     )
     due = await db.fetchone(
         "SELECT COALESCE(SUM(due <= ?), 0) AS now, COUNT(*) AS today FROM srs_state "
         "WHERE guild_id = ? AND user_id = ? AND due < ?",
-        (to_text(now), *member, start_tomorrow),
+        (to_text(bounds.now), *member, to_text(bounds.tomorrow)),
     )
     quiz = await db.fetchone(
         "SELECT COUNT(*) AS answers, COALESCE(SUM(correct), 0) AS correct, COALESCE(SUM(points), 0) AS points "
@@ -463,10 +357,8 @@ async def member_stats(db: Database, guild_id: int, user_id: int, now: datetime)
         "WHERE guild_id = ? AND user_id = ?",
         member,
     )
-    streak = await _current_streak(db, guild_id, user_id, now)
-    return MemberStats(
-        zone=zone_name,
-        streak=streak,
+    assert reviews is not None and due is not None and quiz is not None and explain is not None  # aggregates
+    return StudyCounts(
         reviews_today=reviews["today"],
         reviews_week=reviews["week"],
         reviews_all=reviews["total"],
@@ -483,20 +375,10 @@ async def member_stats(db: Database, guild_id: int, user_id: int, now: datetime)
     )
 
 
-async def activity_by_day(db: Database, guild_id: int, user_id: int, zone_name: str, since: date, now: datetime) -> dict[date, int]:
-    """Activities per local day from `since` (a local day) up to now, for the heatmap."""
-    tz = rules.zone(zone_name)
+async def activity_between(db: Store, guild_id: int, user_id: int, start: datetime, end: datetime) -> list[datetime]:
+    """The moments of the member's activities from `start` to `end` (both included), for the heatmap."""
     rows = await db.fetchall(
         "SELECT at FROM activity WHERE guild_id = ? AND user_id = ? AND at >= ? AND at <= ?",
-        (guild_id, user_id, to_text(_local_midnight(since, tz)), to_text(now)),
+        (guild_id, user_id, to_text(start), to_text(end)),
     )
-    counts: dict[date, int] = {}
-    for row in rows:
-        day = rules.local_day(from_text(row["at"]), tz)
-        counts[day] = counts.get(day, 0) + 1
-    return counts
-
-
-async def _current_streak(db: Database, guild_id: int, user_id: int, now: datetime):  # interim
-    from bot.services.streaks import current
-    return await current(db, guild_id, user_id, now)
+    return [from_text(row["at"]) for row in rows]

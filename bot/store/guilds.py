@@ -1,16 +1,20 @@
 """Per-server settings chosen by an admin."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import Any
 
 from bot.core.clock import from_text, to_text
 from bot.core.scheduling import DEFAULT_RETENTION
-from bot.store.db import Connection, Database
+from bot.store.api import Connection, Store
 
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
+    """A server's settings; a server that never changed one has these defaults (every write stores all of them,
+    so no row relies on the schema's column defaults)."""
+
     guild_id: int
     timezone: str | None = None
     daily_minimum: int = 1
@@ -19,11 +23,12 @@ class GuildSettings:
     board_reset_at: datetime | None = None
 
 
-_COLUMNS = "guild_id, timezone, daily_minimum, desired_retention, new_card_limit, board_reset_at"
+_FIELDS = tuple(f.name for f in fields(GuildSettings))
+_COLUMNS = ", ".join(_FIELDS)
+_SELECT = f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?"
 
 
-async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,))
+def _settings(guild_id: int, row: Any) -> GuildSettings:
     if row is None:
         return GuildSettings(guild_id)
     return GuildSettings(
@@ -36,32 +41,39 @@ async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
     )
 
 
-async def update_guild_settings(db: Database, guild_id: int, **changes: object) -> GuildSettings:
-    """Change some settings of a server (keys are GuildSettings field names) and return the result.
+async def get_guild_settings(db: Store, guild_id: int) -> GuildSettings:
+    return _settings(guild_id, await db.fetchone(_SELECT, (guild_id,)))
 
-    Setting the timezone (even to the same zone: that also repairs months counted before it was known) refiles the
-    server's month board totals under its local months, in the same transaction.
+
+async def change_guild_settings(conn: Connection, guild_id: int, **changes: Any) -> GuildSettings:
+    """Change some settings of a server (keys are GuildSettings field names) inside the caller's transaction; the
+    settings as stored afterwards.
+
+    Read and written in the same transaction, so two admins changing different settings at once both keep theirs.
     """
-    # Imported here: bot.store.boards reads these settings, so a module-level import would be circular.
-    from bot.store.boards import rebuild_board_months
-
-    updated = replace(await get_guild_settings(db, guild_id), **changes)
-    async def body(conn: Connection) -> None:
-        await conn.execute(
-            f"INSERT OR REPLACE INTO guild_settings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                guild_id,
-                updated.timezone,
-                updated.daily_minimum,
-                updated.desired_retention,
-                updated.new_card_limit,
-                to_text(updated.board_reset_at) if updated.board_reset_at else None,
-            ),
-        )
-        if "timezone" in changes:
-            await rebuild_board_months(conn, guild_id, updated.timezone)
-
-    await db.atomic(body, offload=True)
-    from bot.store.study import _INTERIM  # interim: the settings service tells StudyService to forget
-    _INTERIM.pop(db, None)
+    unknown = set(changes) - set(_FIELDS[1:])
+    if unknown:
+        raise ValueError(f"unknown server settings: {sorted(unknown)}")
+    async with conn.execute(_SELECT, (guild_id,)) as cursor:
+        updated = replace(_settings(guild_id, await cursor.fetchone()), **changes)
+    await conn.execute(
+        f"INSERT OR REPLACE INTO guild_settings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            updated.timezone,
+            updated.daily_minimum,
+            updated.desired_retention,
+            updated.new_card_limit,
+            to_text(updated.board_reset_at) if updated.board_reset_at else None,
+        ),
+    )
     return updated
+
+
+async def update_guild_settings(db: Store, guild_id: int, **changes: Any) -> GuildSettings:
+    """Change settings that nothing else stored depends on (daily minimum, retention, new cards) in a transaction of
+    their own. A timezone change refiles the server's month totals in the same transaction: that is
+    bot.services.progress.ProgressService.set_server_timezone's, so it is refused here."""
+    if "timezone" in changes or "board_reset_at" in changes:
+        raise ValueError("timezone and board resets change the boards too: use ProgressService")
+    return await db.atomic(lambda conn: change_guild_settings(conn, guild_id, **changes))

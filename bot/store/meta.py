@@ -1,15 +1,15 @@
 """Small key/value facts about this installation (e.g. the last synced command set)."""
 from __future__ import annotations
 
-from bot.store.db import Connection, Database
+from bot.store.api import Connection, Store
 
 
-async def get_meta(db: Database, key: str) -> str | None:
+async def get_meta(db: Store, key: str) -> str | None:
     row = await db.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
     return row["value"] if row else None
 
 
-async def set_meta(db: Database, key: str, value: str) -> None:
+async def set_meta(db: Store, key: str, value: str) -> None:
     async def body(conn: Connection) -> None:
         await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 

@@ -1,29 +1,44 @@
-"""Embeds and buttons for /leaderboard, /stats, /settings and /recall-admin.
+"""Embeds, texts and buttons for /leaderboard, /stats, /settings and /recall-admin.
 
-The ◀ ▶ buttons are DynamicItems: the custom id carries board, period, page and deck, so paging works for anyone
-and after a restart. They only parse the id; the Progress cog renders the page.
+The ◀ ▶ buttons are `RecallItem`s: the custom id carries board, period, page and deck, so paging works for anyone
+and after a restart. They only parse the id; the Progress cog (reached through `PageActions`) renders the page.
 """
 from __future__ import annotations
 
 import functools
-import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Awaitable, Callable, Protocol
 
 import discord
 from discord import app_commands
 
-from bot.core import leaderboard as lb
-from bot.core.leaderboard import Board, Period
-from bot.core.streaks import MAX_FREEZES
-from bot.ui.common import days_text
-from bot.store.boards import BoardPage, MemberStats
-from bot.ui.common import COLOUR
+from bot.core.decks import MAX_ID_LENGTH
+from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPage, BoardScreen, Entry, Period
+from bot.core.paging import page_count
+from bot.core.stats import MemberStats, MemberZone, ServerZone
+from bot.core.streaks import MAX_FREEZES, zone
+from bot.ui.common import COLOUR, days_text
+from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, number, one_of
 
 HEATMAP_FILENAME = "activity.png"
 EMPTY_COLOUR = discord.Colour.light_grey()
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+BOARD_TITLES = {
+    Board.POINTS: "Quiz points",
+    Board.STREAK: "Current streaks",
+    Board.REVIEWS: "Reviews",
+    Board.ACCURACY: "Quiz accuracy",
+}
+PERIOD_TITLES = {Period.TODAY: "today", Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
+BOTS_HAVE_NO_STATS = "Bots don't study, so they have no stats."
+
+# --- /leaderboard ---------------------------------------------------------------------------------------------------
+
+MAX_PAGE = 999_999  # far more pages than any server has members; a larger number in an id is forged
+DIRECTIONS = ("prev", "next")
+DECK_FIELD = rf"[a-z0-9_-]{{0,{MAX_ID_LENGTH}}}"  # a deck id (a slug), or empty for every deck
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +50,29 @@ class BoardRef:
     deck_id: str | None
     page: int
 
-    def custom_id(self, direction: str) -> str:
-        return f"lb:{self.board.value}:{self.period.value}:{self.page}:{direction}:{self.deck_id or ''}"[:100]
+    @classmethod
+    def of(cls, page: BoardPage) -> "BoardRef":
+        return cls(page.board, page.period, page.deck_id, page.page)
 
 
 class PageActions(Protocol):
+    """What the page buttons need from the Progress cog."""
+
     async def turn_page(self, interaction: discord.Interaction, ref: BoardRef, step: int) -> None: ...
 
 
-class PageButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"lb:(?P<board>[a-z]+):(?P<period>[a-z]+):(?P<page>\d{1,6}):(?P<dir>prev|next):(?P<deck>[A-Za-z0-9_-]*)",
-):
+class PageButton(RecallItem[discord.ui.Button], prefix="lb", feature="Progress"):
+    """◀ / ▶ on a leaderboard: anyone may turn the page (each sees their own line)."""
+
+    command = "/leaderboard"
+
     def __init__(self, ref: BoardRef, direction: str, *, disabled: bool = False) -> None:
+        custom_id = self.custom_id_of(ref.board.value, ref.period.value, ref.page, direction, ref.deck_id or "")
         super().__init__(
             discord.ui.Button(
                 emoji="◀" if direction == "prev" else "▶",
                 style=discord.ButtonStyle.secondary,
-                custom_id=ref.custom_id(direction),
+                custom_id=custom_id,
                 disabled=disabled,
             )
         )
@@ -60,37 +80,70 @@ class PageButton(
         self.direction = direction
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> "PageButton":
-        ref = BoardRef(Board(match["board"]), Period(match["period"]), match["deck"] or None, int(match["page"]))
-        return cls(ref, match["dir"])
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "PageButton":
+        board, period, page, direction, deck = fields_of(args, 5)
+        ref = BoardRef(
+            Board(one_of(board, [b.value for b in Board])),
+            Period(one_of(period, [p.value for p in Period])),
+            matching(deck, DECK_FIELD) or None,
+            number(page, MAX_PAGE),
+        )
+        return cls(ref, one_of(direction, DIRECTIONS))
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        cog: PageActions | None = interaction.client.get_cog("Progress")  # type: ignore[attr-defined]
-        if cog is None:
-            await interaction.response.send_message("Leaderboards are not available right now.", ephemeral=True)
-            return
-        await cog.turn_page(interaction, self.ref, -1 if self.direction == "prev" else 1)
+    async def run(self, interaction: discord.Interaction, actions: PageActions) -> None:
+        await actions.turn_page(interaction, self.ref, -1 if self.direction == "prev" else 1)
 
 
 DYNAMIC_ITEMS = (PageButton,)
 
 
-def board_view(ref: BoardRef, total: int) -> discord.ui.View | None:
-    pages = lb.page_count(total)
+def board_view(screen: BoardScreen) -> discord.ui.View | None:
+    """The ◀ ▶ buttons of a board with more than one page; None for one page."""
+    page = screen.page
+    pages = page_count(page.total, PAGE_SIZE)
     if pages <= 1:
         return None
+    ref = BoardRef.of(page)
     view = discord.ui.View(timeout=None)
-    view.add_item(PageButton(ref, "prev", disabled=ref.page <= 0))
-    view.add_item(PageButton(ref, "next", disabled=ref.page >= pages - 1))
+    view.add_item(PageButton(ref, "prev", disabled=page.page <= 0))
+    view.add_item(PageButton(ref, "next", disabled=page.page >= pages - 1))
     return view
 
 
+def rank_label(rank: int) -> str:
+    return MEDALS.get(rank, f"**{rank}.**")
+
+
+def format_value(board: Board, entry: Entry) -> str:
+    if board is Board.POINTS:
+        return f"{int(entry.value):,} pts"
+    if board is Board.STREAK:
+        return days_text(int(entry.value))
+    if board is Board.REVIEWS:
+        count = int(entry.value)
+        return f"{count:,} review" if count == 1 else f"{count:,} reviews"
+    return f"{entry.value * 100:.0f}% ({entry.correct}/{entry.answers})"
+
+
+def empty_text(board: Board, deck_id: str | None = None) -> str:
+    """What an empty board says: how to get on it."""
+    deck = f" `{deck_id}`" if deck_id else ""
+    if board is Board.POINTS:
+        return f"No quiz points yet. Play a round with `/quiz{' deck:' + deck_id if deck_id else ''}` to get on this board."
+    if board is Board.STREAK:
+        return "No streaks yet. Study with `/study`, play `/quiz` or answer `/explain` today to start one."
+    if board is Board.REVIEWS:
+        return f"No reviews yet. Rate some cards with `/study`{deck} to get on this board."
+    return (
+        f"Nobody has answered {ACCURACY_MIN_ANSWERS} quiz questions{deck} in this period yet. "
+        "Play `/quiz` to get on this board."
+    )
+
+
 def board_title(page: BoardPage) -> str:
-    title = f"🏆 {lb.BOARD_TITLES[page.board]}"
+    title = f"🏆 {BOARD_TITLES[page.board]}"
     if page.board is not Board.STREAK:
-        title += f" · {lb.PERIOD_TITLES[page.period]}"
+        title += f" · {PERIOD_TITLES[page.period]}"
     if page.deck_id:
         title += f" · {page.deck_id}"
     return title[:256]
@@ -102,36 +155,41 @@ def display(names: dict[int, str], user_id: int) -> str:
     return discord.utils.escape_markdown(name)[:80] if name else f"<@{user_id}>"
 
 
-def viewer_line(page: BoardPage, viewer_name: str, *, hidden: bool = False) -> str:
+def viewer_line(screen: BoardScreen, viewer_name: str) -> str:
     """The caller's own rank and value, shown even when they are on another page."""
+    page = screen.page
     who = f"**{discord.utils.escape_markdown(viewer_name)[:80]}**"
     if page.viewer is not None:
-        return f"📍 {who}: #{page.viewer.rank} · {lb.format_value(page.board, page.viewer.entry)}"
-    if page.board is Board.STREAK and hidden:
+        return f"📍 {who}: #{page.viewer.rank} · {format_value(page.board, page.viewer.entry)}"
+    if page.board is Board.STREAK and screen.viewer_hidden:
         return f"📍 {who}: your streak is hidden (`/settings hide-streak`)"
     if page.board is Board.ACCURACY:
-        return f"📍 {who}: not ranked yet (needs {lb.ACCURACY_MIN_ANSWERS} quiz answers in this period)"
+        return f"📍 {who}: not ranked yet (needs {ACCURACY_MIN_ANSWERS} quiz answers in this period)"
     return f"📍 {who}: not on this board yet"
 
 
-def board_embed(page: BoardPage, names: dict[int, str], viewer_line_text: str, now: datetime) -> discord.Embed:
+def board_embed(screen: BoardScreen, viewer_name: str) -> discord.Embed:
+    page = screen.page
     embed = discord.Embed(title=board_title(page), colour=COLOUR if page.total else EMPTY_COLOUR)
     if not page.rows:
-        embed.description = lb.empty_text(page.board, page.deck_id)
+        embed.description = empty_text(page.board, page.deck_id)
     else:
         embed.description = "\n".join(
-            f"{lb.rank_label(r.rank)} {display(names, r.entry.user_id)} — {lb.format_value(page.board, r.entry)}"
+            f"{rank_label(r.rank)} {display(screen.names, r.entry.user_id)} — {format_value(page.board, r.entry)}"
             for r in page.rows
         )
-    embed.add_field(name="You", value=viewer_line_text[:1024], inline=False)
-    footer = f"Page {page.page + 1}/{lb.page_count(page.total)}"
+    embed.add_field(name="You", value=viewer_line(screen, viewer_name)[:1024], inline=False)
+    footer = f"Page {page.page + 1}/{page_count(page.total, PAGE_SIZE)}"
     if page.board is Board.ACCURACY:
-        footer += f" · at least {lb.ACCURACY_MIN_ANSWERS} answers to rank"
+        footer += f" · at least {ACCURACY_MIN_ANSWERS} answers to rank"
     if page.since is not None and page.period is Period.ALL:
         footer += " · since the last reset"
     embed.set_footer(text=footer + " · ties go to who got there first")
-    embed.timestamp = now
+    embed.timestamp = screen.now
     return embed
+
+
+# --- /stats ---------------------------------------------------------------------------------------------------------
 
 
 def percent(share: float | None) -> str:
@@ -140,7 +198,7 @@ def percent(share: float | None) -> str:
 
 def stats_embed(name: str, stats: MemberStats) -> discord.Embed:
     embed = discord.Embed(title=f"📊 {name}"[:256], colour=COLOUR)
-    streak = stats.streak
+    streak, counts = stats.streak, stats.counts
     embed.add_field(
         name="Streak",
         value=(
@@ -153,23 +211,23 @@ def stats_embed(name: str, stats: MemberStats) -> discord.Embed:
     embed.add_field(
         name="Reviews",
         value=(
-            f"Today: {stats.reviews_today} · 7 days: {stats.reviews_week} · All time: {stats.reviews_all}\n"
-            f"Retention (30 days): {percent(stats.retention)} of {stats.retention_reviews} not rated Again"
+            f"Today: {counts.reviews_today} · 7 days: {counts.reviews_week} · All time: {counts.reviews_all}\n"
+            f"Retention (30 days): {percent(counts.retention)} of {counts.retention_reviews} not rated Again"
         ),
         inline=False,
     )
-    embed.add_field(name="Due", value=f"Now: {stats.due_now} · Today: {stats.due_today}", inline=False)
+    embed.add_field(name="Due", value=f"Now: {counts.due_now} · Today: {counts.due_today}", inline=False)
     embed.add_field(
         name="Quiz",
         value=(
-            f"Answers: {stats.quiz_answers} · Accuracy: {percent(stats.accuracy)} · "
-            f"Points: {stats.quiz_points:,}"
+            f"Answers: {counts.quiz_answers} · Accuracy: {percent(counts.accuracy)} · "
+            f"Points: {counts.quiz_points:,}"
         ),
         inline=False,
     )
     explain = (
-        f"Attempts: {stats.explain_attempts} · Average concepts: {stats.explain_hit:.1f} / {stats.explain_total:.1f}"
-        if stats.explain_attempts
+        f"Attempts: {counts.explain_attempts} · Average concepts: {counts.explain_hit:.1f} / {counts.explain_total:.1f}"
+        if counts.explain_attempts
         else "No attempts yet (`/explain`)"
     )
     embed.add_field(name="Explain", value=explain, inline=False)
@@ -178,8 +236,67 @@ def stats_embed(name: str, stats: MemberStats) -> discord.Embed:
     return embed
 
 
+# --- /settings and /recall-admin ------------------------------------------------------------------------------------
+
+
+def zone_clock(zone_name: str, now: datetime) -> str:
+    """A zone and the time it is there now: "**Europe/Berlin** (it is 14:05 there)"."""
+    return f"**{zone_name}** (it is {now.astimezone(zone(zone_name)):%H:%M} there)"
+
+
+def member_zone_text(result: MemberZone) -> str:
+    prefix = "You now use the server's timezone" if result.server_default else "Your timezone is now"
+    return f"{prefix} {zone_clock(result.zone, result.now)}. Current streak: {days_text(result.streak.current)}."
+
+
+def hide_streak_text(hidden: bool) -> str:
+    if hidden:
+        return "Your streak is now hidden from `/leaderboard board:streak`. It still counts, and `/stats` still shows it."
+    return "Your streak is shown on `/leaderboard board:streak` again."
+
+
+def server_zone_text(result: ServerZone) -> str:
+    return (
+        f"The server's timezone is now {zone_clock(result.zone, result.now)}. Days, streaks and the "
+        f"today/week/month boards follow it; {result.recounted} members' streaks were recounted."
+    )
+
+
+def daily_minimum_text(count: int, recounted: int) -> str:
+    unit = "activity" if count == 1 else "activities"
+    return f"A day now counts for a streak after **{count} {unit}**; {recounted} members' streaks were recounted."
+
+
+def retention_text(value: float) -> str:
+    return f"Desired retention is now **{value:.0%}**: it applies to the next review of each card."
+
+
+def new_cards_text(count: int) -> str:
+    return f"New cards per day are now **{count}**."
+
+
+def reset_prompt_text(reset_at: datetime | None) -> str:
+    since = f" (they count from {discord.utils.format_dt(reset_at)} now)" if reset_at else ""
+    return (
+        f"Reset the points, reviews and accuracy boards of this server{since}? Every answer and review is kept "
+        "(streaks and `/stats` do not change); the boards just count from now on."
+    )
+
+
+def reset_done_text(at: datetime) -> str:
+    return f"✅ The leaderboards were reset: they count from {discord.utils.format_dt(at)}."
+
+
+RESET_CANCELLED = "Nothing was reset."
+RESET_COMMAND = "/recall-admin reset-leaderboard"
+
+
 class ConfirmResetView(discord.ui.View):
-    """Confirm / Cancel for /recall-admin reset-leaderboard; only the admin who asked can press them."""
+    """Confirm / Cancel for /recall-admin reset-leaderboard; only the admin who asked can press them.
+
+    A plain timed view, not restart-proof on purpose: a reset confirmed long after it was asked for (or after a
+    restart) would surprise; the admin runs the command again instead.
+    """
 
     def __init__(
         self, admin_id: int, on_confirm: Callable[[discord.Interaction], Awaitable[None]], timeout: float = 120
@@ -190,22 +307,31 @@ class ConfirmResetView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.admin_id:
-            await interaction.response.send_message("Only the admin who asked can confirm this.", ephemeral=True)
+            await guard(
+                interaction,
+                interaction.response.send_message(not_yours_text(self.admin_id, RESET_COMMAND), ephemeral=True),
+                "ConfirmResetView check",
+            )
             return False
         return True
 
     @discord.ui.button(label="Reset the leaderboard", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        await self.on_confirm(interaction)
+        await guard(interaction, self.on_confirm(interaction), "ConfirmResetView confirm")
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Nothing was reset.", view=None)
+        await guard(
+            interaction, interaction.response.edit_message(content=RESET_CANCELLED, view=None), "ConfirmResetView cancel"
+        )
 
+
+# --- timezones ------------------------------------------------------------------------------------------------------
 
 SERVER_ZONE = "server"  # /settings timezone value that goes back to the server's zone
+SERVER_ZONE_WORDS = (SERVER_ZONE, "default", "none")
 
 
 @functools.cache
@@ -226,8 +352,8 @@ def search_zones(text: str, limit: int = 25) -> list[str]:
     return hits[:limit]
 
 
-def unknown_zone_text(zone: str) -> str:
-    return f"`{zone[:60]}` is not a timezone I know. Start typing a city (e.g. `Berlin`) and pick one of the suggestions."
+def unknown_zone_text(zone_name: str) -> str:
+    return f"`{zone_name[:60]}` is not a timezone I know. Start typing a city (e.g. `Berlin`) and pick one of the suggestions."
 
 
 async def timezone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

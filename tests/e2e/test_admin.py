@@ -8,7 +8,7 @@ import pytest
 from bot.core.clock import to_text, utcnow
 from bot.emulator import CommandNotAvailable
 from bot.emulator import driver as emulator_driver
-from bot.store.activity import record_activity
+from bot.services.streaks import record_activity
 from bot.store.guilds import get_guild_settings
 from bot.store.members import remember_member
 
@@ -51,10 +51,13 @@ async def test_admin_sets_the_server_timezone_and_streaks_are_recounted(world):
     # 23:30 UTC yesterday and 00:30 UTC today: two UTC days, one day in New York.
     now = utcnow()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    async with world.bot.db.transaction() as conn:
+
+    async def body(conn) -> None:
         await remember_member(conn, world.guild.id, world.bob.user.id, "bob")
         await record_activity(conn, world.guild.id, world.bob.user.id, "study", midnight - timedelta(minutes=30))
         await record_activity(conn, world.guild.id, world.bob.user.id, "study", midnight + timedelta(minutes=30))
+
+    await world.bot.db.atomic(body)
     row = await world.bot.db.fetchone("SELECT current, timezone FROM streaks WHERE user_id = ?", (world.bob.user.id,))
     assert (row["current"], row["timezone"]) == (2, "UTC")
 
@@ -85,7 +88,7 @@ async def test_daily_minimum_retention_and_new_cards(world):
 
 
 async def add_points(world, user_id: int, name: str, points: int) -> None:
-    async with world.bot.db.transaction() as conn:
+    async def body(conn) -> None:
         await conn.execute(
             "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
             "letter, choice, correct, response_ms, points, answered_at) "
@@ -93,6 +96,8 @@ async def add_points(world, user_id: int, name: str, points: int) -> None:
             (user_id + points, world.guild.id, user_id, points, to_text(utcnow() - timedelta(seconds=5))),
         )
         await remember_member(conn, world.guild.id, user_id, name)
+
+    await world.bot.db.atomic(body)
 
 
 async def board_lines(world, member, **options) -> list[str]:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from bot.core import heatmap
 from bot.core.clock import to_text, utcnow
-from bot.store.activity import record_activity
+from bot.services.streaks import record_activity
 from bot.store.members import remember_member
 from bot.ui.progress import HEATMAP_FILENAME
 
@@ -21,7 +21,8 @@ async def give_points(world, guild_id: int, user_id: int, name: str, points: int
                       deck: str = DECK, correct: bool = True) -> None:
     """What a finished quiz round leaves behind: an answer row, the member's name, an activity."""
     at = utcnow() - timedelta(minutes=minutes_ago)
-    async with world.bot.db.transaction() as conn:
+
+    async def body(conn) -> None:
         await conn.execute(
             "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
             "letter, choice, correct, response_ms, points, answered_at) VALUES (?, 0, ?, 1, ?, ?, 'q', 'A', 'x', ?, 900, ?, ?)",
@@ -29,6 +30,8 @@ async def give_points(world, guild_id: int, user_id: int, name: str, points: int
         )
         await remember_member(conn, guild_id, user_id, name)
         await record_activity(conn, guild_id, user_id, "quiz", at)
+
+    await world.bot.db.atomic(body)
 
 
 async def leaderboard(world, member, channel=None, **options):
