@@ -4,7 +4,8 @@ Order, as in Anki: items due now (most overdue first), then new cards up to the 
 that are due soon enough to study ahead (learning steps within LEARN_AHEAD, reviews due later the same local day).
 Quiz questions the member answered wrong join the queue as cards, due from the moment they were missed.
 
-Pure: no discord, no SQL. The store reads the rows, this module decides.
+Pure: no discord, no SQL. The store reads the rows, this module decides. The session and the results of the study
+use cases (bot.services.study) are defined here too, so bot.ui can draw them without importing the layers above.
 """
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import fsrs
+
 from bot.core.decks import Card, Deck, QuizQuestion
+from bot.core.streaks import StreakUpdate
 
 KIND_CARD = "card"
 KIND_QUIZ = "quiz"
@@ -188,3 +192,58 @@ def day_bounds(now: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
 def again_rate(reviewed: int, again: int) -> float | None:
     """Share of this session's ratings that were Again; None before the first rating."""
     return again / reviewed if reviewed else None
+
+
+# --- A member's session and what the study use cases return ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StudySession:
+    """The session a member has open: the item on screen and the token its buttons carry."""
+
+    guild_id: int
+    user_id: int
+    deck_id: str
+    item_id: str | None  # None: the session ended
+    item_kind: str | None
+    token: str  # changes whenever another item is shown: a rating or Stop must name the current one
+    shown_at: datetime
+    available: int
+    reviewed: int
+    again: int
+    started_at: datetime
+    channel_id: int | None = None
+    message_id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.item_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyScreen:
+    """Everything needed to draw the session: the item on screen (pick.item; None = the summary) and its state."""
+
+    session: StudySession
+    pick: QueuePick
+    desired_retention: float
+    resumed: bool = False  # the open item was shown again rather than a new one picked
+
+
+@dataclass(frozen=True, slots=True)
+class RatingResult:
+    """A stored rating: what comes next, the rated item's new state and what the rating did to the streak."""
+
+    screen: StudyScreen
+    rated: fsrs.Card
+    streak: StreakUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    """The open item's back is shown: the item (None when the deck no longer has it) and when each rating would
+    bring it back."""
+
+    session: StudySession
+    item: StudyItem | None
+    intervals: dict[int, timedelta]

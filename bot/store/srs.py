@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-import aiosqlite
 from fsrs import Card
 
 from bot.core.clock import from_text, to_text
-from bot.store.db import Database
+from bot.store.api import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class SrsState:
 _COLUMNS = "guild_id, user_id, deck_id, item_id, kind, card_json, due, reps, lapses, last_review"
 
 
-def _state(row: aiosqlite.Row) -> SrsState:
+def _state(row: Any) -> SrsState:
     return SrsState(
         row["guild_id"], row["user_id"], row["deck_id"], row["item_id"], row["kind"],
         Card.from_json(row["card_json"]), from_text(row["due"]), row["reps"], row["lapses"],
@@ -36,19 +36,18 @@ def _state(row: aiosqlite.Row) -> SrsState:
     )
 
 
-async def get_state(conn_or_db: Database | aiosqlite.Connection, guild_id: int, user_id: int, deck_id: str, item_id: str) -> SrsState | None:
-    sql = f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND item_id = ?"
-    params = (guild_id, user_id, deck_id, item_id)
-    if isinstance(conn_or_db, Database):
-        row = await conn_or_db.fetchone(sql, params)
-    else:
-        async with conn_or_db.execute(sql, params) as cur:
-            row = await cur.fetchone()
+async def get_state(conn: Connection, guild_id: int, user_id: int, deck_id: str, item_id: str) -> SrsState | None:
+    """One member's stored state of one item; `conn` is a transaction's connection."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND item_id = ?",
+        (guild_id, user_id, deck_id, item_id),
+    ) as cur:
+        row = await cur.fetchone()
     return _state(row) if row else None
 
 
 async def save_review(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     guild_id: int,
     user_id: int,

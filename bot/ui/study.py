@@ -1,7 +1,15 @@
-"""What /study shows: the card (front, then back with rating buttons), the session summary, the deck picker.
+"""What /study shows: the card (front, then back with rating buttons), the session summary, the deck picker, and
+the texts of its refusals.
 
-The buttons are DynamicItems: their custom id carries the member, deck, item and the session token, so they work after
-a restart. They only parse the id; the Study cog does the work.
+The buttons are RecallItems (bot.ui.items): their custom id carries the member, deck, item and the session token, so
+they work after a restart. They parse the id and call the Study cog through the StudyActions protocol; the base
+checks the owner and answers every failure privately.
+
+Custom ids (kept as they were, so buttons on old messages keep working):
+  study:rev:<user>:<deck>:<item>:<token>           Reveal
+  study:rate:<user>:<deck>:<item>:<token>:<1-4>    Again / Hard / Good / Easy
+  study:stop:<user>:<deck>:<item>:<token>          Stop
+  study:pick:<user>:<0|1>                          the deck menu (1: post the session publicly)
 """
 from __future__ import annotations
 
@@ -9,16 +17,17 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Iterable, Protocol
 
 import discord
 
 from bot.core.decks import Deck
 from bot.core.scheduling import RATING_NAMES, format_interval
-from bot.core.study_queue import KIND_QUIZ, StudyItem, again_rate
-from bot.ui.common import COLOUR, level_badge
+from bot.core.streaks import StreakUpdate
+from bot.core.study_queue import KIND_QUIZ, StudyItem, StudyScreen, again_rate
+from bot.ui.common import COLOUR, clip, level_badge, streak_line
+from bot.ui.items import CUSTOM_ID_LIMIT, RecallItem, fields_of, matching, one_of, snowflake
 
-CUSTOM_ID_LIMIT = 100
 DESCRIPTION_LIMIT = 4096
 HASH_MARK = "~"
 PICKER_LIMIT = 25  # options in one select menu
@@ -32,6 +41,24 @@ RATING_STYLES = {
 }
 
 _SAFE_REF = re.compile(r"[A-Za-z0-9_.-]+")
+# A deck or item field: the id itself when it is safe and short, else its short_ref.
+REF_FIELD = re.compile(r"[A-Za-z0-9_.-]{1,90}|~[0-9a-f]{10}")
+TOKEN_FIELD = re.compile(r"[0-9a-f]{1,32}")
+
+# --- Refusals (raised by the cog as bot.core.errors; the member reads them privately) ---------------------------------
+
+STALE = "That card was already rated or replaced; the session has moved on. Run `/study` to see where you are."
+RESUMED = "Your open card, shown again."
+NO_DECKS = "There are no decks on this server yet. An admin can add one with `/decks`."
+
+
+def deck_gone(deck_ref: str) -> str:
+    return (f"The deck `{deck_ref[:80]}` of this card is no longer on this server (it was removed or renamed). "
+            "Run `/study` to pick a deck.")
+
+
+def item_gone(deck: Deck) -> str:
+    return f"This card is no longer in **{deck.title}** (the deck was changed). Run `/study` to continue with the rest."
 
 
 @dataclass(slots=True)
@@ -90,19 +117,18 @@ class CardRef:
         return ref
 
     @classmethod
-    def from_match(cls, match: re.Match[str]) -> "CardRef":
-        return cls(int(match["user"]), match["deck"], match["item"], match["token"])
+    def parse(cls, fields: list[str]) -> "CardRef":
+        """The ref in a custom id's first four fields (user, deck, item, token); BadId when any is malformed."""
+        user, deck, item, token = fields[:4]
+        return cls(snowflake(user), matching(deck, REF_FIELD), matching(item, REF_FIELD), matching(token, TOKEN_FIELD))
 
     def custom_id(self, action: str, rating: int | None = None) -> str:
         base = f"study:{action}:{self.user_id}:{self.deck}:{self.item}:{self.token}"
         return base if rating is None else f"{base}:{rating}"
 
 
-_REF_PATTERN = r"(?P<user>[0-9]+):(?P<deck>[^:]+):(?P<item>[^:]+):(?P<token>[0-9a-f]+)"
-
-
 class StudyActions(Protocol):
-    """What the buttons ask of the Study cog."""
+    """What the buttons ask of the Study cog (the owner is checked before any of these is called)."""
 
     async def reveal(self, interaction: discord.Interaction, ref: CardRef) -> None: ...
 
@@ -110,17 +136,13 @@ class StudyActions(Protocol):
 
     async def stop(self, interaction: discord.Interaction, ref: CardRef) -> None: ...
 
-    async def choose_deck(self, interaction: discord.Interaction, owner_id: int, public: bool, deck_id: str) -> None: ...
+    async def choose_deck(self, interaction: discord.Interaction, public: bool, deck_id: str) -> None: ...
 
 
-async def _actions(interaction: discord.Interaction) -> StudyActions | None:
-    cog = interaction.client.get_cog("Study")  # type: ignore[attr-defined]
-    if cog is None:
-        await interaction.response.send_message("Studying is not available right now; try again soon.", ephemeral=True)
-    return cog  # type: ignore[return-value]
+FEATURE = "Study"  # the cog's name
 
 
-class RevealButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:rev:{_REF_PATTERN}"):
+class RevealButton(RecallItem[discord.ui.Button], prefix="study:rev", feature=FEATURE):
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
             discord.ui.Button(label="Reveal", style=discord.ButtonStyle.primary, custom_id=ref.custom_id("rev"))
@@ -128,17 +150,18 @@ class RevealButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:
         self.ref = ref
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> "RevealButton":
-        return cls(CardRef.from_match(match))
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "RevealButton":
+        return cls(CardRef.parse(fields_of(args, 4)))
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        if actions := await _actions(interaction):
-            await actions.reveal(interaction, self.ref)
+    @property
+    def owner(self) -> int:
+        return self.ref.user_id
+
+    async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
+        await actions.reveal(interaction, self.ref)
 
 
-class RateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:rate:{_REF_PATTERN}:(?P<rating>[1-4])"):
+class RateButton(RecallItem[discord.ui.Button], prefix="study:rate", feature=FEATURE):
     def __init__(self, ref: CardRef, rating: int, interval: timedelta | None = None) -> None:
         label = RATING_NAMES[rating] if interval is None else f"{RATING_NAMES[rating]} · {format_interval(interval)}"
         super().__init__(
@@ -148,17 +171,19 @@ class RateButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:ra
         self.rating = rating
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> "RateButton":
-        return cls(CardRef.from_match(match), int(match["rating"]))
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "RateButton":
+        fields = fields_of(args, 5)
+        return cls(CardRef.parse(fields), int(one_of(fields[4], ("1", "2", "3", "4"))))
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        if actions := await _actions(interaction):
-            await actions.rate(interaction, self.ref, self.rating)
+    @property
+    def owner(self) -> int:
+        return self.ref.user_id
+
+    async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
+        await actions.rate(interaction, self.ref, self.rating)
 
 
-class StopButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:stop:{_REF_PATTERN}"):
+class StopButton(RecallItem[discord.ui.Button], prefix="study:stop", feature=FEATURE):
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
             discord.ui.Button(label="Stop", style=discord.ButtonStyle.secondary, custom_id=ref.custom_id("stop"))
@@ -166,28 +191,29 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"study:st
         self.ref = ref
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> "StopButton":
-        return cls(CardRef.from_match(match))
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "StopButton":
+        return cls(CardRef.parse(fields_of(args, 4)))
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        if actions := await _actions(interaction):
-            await actions.stop(interaction, self.ref)
+    @property
+    def owner(self) -> int:
+        return self.ref.user_id
+
+    async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
+        await actions.stop(interaction, self.ref)
 
 
-class DeckPicker(discord.ui.DynamicItem[discord.ui.Select], template=r"study:pick:(?P<user>[0-9]+):(?P<public>[01])"):
+class DeckPicker(RecallItem[discord.ui.Select], prefix="study:pick", feature=FEATURE):
     """The deck menu shown by /study without a deck when the member has no last deck."""
 
     def __init__(self, owner_id: int, public: bool, decks: Iterable[Deck] = ()) -> None:
         options = [
-            discord.SelectOption(label=_clip(deck.title, 100), value=deck.id, description=_clip(deck.id, 100))
+            discord.SelectOption(label=clip(deck.title, 100), value=deck.id, description=clip(deck.id, 100))
             for deck in list(decks)[:PICKER_LIMIT]
         ]
         super().__init__(
             discord.ui.Select(
                 placeholder="Choose a deck to study",
-                custom_id=f"study:pick:{owner_id}:{int(public)}",
+                custom_id=self.custom_id_of(owner_id, int(public)),
                 options=options or [discord.SelectOption(label="-", value="-")],
             )
         )
@@ -195,17 +221,18 @@ class DeckPicker(discord.ui.DynamicItem[discord.ui.Select], template=r"study:pic
         self.public = public
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
-    ) -> "DeckPicker":
-        picker = cls(int(match["user"]), match["public"] == "1")
-        picker.item = item
-        return picker
+    def parse(cls, item: discord.ui.Select, args: str | None) -> "DeckPicker":
+        user, public = fields_of(args, 2)
+        return cls(snowflake(user), one_of(public, ("0", "1")) == "1")
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
+    @property
+    def owner(self) -> int:
+        return self.owner_id
+
+    async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-        if values and (actions := await _actions(interaction)):
-            await actions.choose_deck(interaction, self.owner_id, self.public, str(values[0]))
+        if values:
+            await actions.choose_deck(interaction, self.public, str(values[0]))
 
 
 DYNAMIC_ITEMS = (RevealButton, RateButton, StopButton, DeckPicker)
@@ -236,6 +263,24 @@ def picker_view(owner_id: int, public: bool, decks: list[Deck]) -> discord.ui.Vi
     return view
 
 
+def screen_message(
+    deck: Deck, screen: StudyScreen, *, owner: str | None, note: str | None = None, stopped: bool = False
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The session as a message: the shown card's front with Reveal and Stop, or the summary when nothing is shown.
+    `owner`: the member's name on a public session."""
+    session, pick = screen.session, screen.pick
+    if pick.item is None:
+        embed = summary_embed(
+            deck, reviewed=session.reviewed, again=session.again, next_due=pick.next_due,
+            new_waiting=pick.new_waiting, still_due=pick.available if stopped else 0, stopped=stopped,
+            owner=owner, note=note,
+        )
+        return embed, None
+    ref = CardRef.of(session.user_id, deck.id, pick.item.item_id, session.token)
+    embed = card_embed(deck, pick.item, progress=progress_text(session.reviewed, pick.available), owner=owner, note=note)
+    return embed, front_view(ref)
+
+
 # --- Embeds ----------------------------------------------------------------------------------------------------------
 
 
@@ -254,13 +299,13 @@ def card_embed(
     note: str | None = None,
 ) -> discord.Embed:
     """A card: its front, and its back once revealed; level and progress in the footer, `note` above them."""
-    embed = discord.Embed(title=_clip(deck.title, 256), description=_card_text(item, revealed), colour=COLOUR)
+    embed = discord.Embed(title=clip(deck.title, 256), description=_card_text(item, revealed), colour=COLOUR)
     if owner:
-        embed.set_author(name=_clip(f"{owner} is studying", 256))
+        embed.set_author(name=clip(f"{owner} is studying", 256))
     if item.image:
         embed.set_image(url=item.image)
     footer = f"{level_badge(item.level)} · {progress}"
-    embed.set_footer(text=_clip(f"{note}\n{footer}" if note else footer, 2048))
+    embed.set_footer(text=clip(f"{note}\n{footer}" if note else footer, 2048))
     return embed
 
 
@@ -295,11 +340,11 @@ def summary_embed(
         lines.append(f"**{new_waiting}** new {_cards(new_waiting)} will come in the next days (daily new-card limit).")
     if next_due is None and not new_waiting and not still_due and not deck.cards:
         lines.append("This deck has no flashcards to study; try `/quiz` or `/explain` with it.")
-    embed = discord.Embed(title=_clip(title, 256), description="\n".join(lines), colour=DONE_COLOUR)
+    embed = discord.Embed(title=clip(title, 256), description="\n".join(lines), colour=DONE_COLOUR)
     if owner:
-        embed.set_author(name=_clip(f"{owner} is studying", 256))
+        embed.set_author(name=clip(f"{owner} is studying", 256))
     if note:
-        embed.set_footer(text=_clip(note, 2048))
+        embed.set_footer(text=clip(note, 2048))
     return embed
 
 
@@ -310,11 +355,12 @@ def picker_embed(decks: list[Deck]) -> discord.Embed:
     return discord.Embed(title="Which deck?", description=text, colour=COLOUR)
 
 
-def rating_note(rating: int, interval: timedelta, streak: str | None) -> str:
+def rating_note(rating: int, interval: timedelta, streak: StreakUpdate | None) -> str:
     """The line under the next card about the one just rated: "Good · back in 2d · 🔥 5-day streak"."""
     parts = [f"{RATING_NAMES[rating]} · back in {format_interval(interval)}"]
-    if streak:
-        parts.append(streak)
+    line = streak_line(streak)
+    if line:
+        parts.append(line)
     return " · ".join(parts)
 
 
@@ -323,16 +369,12 @@ def _card_text(item: StudyItem, revealed: bool) -> str:
     if item.kind == KIND_QUIZ:
         front = f"❓ *You missed this one in /quiz.*\n\n{front}"
     if not revealed:
-        return _clip(front, DESCRIPTION_LIMIT)
+        return clip(front, DESCRIPTION_LIMIT)
     separator = "\n\n**Answer**\n"
     if len(front) + len(separator) + len(item.back) > DESCRIPTION_LIMIT:
-        front = _clip(front, DESCRIPTION_LIMIT // 2)
-    return front + separator + _clip(item.back, DESCRIPTION_LIMIT - len(front) - len(separator))
+        front = clip(front, DESCRIPTION_LIMIT // 2)
+    return front + separator + clip(item.back, DESCRIPTION_LIMIT - len(front) - len(separator))
 
 
 def _cards(count: int) -> str:
     return "card" if count == 1 else "cards"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,7 +8,11 @@ import pytest
 
 from bot.core.clock import from_text, to_text, utcnow
 from bot.core.decks import Card, Deck
+from bot.emulator.state import walk_components
+from bot.ui.items import MALFORMED
+from bot.ui.replies import FAILED, FAILED_SAVED
 from bot.ui.study import TUNING, CardRef, RateButton, RevealButton, StopButton, resolve_ref
+from tests.store.conftest import write
 
 DECK = "pytorch-lr-schedulers"
 DECK_TITLE = "Learning rate schedulers in PyTorch"
@@ -146,13 +150,14 @@ async def test_public_session_and_another_members_clicks(world):
     ix = await world.emu.click(world.bob, message, custom_id=custom_id(message, "Reveal"))
     note = await ix.wait_message()
     assert note.ephemeral and note.visible_to == world.bob.user.id
-    assert "this is alice's session — start your own with `/study`" in note.text().lower()
+    assert note.text() == f"This belongs to <@{world.alice.user.id}>. Start your own with `/study`."
     assert labels(message) == ["Reveal", "Stop"]
 
     await press(world, world.alice, message, "Reveal")
     for label in ("Good", "Stop"):
         ix = await world.emu.click(world.bob, message, custom_id=custom_id(message, label))
-        assert "alice's session" in (await ix.wait_message()).text().lower()
+        note = await ix.wait_message()
+        assert note.ephemeral and f"belongs to <@{world.alice.user.id}>" in note.text()
     assert await rows(world, "SELECT id FROM reviews") == []
 
     await press(world, world.alice, message, "Good")
@@ -190,12 +195,12 @@ async def test_without_a_deck_or_history_a_menu_lists_the_decks(world):
 
 
 async def test_a_missed_quiz_question_comes_up_as_a_card(world):
-    async with world.bot.db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
-            "choice, correct, answered_at) VALUES (1, 0, ?, ?, ?, ?, 'scheduler-after-fixed-steps', 'ExponentialLR', 0, ?)",
-            (world.guild.id, world.channel.id, world.alice.user.id, DECK, to_text(utcnow() - timedelta(minutes=5))),
-        )
+    await write(
+        world.bot.db,
+        "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
+        "choice, correct, answered_at) VALUES (1, 0, ?, ?, ?, ?, 'scheduler-after-fixed-steps', 'ExponentialLR', 0, ?)",
+        (world.guild.id, world.channel.id, world.alice.user.id, DECK, to_text(utcnow() - timedelta(minutes=5))),
+    )
     _ix, message = await start(world, world.alice, deck=DECK)
     assert "Which PyTorch scheduler reduces learning rate after fixed steps?" in message.embeds[0]["description"]
     assert "missed this one in /quiz" in message.embeds[0]["description"]
@@ -270,13 +275,15 @@ def test_card_ref_fits_and_resolves(deck_id: str, item_id: str):
     ids = [ref.custom_id("rev"), ref.custom_id("stop")] + [ref.custom_id("rate", r) for r in range(1, 5)]
     assert all(len(i) <= 100 for i in ids)
     match = RateButton.__discord_ui_compiled_template__.fullmatch(ref.custom_id("rate", 3))
-    assert match is not None and match["rating"] == "3"
-    parsed = CardRef.from_match(match)
-    assert parsed == ref
+    assert match is not None
+    button = RateButton.parse(None, match["args"])
+    assert (button.ref, button.rating, button.owner) == (ref, 3, ref.user_id)
+    parsed = button.ref
     assert resolve_ref(parsed.deck, ["other", deck_id]) == deck_id
     assert resolve_ref(parsed.item, ["nope", item_id]) == item_id
-    assert RevealButton.__discord_ui_compiled_template__.fullmatch(ref.custom_id("rev"))
-    assert StopButton.__discord_ui_compiled_template__.fullmatch(ref.custom_id("stop"))
+    for cls, action in ((RevealButton, "rev"), (StopButton, "stop")):
+        match = cls.__discord_ui_compiled_template__.fullmatch(ref.custom_id(action))
+        assert match is not None and cls.parse(None, match["args"]).ref == ref
 
 
 def test_short_ids_stay_readable():
