@@ -1,7 +1,8 @@
-"""Leaderboard windows (in a timezone, across DST, from a reset), month starts, and ranking tie-breaks."""
+"""Leaderboard windows (in a timezone, across DST, from a reset), month starts, and the ranking rule (as the oracle
+the store's SQL ranking is checked against)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -9,8 +10,9 @@ from hypothesis import strategies as st
 
 from bot.core import leaderboard as lb
 from bot.core.clock import to_text
-from bot.core.leaderboard import Board, Entry, Period
-from bot.core.streaks import zone
+from bot.core.leaderboard import Board, Entry, Period, Ranked
+from bot.core.paging import clamp_page, page_count
+from bot.core.streaks import MAX_FREEZES, zone
 
 UTC = timezone.utc
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -51,44 +53,63 @@ def test_reset_moves_the_start_forward_only() -> None:
     assert lb.window_start(Period.TODAY, now, zone("UTC"), reset) == datetime(2025, 6, 11, tzinfo=UTC)
 
 
+def rank(entries: list[Entry], board: Board) -> list[Ranked]:
+    """The ranking rule written plainly, as the oracle the store's SQL ranking is checked against
+    (tests/store/test_boards.py, test_board_months.py): best first; ties to who reached the value first, then the
+    lower user id; accuracy only with ACCURACY_MIN_ANSWERS answers."""
+    eligible = [e for e in entries if board is not Board.ACCURACY or e.answers >= lb.ACCURACY_MIN_ANSWERS]
+    eligible.sort(key=lambda e: (-e.value, e.reached_at, e.user_id))
+    return [Ranked(i + 1, e) for i, e in enumerate(eligible)]
+
+
 def test_higher_value_first_then_who_reached_it_first() -> None:
-    ranked = lb.rank([entry(1, 100, 30), entry(2, 300, 50), entry(3, 100, 10), entry(4, 50, 0)], Board.POINTS)
+    ranked = rank([entry(1, 100, 30), entry(2, 300, 50), entry(3, 100, 10), entry(4, 50, 0)], Board.POINTS)
     assert [(r.rank, r.entry.user_id) for r in ranked] == [(1, 2), (2, 3), (3, 1), (4, 4)]
 
 
 def test_same_value_same_moment_falls_back_to_user_id_for_a_stable_order() -> None:
-    ranked = lb.rank([entry(9, 10, 5), entry(4, 10, 5)], Board.REVIEWS)
+    ranked = rank([entry(9, 10, 5), entry(4, 10, 5)], Board.REVIEWS)
     assert [r.entry.user_id for r in ranked] == [4, 9]
 
 
 def test_accuracy_needs_ten_answers() -> None:
     entries = [entry(1, 1.0, 0, answers=9, correct=9), entry(2, 0.5, 0, answers=10, correct=5)]
-    ranked = lb.rank(entries, Board.ACCURACY)
+    ranked = rank(entries, Board.ACCURACY)
     assert [r.entry.user_id for r in ranked] == [2]
-    assert len(lb.rank(entries, Board.POINTS)) == 2
+    assert len(rank(entries, Board.POINTS)) == 2
 
 
-def test_paging_and_own_rank() -> None:
-    ranked = lb.rank([entry(u, 1000 - u, 0) for u in range(1, 24)], Board.POINTS)
-    assert lb.page_count(len(ranked)) == 3
-    assert [r.rank for r in lb.page_of(ranked, 1)] == list(range(11, 21))
-    assert [r.rank for r in lb.page_of(ranked, 2)] == [21, 22, 23]
-    assert lb.page_of(ranked, 7) == lb.page_of(ranked, 2)  # clamped when the board shrank
-    assert lb.find(ranked, 17).rank == 17
-    assert lb.find(ranked, 99) is None
-    assert lb.page_count(0) == 1
+def test_boards_page_with_the_shared_paging_rule() -> None:
+    assert [page_count(n, lb.PAGE_SIZE) for n in (0, 1, 10, 11, 23)] == [1, 1, 1, 2, 3]
+    assert clamp_page(7, 23, lb.PAGE_SIZE) == 2 and clamp_page(-1, 23, lb.PAGE_SIZE) == 0
 
 
-def test_medals_and_values() -> None:
-    assert [lb.rank_label(i) for i in (1, 2, 3, 4)] == ["🥇", "🥈", "🥉", "**4.**"]
-    assert lb.format_value(Board.POINTS, entry(1, 1250)) == "1,250 pts"
-    assert lb.format_value(Board.STREAK, entry(1, 1)) == "1 day"
-    assert lb.format_value(Board.ACCURACY, entry(1, 0.75, answers=12, correct=9)) == "75% (9/12)"
+def test_a_counted_window_says_where_month_totals_can_serve_it() -> None:
+    now = datetime(2025, 6, 11, 12, tzinfo=UTC)
+    tokyo = zone("Asia/Tokyo")
+    month = lb.counted_window(Period.MONTH, now, tokyo)
+    assert month.since == datetime(2025, 5, 31, 15, tzinfo=UTC) and month.now == now
+    assert (month.local_month_start, month.utc_month_start) == (True, False)
+    utc_month = lb.counted_window(Period.MONTH, now, zone("UTC"))
+    assert (utc_month.local_month_start, utc_month.utc_month_start) == (True, True)
+    week = lb.counted_window(Period.WEEK, now, tokyo)
+    assert (week.local_month_start, week.utc_month_start) == (False, False)
+    reset = datetime(2025, 6, 5, 8, tzinfo=UTC)
+    after_reset = lb.counted_window(Period.MONTH, now, tokyo, reset)
+    assert (after_reset.since, after_reset.reset_at, after_reset.local_month_start) == (reset, reset, False)
+    everything = lb.counted_window(Period.ALL, now, tokyo)
+    assert (everything.since, everything.reset_at) == (None, None)
 
 
-def test_empty_boards_say_how_to_get_on() -> None:
-    for board in Board:
-        assert "/" in lb.empty_text(board)
+def test_the_streak_window_has_each_zones_today_and_the_oldest_day_still_alive() -> None:
+    now = datetime(2025, 6, 11, 3, 30, tzinfo=UTC)  # 12:30 in Tokyo, 23:30 yesterday in New York
+    window = lb.streak_window(["Asia/Tokyo", "America/New_York", "UTC"], now)
+    assert dict(window.today_by_zone) == {
+        "Asia/Tokyo": date(2025, 6, 11), "America/New_York": date(2025, 6, 10), "UTC": date(2025, 6, 11)
+    }
+    # A streak lasts MAX_FREEZES + 1 days without a counted day; a zone's today is at most a day after UTC's.
+    assert window.oldest_alive == date(2025, 6, 11) - timedelta(days=MAX_FREEZES + 2)
+    assert lb.streak_window([], now).today_by_zone == ()
 
 
 # Month starts: where a server's months begin, so the store can file each logged row under its local month.

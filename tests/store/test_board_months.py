@@ -12,7 +12,6 @@ import random
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from hypothesis import given, settings
@@ -20,11 +19,15 @@ from hypothesis import strategies as st
 
 from bot.core import leaderboard as lb
 from bot.core.clock import to_text
-from bot.core.leaderboard import Board, Entry, Period
+from bot.core.leaderboard import Board, BoardWindow, Entry, Period
 from bot.core.streaks import effective_zone_name, zone
+from bot.services import progress as progress_service
+from bot.services.progress import ProgressService, refile_upgraded_servers
 from bot.store import boards
 from bot.store.db import Database, _migrations, _statements
-from bot.store.guilds import get_guild_settings, update_guild_settings
+from bot.store.guilds import change_guild_settings, get_guild_settings
+from tests.core.test_leaderboard import rank
+from tests.store.test_boards import entries
 
 UTC = timezone.utc
 G, G2 = 111, 222
@@ -39,17 +42,8 @@ Row = tuple[str, int, int, str, datetime, int, int]  # (log, guild, user, deck, 
 _ids = iter(range(1, 10**9))
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "months.db")
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 async def log(db: Database, rows: list[Row]) -> None:
-    async with db.transaction() as conn:
+    async def body(conn) -> None:
         for kind, guild, user, deck, at, points, correct in rows:
             if kind == "answer":
                 await conn.execute(
@@ -63,6 +57,26 @@ async def log(db: Database, rows: list[Row]) -> None:
                     "VALUES (?, ?, ?, 'c', 'card', 3, ?, ?)",
                     (guild, user, deck, to_text(at), to_text(at)),
                 )
+
+    await db.atomic(body)
+
+
+def progress(db: Database) -> ProgressService:
+    return ProgressService(db, on_settings_change=lambda guild_id: None)
+
+
+async def set_zone(db: Database, guild: int, name: str | None) -> None:
+    """What /recall-admin timezone does; None (no command sets it: a server as before any zone was set) is written
+    the same way: the setting and the refile in one transaction."""
+    if name is not None:
+        await progress(db).set_server_timezone(guild, name)
+        return
+
+    async def body(conn) -> None:
+        await change_guild_settings(conn, guild, timezone=None)
+        await progress_service._refile(conn, guild, None)
+
+    await db.atomic(body)
 
 
 def month_edges(*zone_names: str) -> list[datetime]:
@@ -100,28 +114,28 @@ async def raw_entries(db: Database, guild: int, board: Board, since: datetime, d
     return sorted((boards._entry(row) for row in await db.fetchall(sql, params)), key=lambda e: e.user_id)
 
 
-async def month_since(db: Database, guild: int) -> tuple[datetime, str | None]:
-    """This month's window start and the month of totals it reads (None: it reads the logs)."""
+async def month_window(db: Database, guild: int) -> tuple[BoardWindow, str | None]:
+    """This month's window and the month of totals it reads (None: it reads the logs)."""
     current = await get_guild_settings(db, guild)
-    tz = zone(effective_zone_name(None, current.timezone))
-    since = lb.window_start(Period.MONTH, NOW, tz, current.board_reset_at)
-    assert since is not None
-    return since, await boards._month_from(db, guild, since, tz)
+    window = lb.counted_window(Period.MONTH, NOW, zone(effective_zone_name(None, current.timezone)), current.board_reset_at)
+    assert window.since is not None
+    return window, await boards._month_from(db, guild, window)
 
 
 async def assert_month_boards_match_the_logs(db: Database, guild: int = G, *, from_totals: bool = True) -> None:
     """Every counted month board, all decks and each deck: what the board reads equals the raw-log query, entry for
     entry, ranked and paged the same."""
-    since, month = await month_since(db, guild)
-    assert (month is not None) is from_totals
+    window, month = await month_window(db, guild)
+    since = window.since
+    assert since is not None and (month is not None) is from_totals
     for board in COUNTED:
         for deck in (None, *DECKS):
             want = await raw_entries(db, guild, board, since, deck)
-            got = await boards.counted_entries(db, guild, board, since, deck, NOW)
+            got = await entries(db, guild, board, window, deck)
             assert sorted(got, key=lambda e: e.user_id) == want, (board, deck)
-            ranked = lb.rank(want, board)
+            ranked = rank(want, board)
             viewer = ranked[-1].entry.user_id if ranked else None
-            page = await boards.load_board(db, guild, board, Period.MONTH, deck, NOW, viewer_id=viewer)
+            page = await progress(db).board_page(guild, board, Period.MONTH, deck, NOW, viewer_id=viewer)
             assert (page.since, page.total, page.rows) == (since, len(ranked), ranked[: lb.PAGE_SIZE]), (board, deck)
             assert page.viewer == (ranked[-1] if ranked else None)
         assert await raw_entries(db, guild, board, since, None), "the history should put someone on every board"
@@ -137,11 +151,11 @@ async def test_month_boards_match_the_logs_in_utc(db: Database) -> None:
 async def test_month_boards_match_the_logs_east_and_west_of_utc(db: Database, name: str, zone_first: bool) -> None:
     rows = history(random.Random(2), month_edges(name))
     if zone_first:  # the triggers file each row under the server's month
-        await update_guild_settings(db, G, timezone=name)
+        await set_zone(db, G, name)
         await log(db, rows)
     else:  # setting the zone refiles the rows already logged
         await log(db, rows)
-        await update_guild_settings(db, G, timezone=name)
+        await set_zone(db, G, name)
     await assert_month_boards_match_the_logs(db)
 
 
@@ -150,7 +164,7 @@ async def test_a_timezone_change_refiles_the_months(db: Database) -> None:
     await log(db, history(rnd, month_edges(EAST, WEST)))
     await assert_month_boards_match_the_logs(db)
     for name in (EAST, WEST, "UTC", None, EAST):
-        await update_guild_settings(db, G, timezone=name)
+        await set_zone(db, G, name)
         await assert_month_boards_match_the_logs(db)
         await log(db, history(rnd, month_edges(EAST, WEST), per_moment=1))  # and rows logged after the change
         await assert_month_boards_match_the_logs(db)
@@ -159,8 +173,8 @@ async def test_a_timezone_change_refiles_the_months(db: Database) -> None:
 async def test_other_servers_keep_their_own_months(db: Database) -> None:
     rnd = random.Random(4)
     await log(db, history(rnd, month_edges(EAST, WEST)) + history(rnd, month_edges(EAST, WEST), guild=G2))
-    await update_guild_settings(db, G, timezone=EAST)
-    await update_guild_settings(db, G2, timezone=WEST)
+    await set_zone(db, G, EAST)
+    await set_zone(db, G2, WEST)
     edges = month_edges(EAST, WEST)
     await log(db, history(rnd, edges, per_moment=1) + history(rnd, edges, guild=G2))
     await assert_month_boards_match_the_logs(db, G)
@@ -168,21 +182,22 @@ async def test_other_servers_keep_their_own_months(db: Database) -> None:
 
 
 async def test_a_reset_inside_the_month_reads_the_logs_and_one_before_it_does_not(db: Database) -> None:
-    await update_guild_settings(db, G, timezone=EAST)
+    await set_zone(db, G, EAST)
     rows = history(random.Random(5), month_edges(EAST))
     earlier, inside = datetime(2025, 5, 20, tzinfo=UTC), datetime(2025, 6, 5, 8, tzinfo=UTC)
     # A reset snapshots the totals when it happens: log what came before it, reset, then what came after.
     await log(db, [r for r in rows if r[4] < earlier])
-    await boards.reset_boards(db, G, earlier)  # before this month: the month still counts whole
+    await progress(db).reset_boards(G, earlier)  # before this month: the month still counts whole
     await log(db, [r for r in rows if earlier <= r[4] < inside])
     await assert_month_boards_match_the_logs(db)
-    await boards.reset_boards(db, G, inside)
+    await progress(db).reset_boards(G, inside)
     await log(db, [r for r in rows if r[4] >= inside])
-    since, month = await month_since(db, G)
+    window, month = await month_window(db, G)
+    since = window.since
     assert (since, month) == (inside, None)
     for board in COUNTED:
         # The window is all time since the reset (totals minus the reset's snapshot): same members, values, moments.
-        got = await boards.counted_entries(db, G, board, since, None, NOW)
+        got = await entries(db, G, board, window)
         want = await raw_entries(db, G, board, since, None)
         assert want
         assert sorted((e.user_id, e.value, e.reached_at) for e in got) == [
@@ -191,7 +206,7 @@ async def test_a_reset_inside_the_month_reads_the_logs_and_one_before_it_does_no
 
 
 async def test_rows_filed_under_a_later_month_send_the_board_to_the_logs(db: Database) -> None:
-    await update_guild_settings(db, G, timezone=WEST)
+    await set_zone(db, G, WEST)
     await log(db, history(random.Random(6), month_edges(WEST)))
     await assert_month_boards_match_the_logs(db)
     # A row after this month (a clock ahead, an import): the window has no end, so it counts; June's totals lack it.
@@ -239,10 +254,10 @@ async def test_upgrading_from_schema_7_files_the_logged_rows(tmp_path: Path) -> 
         assert await db.schema_version() == 8
         await assert_month_boards_match_the_logs(db, G)
         await assert_month_boards_match_the_logs(db, G2, from_totals=False)
-        assert await boards.refile_upgraded_servers(db) == [G2]  # at start-up: refiled in its months
+        assert await refile_upgraded_servers(db) == [G2]  # at start-up: refiled in its months
         await assert_month_boards_match_the_logs(db, G2)
-        assert await boards.refile_upgraded_servers(db) == []
-        await update_guild_settings(db, G2, timezone=EAST)  # setting the same zone again refiles too
+        assert await refile_upgraded_servers(db) == []
+        await set_zone(db, G2, EAST)  # setting the same zone again refiles too
         await assert_month_boards_match_the_logs(db, G2)
         await log(db, history(rnd, month_edges(EAST), per_moment=1) + history(rnd, month_edges(EAST), guild=G2))
         await assert_month_boards_match_the_logs(db, G)
@@ -266,13 +281,13 @@ async def test_triggers_keep_the_totals_a_refile_from_the_logs_gives(db: Databas
     """What the triggers keep must equal refiling the logs (rebuild_board_months), per deck and per member; after
     edits and deletes the counts still do (the last_*_at moments do not move back, as in board_totals)."""
     rnd = random.Random(8)
-    await update_guild_settings(db, G, timezone=EAST)
+    await set_zone(db, G, EAST)
     await log(db, history(rnd, month_edges(EAST)))
     kept = await _month_tables(db, moments=True)
-    await update_guild_settings(db, G, timezone=EAST)
+    await set_zone(db, G, EAST)
     assert await _month_tables(db, moments=True) == kept
     assert kept[0] and kept[1]
-    async with db.transaction() as conn:
+    async def edit(conn) -> None:
         await conn.execute("UPDATE quiz_answers SET deck_id = 'deck-b', points = points + 5 WHERE user_id = 1")
         await conn.execute("UPDATE quiz_answers SET user_id = 3 WHERE id % 3 = 0")
         # Across the month boundary in Tokyo, both ways.
@@ -281,8 +296,10 @@ async def test_triggers_keep_the_totals_a_refile_from_the_logs_gives(db: Databas
         await conn.execute("UPDATE quiz_answers SET answered_at = ? WHERE id % 7 = 1", (to_text(may),))
         await conn.execute("DELETE FROM quiz_answers WHERE id % 4 = 0")
         await conn.execute("DELETE FROM reviews WHERE id % 5 = 0")
+
+    await db.atomic(edit)
     kept = await _month_tables(db, moments=False)
-    await update_guild_settings(db, G, timezone=EAST)
+    await set_zone(db, G, EAST)
     refiled = await _month_tables(db, moments=False)
     # Refiling drops members left with nothing; the triggers leave their rows at zero.
     assert [r for r in kept[0] if any(r[4:])] == refiled[0]
@@ -326,16 +343,16 @@ def test_month_totals_agree_with_the_logs_for_any_rows_and_zones(
             if edges:  # every row on or a microsecond beside a month start of either zone
                 starts = [lb.month_start(2025, 6, zone(effective_zone_name(None, name))) for name in (before, after)]
                 rows = [(*r[:4], starts[i % 2] + timedelta(microseconds=i % 3 - 1), *r[5:]) for i, r in enumerate(rows)]
-            await update_guild_settings(db, G, timezone=before)
+            await set_zone(db, G, before)
             await log(db, rows[: len(rows) // 2])
-            await update_guild_settings(db, G, timezone=after)
+            await set_zone(db, G, after)
             await log(db, rows[len(rows) // 2 :])
-            since, month = await month_since(db, G)
-            assert month is not None
+            window, month = await month_window(db, G)
+            assert month is not None and window.since is not None
             for board in COUNTED:
                 for deck in (None, *DECKS):
-                    got = await boards.counted_entries(db, G, board, since, deck, NOW)
-                    assert sorted(got, key=lambda e: e.user_id) == await raw_entries(db, G, board, since, deck)
+                    got = await entries(db, G, board, window, deck)
+                    assert sorted(got, key=lambda e: e.user_id) == await raw_entries(db, G, board, window.since, deck)
         finally:
             await db.close()
 
