@@ -22,11 +22,6 @@ from bot.store.streaks import StreakInputs, inputs_of
 
 DEFAULT_NEW_LIMIT = 20
 
-# interim: bot/store/guilds.py still pops a server's remembered sessions from here after a settings change. The
-# memory now belongs to bot.services.study.StudyService (forget); that line in guilds.py is to be deleted and the
-# settings service calls on_settings_change instead. Until then this is an empty stand-in, so the import still works.
-_INTERIM: dict[Any, Any] = {}
-
 
 @dataclass(frozen=True, slots=True)
 class StudyContext:

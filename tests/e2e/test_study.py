@@ -289,3 +289,127 @@ def test_card_ref_fits_and_resolves(deck_id: str, item_id: str):
 def test_short_ids_stay_readable():
     ref = CardRef.of(123, DECK, "what-is-a-scheduler", "abcdef")
     assert ref.custom_id("rate", 3) == f"study:rate:123:{DECK}:what-is-a-scheduler:abcdef:3"
+
+
+# --- Failures and forged ids ----------------------------------------------------------------------------------------
+
+
+def forge(message, label_start: str, forged: str) -> str:
+    """Put `forged` in place of the custom id of the button whose label starts with `label_start` (what a client
+    that edits its payloads could send); returns the id it replaced."""
+    original = custom_id(message, label_start)
+    for component in walk_components(message.components):
+        if component.get("custom_id") == original:
+            component["custom_id"] = forged
+    return original
+
+
+class Once:
+    """Raise on the first call, then behave like `real`."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, 0
+
+    async def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("injected failure")
+        return await self.real(*args, **kwargs)
+
+
+async def test_a_failure_before_the_rating_is_stored_is_answered_privately_and_the_click_works_again(
+    world, monkeypatch: pytest.MonkeyPatch
+):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Reveal")
+    service = world.bot.services.study
+    monkeypatch.setattr(service, "rate", Once(service.rate))
+    ix = await world.emu.click(world.alice, message, custom_id=custom_id(message, "Good"))
+    note = await ix.wait_message()
+    assert not ix.failed and note.id != message.id
+    assert note.ephemeral and note.visible_to == world.alice.user.id and note.text() == FAILED
+    assert await rows(world, "SELECT id FROM reviews") == []
+    # The bot keeps serving: the same button, clicked again, stores the rating and shows the next card.
+    again = await press(world, world.alice, message, "Good")
+    assert not again.failed
+    assert message.embeds[0]["description"] == "Why do we adjust the learning rate during training?"
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+
+
+async def test_a_failure_after_the_rating_was_stored_says_it_was_saved(world, monkeypatch: pytest.MonkeyPatch):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Reveal")
+    cog = world.bot.get_cog("Study")
+    monkeypatch.setattr(cog, "deliver", Once(cog.deliver))  # showing the next card fails, after the COMMIT
+    ix = await world.emu.click(world.alice, message, custom_id=custom_id(message, "Good"))
+    note = await ix.wait_message()
+    assert not ix.failed and note.ephemeral and note.visible_to == world.alice.user.id
+    assert note.text() == FAILED_SAVED
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1  # the rating was kept
+    # The old message's rating is settled; /study continues with the next card, and its buttons work.
+    stale = await world.emu.click(world.alice, message, custom_id=custom_id(message, "Good"))
+    assert "already rated" in (await stale.wait_message()).text()
+    _ix, next_message = await start(world, world.alice)
+    assert next_message.embeds[0]["description"] == "Why do we adjust the learning rate during training?"
+    await press(world, world.alice, next_message, "Reveal")
+    assert "Good · 10m" in labels(next_message)
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+
+
+async def test_a_failing_study_command_is_answered_privately(world, monkeypatch: pytest.MonkeyPatch):
+    service = world.bot.services.study
+    monkeypatch.setattr(service, "open", Once(service.open))
+    _ix, note = await start(world, world.alice, deck=DECK)
+    assert note.ephemeral and note.text() == FAILED
+    _ix, message = await start(world, world.alice, deck=DECK)
+    assert labels(message) == ["Reveal", "Stop"]
+
+
+async def test_forged_and_malformed_study_ids_are_refused_privately(world):
+    alice, bob = world.alice.user.id, world.bob.user.id
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Reveal")
+    good = custom_id(message, "Good")
+    fields = good.split(":")  # study, rate, user, deck, item, token, rating
+    assert fields[2] == str(alice)
+    forged_owner = [
+        ":".join(["study", "rate", str(bob), *fields[3:]]),  # another member's session
+        ":".join(["study", "rev", str(bob), *fields[3:6]]),
+        ":".join(["study", "stop", str(bob), *fields[3:6]]),
+    ]
+    malformed = [
+        "study:rev:xx",
+        "study:rate",
+        ":".join(["study", "rate", str(alice), *fields[3:6], "9"]),  # no such rating
+        ":".join(["study", "rate", str(alice), *fields[3:6], "3", "extra"]),
+        ":".join(["study", "stop", "9" * 25, *fields[3:6]]),  # beyond any Discord id
+        ":".join(["study", "rev", "-1", *fields[3:6]]),
+        ":".join(["study", "rev", str(alice), "no spaces allowed", *fields[4:6]]),
+        ":".join(["study", "rev", str(alice), *fields[3:5], "NOTHEX"]),
+        "study:pick:" + str(alice) + ":7",
+    ]
+    for forged in forged_owner + malformed:
+        original = forge(message, "Good", forged)
+        ix = await world.emu.click(world.alice, message, custom_id=forged)
+        note = await ix.wait_message()
+        forge(message, "Good", original)
+        assert not ix.failed and note.id != message.id, forged
+        assert note.ephemeral and note.visible_to == alice, forged
+        expected = f"This belongs to <@{bob}>. Start your own with `/study`." if forged in forged_owner else MALFORMED
+        assert note.text() == expected, forged
+    assert await rows(world, "SELECT id FROM reviews") == []
+    # Nothing was changed and the bot keeps serving: the real button still rates.
+    await press(world, world.alice, message, "Good")
+    assert len(await rows(world, "SELECT id FROM reviews")) == 1
+
+
+async def test_a_retention_change_reaches_the_next_reveal(world):
+    _ix, message = await start(world, world.alice, deck=DECK)
+    await press(world, world.alice, message, "Reveal")
+    assert "Easy · 8d" in labels(message)
+    await press(world, world.alice, message, "Good")  # the session is now remembered, with the retention then
+    ix = await world.emu.slash(world.admin, world.channel, "recall-admin retention", value=0.7)
+    await ix.wait_message()
+    await press(world, world.alice, message, "Reveal")  # a new card again: only the retention differs
+    [easy] = [label for label in labels(message) if label.startswith("Easy")]
+    assert easy != "Easy · 8d"  # a lower retention lets Easy wait longer
