@@ -1,93 +1,63 @@
-"""/decks list|info|upload|remove: which decks a server can use, and its own uploaded decks."""
+"""/decks list|info|upload|remove: which decks a server can use, and its own uploaded decks.
+
+A thin adapter: the use cases are bot.services.decks', the texts and views bot.ui.decks'. Refusals are
+bot.core.errors, answered privately by the tree's on_error or the item base's error boundary.
+"""
 from __future__ import annotations
 
-import asyncio
-import logging
-import secrets
-import time
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.cogs._base import RecallCog
-
-from bot.ui.replies import send_private
-from bot.core.clock import utcnow
-from bot.core.decks import DeckError, parse_deck
-from bot.core.importers import FORMATS, ImportFailed, ImportLimits, ImportResult, deck_to_yaml, import_file
-from bot.core.importers.common import human_size
-from bot.store.server_decks import StoredDeck, delete_server_deck, get_server_deck, list_server_decks, save_server_deck
-from bot.cogs._base import deck_autocomplete, find_deck
-from bot.ui.common import unknown_deck_text
+from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
+from bot.core.errors import InvalidInput
+from bot.core.importers import FORMATS, ImportFailed
+from bot.services.decks import Added, DeckService, Expired, Kept
 from bot.ui.decks import (
+    EXPIRED,
     DeckPageButton,
     ReplaceButton,
+    added_text,
+    download_failed_text,
     info_embed,
-    list_embed,
-    list_view,
-    page_count,
+    kept_text,
+    list_message,
     problems_text,
+    removed_text,
     replace_question,
     replace_view,
 )
+from bot.ui.replies import send_private
 
 if TYPE_CHECKING:
     from bot.app import RecallBot
 
-log = logging.getLogger("recall.decks")
-
-SERVER_SOURCE = "upload"  # Deck.source of a server's own deck (see bot.core.decks.Deck)
-PENDING_SECONDS = 15 * 60  # an interaction token lives 15 minutes; a confirmation cannot outlive it usefully
-EXPIRED = "This upload is no longer waiting (it is over 15 minutes old, or Recall restarted). Upload the file again."
 FORMAT_CHOICES = [app_commands.Choice(name=f"{key}: {text}"[:100], value=key) for key, text in FORMATS.items()]
 
 
-@dataclass(frozen=True)
-class PendingUpload:
-    """An upload whose deck id is taken, waiting for its uploader to confirm the replacement."""
-
-    guild_id: int
-    user_id: int
-    result: ImportResult
-    yaml_text: str
-    filename: str
-    created: float
-
-
 class DecksCog(RecallCog, name="Decks"):
+    """Implements bot.ui.decks.DeckActions for the list's paging and the replace confirmation."""
+
     decks = app_commands.Group(name="decks", description="See, add and remove the decks this server studies",
                                guild_only=True)
 
     dynamic_items = (DeckPageButton, ReplaceButton)
 
-    def __init__(self, bot: RecallBot) -> None:
-        super().__init__(bot)
-        self.pending: dict[str, PendingUpload] = {}
+    @property
+    def service(self) -> DeckService:
+        return self.bot.services.decks
 
     async def cog_load(self) -> None:
         await super().cog_load()
-        await self.load_server_decks()
-
-    async def load_server_decks(self) -> None:
-        """Every server's uploads into the library; a stored deck the loader now refuses is logged and skipped."""
-        for stored in await list_server_decks(self.bot.db):
-            try:
-                deck = parse_deck(stored.yaml_text, deck_id=stored.deck_id, source=SERVER_SOURCE)
-            except DeckError as exc:
-                log.error("server %s deck %s no longer loads: %s", stored.guild_id, stored.deck_id, exc)
-                continue
-            self.bot.decks.set_server_deck(stored.guild_id, deck)
+        await self.service.load()
 
     # --- /decks list ------------------------------------------------------------------------------------------------
 
     def listing(self, interaction: discord.Interaction, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
-        decks = self.bot.decks.for_guild(interaction.guild_id)
-        own = set(self.bot.decks.server_decks(interaction.guild_id or 0))
-        page = min(max(page, 0), page_count(len(decks)) - 1)
+        found = self.service.listing(interaction.guild_id)
         name = interaction.guild.name if interaction.guild else "this server"
-        return list_embed(decks, own, page, name), list_view(page, len(decks))
+        return list_message(found.decks, found.own, page, name)
 
     @decks.command(name="list", description="Decks this server can use, with their counts of items")
     @app_commands.describe(page="Page to open (8 decks per page)")
@@ -105,13 +75,8 @@ class DecksCog(RecallCog, name="Decks"):
     @app_commands.describe(deck="The deck to describe")
     @app_commands.autocomplete(deck=deck_autocomplete)
     async def info(self, interaction: discord.Interaction, deck: str) -> None:
-        found = find_deck(interaction, deck)
-        if found is None:
-            await send_private(interaction, unknown_deck_text(deck))
-            return
-        stored = None
-        if found.id in self.bot.decks.server_decks(interaction.guild_id or 0):
-            stored = await get_server_deck(self.bot.db, interaction.guild_id or 0, found.id)
+        found = require_deck(interaction, deck)
+        stored = await self.service.stored_of(interaction.guild_id, found)
         await interaction.response.send_message(embed=info_embed(found, stored), ephemeral=True)
 
     # --- /decks upload ----------------------------------------------------------------------------------------------
@@ -127,74 +92,32 @@ class DecksCog(RecallCog, name="Decks"):
     async def upload(self, interaction: discord.Interaction, file: discord.Attachment,
                      fmt: app_commands.Choice[str] | None = None) -> None:
         assert interaction.guild_id is not None  # guild_only
-        limit = self.bot.settings.max_upload_bytes
-        if file.size > limit:  # refused from the attachment's metadata: the file is never downloaded
-            await send_private(interaction, f"❌ `{file.filename[:80]}` is {human_size(file.size)}; the limit is "
-                                            f"{human_size(limit)} per file. Split the deck or trim it.")
-            return
+        self.service.check_size(file.filename, file.size)  # from the attachment's metadata: never downloaded
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             data = await file.read()
         except discord.HTTPException as exc:
-            await send_private(interaction, f"❌ Could not download `{file.filename[:80]}` ({exc.status}). Try again.")
-            return
+            raise InvalidInput(download_failed_text(file.filename, exc.status)) from exc
         try:
-            result = await asyncio.to_thread(self.import_upload, data, file.filename, fmt.value if fmt else None)
+            outcome = await self.service.upload(interaction.guild_id, interaction.user.id, data, file.filename,
+                                                fmt.value if fmt else None)
         except ImportFailed as exc:
-            await send_private(interaction, problems_text(file.filename, exc.message, exc.problems))
+            raise InvalidInput(problems_text(file.filename, exc.message, exc.problems)) from exc
+        if isinstance(outcome, Added):
+            await send_private(interaction, added_text(outcome.result))
             return
-        yaml_text = data.decode("utf-8-sig") if result.format == "recall" else deck_to_yaml(result.deck)
-        current = self.bot.decks.get(interaction.guild_id, result.deck.id)
-        if current is None:
-            await send_private(interaction, await self.store(interaction, result, yaml_text, file.filename))
-            return
-        self.expire_pending()
-        token = secrets.token_hex(8)
-        self.pending[token] = PendingUpload(interaction.guild_id, interaction.user.id, result, yaml_text,
-                                            file.filename, time.monotonic())
-        shipped = result.deck.id not in self.bot.decks.server_decks(interaction.guild_id)
-        await interaction.followup.send(replace_question(result.deck, current, shipped), view=replace_view(token),
-                                        ephemeral=True)
-
-    def import_upload(self, data: bytes, filename: str, fmt: str | None) -> ImportResult:
-        limits = ImportLimits(max_bytes=self.bot.settings.max_upload_bytes,
-                              max_items=self.bot.settings.max_deck_items)
-        return import_file(data, filename, fmt=fmt, limits=limits)
-
-    def expire_pending(self) -> None:
-        cutoff = time.monotonic() - PENDING_SECONDS
-        for token in [t for t, p in self.pending.items() if p.created < cutoff]:
-            del self.pending[token]
+        await interaction.followup.send(replace_question(outcome.new, outcome.current, outcome.shipped),
+                                        view=replace_view(outcome.token), ephemeral=True)
 
     async def confirm_replace(self, interaction: discord.Interaction, token: str, replace: bool) -> None:
-        self.expire_pending()
-        pending = self.pending.get(token)
-        if pending is None:
-            await interaction.response.edit_message(content=EXPIRED, view=None)
-            return
-        if pending.user_id != interaction.user.id:
-            await send_private(interaction, f"Only <@{pending.user_id}>, who uploaded the file, can decide this.")
-            return
-        del self.pending[token]
-        if not replace:
-            kept = f"Kept the current `{pending.result.deck.id}` deck; the uploaded file was discarded."
-            await interaction.response.edit_message(content=kept, view=None)
-            return
-        text = await self.store(interaction, pending.result, pending.yaml_text, pending.filename)
+        outcome = await self.service.decide(token, interaction.user.id, replace)
+        if isinstance(outcome, Expired):
+            text = EXPIRED
+        elif isinstance(outcome, Kept):
+            text = kept_text(outcome.deck_id)
+        else:
+            text = added_text(outcome.result)
         await interaction.response.edit_message(content=text, view=None)
-
-    async def store(self, interaction: discord.Interaction, result: ImportResult, yaml_text: str,
-                    filename: str) -> str:
-        assert interaction.guild_id is not None
-        deck = result.deck
-        stored = StoredDeck(interaction.guild_id, deck.id, deck.title, yaml_text, result.format, filename,
-                            deck.item_count, interaction.user.id, utcnow())
-        await save_server_deck(self.bot.db, stored)
-        self.bot.decks.set_server_deck(interaction.guild_id, replace(deck, source=SERVER_SOURCE))
-        log.info("server %s: %s uploaded deck %s (%s, %d items)", interaction.guild_id, interaction.user.id, deck.id,
-                 result.format, deck.item_count)
-        text = f"✅ {result.summary()}\nStudy it with `/study deck:{deck.id}`; only this server can see it."
-        return text if len(text) <= 2000 else text[:1990] + "…"
 
     # --- /decks remove ----------------------------------------------------------------------------------------------
 
@@ -203,30 +126,15 @@ class DecksCog(RecallCog, name="Decks"):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def remove(self, interaction: discord.Interaction, deck: str) -> None:
         assert interaction.guild_id is not None  # guild_only
-        deck_id = deck.strip()
-        own = self.bot.decks.server_decks(interaction.guild_id).get(deck_id)
-        if own is None:
-            shipped = self.bot.decks.shipped.get(deck_id)
-            text = (f"**{shipped.title}** (`{deck_id}`) ships with Recall and cannot be removed; only decks uploaded "
-                    "to this server can." if shipped else unknown_deck_text(deck_id))
-            await send_private(interaction, text)
-            return
-        await delete_server_deck(self.bot.db, interaction.guild_id, deck_id)
-        self.bot.decks.remove_server_deck(interaction.guild_id, deck_id)
-        back = self.bot.decks.shipped.get(deck_id)
-        text = (f"🗑️ Removed **{own.title}** (`{deck_id}`) from this server. "
-                "Members' progress is kept in case it comes back.")
-        if back is not None:
-            text += f"\nThe deck of the same id that ships with Recall, **{back.title}**, is available again."
-        await send_private(interaction, text)
+        found = require_deck(interaction, deck)
+        removed = await self.service.remove(interaction.guild_id, found.id)
+        await send_private(interaction, removed_text(removed.deck, removed.restored))
 
     @remove.autocomplete("deck")
     async def own_deck_autocomplete(self, interaction: discord.Interaction,
                                     current: str) -> list[app_commands.Choice[str]]:
-        needle = current.strip().casefold()
-        own = sorted(self.bot.decks.server_decks(interaction.guild_id or 0).values(), key=lambda d: d.title.casefold())
-        hits = [d for d in own if needle in d.id or needle in d.title.casefold()]
-        return [app_commands.Choice(name=f"{d.title} ({d.id})"[:100], value=d.id) for d in hits[:25]]
+        return [app_commands.Choice(name=f"{d.title} ({d.id})"[:100], value=d.id)
+                for d in self.service.own_decks(interaction.guild_id, current)]
 
 
 async def setup(bot: RecallBot) -> None:

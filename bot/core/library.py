@@ -1,7 +1,25 @@
 """Which decks a server can use: the shipped ones plus its own uploads, which take precedence on an id clash."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from bot.core.decks import Deck
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDeck:
+    """A server's own uploaded deck as stored: its YAML and where it came from (shown by /decks info)."""
+
+    guild_id: int
+    deck_id: str
+    title: str
+    yaml_text: str
+    source_format: str  # "recall", "red", "anki", … (bot.core.importers.FORMATS)
+    source_name: str  # the uploaded file's name
+    item_count: int
+    uploaded_by: int
+    uploaded_at: datetime
 
 
 class DeckLibrary:

@@ -1,69 +1,46 @@
 """Server decks: every SQL statement touching `server_decks` (a server's own uploaded decks)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
 from bot.core.clock import from_text, to_text
-from bot.store.db import Connection, Database
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDeck:
-    guild_id: int
-    deck_id: str
-    title: str
-    yaml_text: str
-    source_format: str  # "recall", "red", "anki", … (bot.core.importers.FORMATS)
-    source_name: str  # the uploaded file's name
-    item_count: int
-    uploaded_by: int
-    uploaded_at: datetime
-
+from bot.core.library import StoredDeck
+from bot.store.api import Connection, Store
 
 _COLUMNS = "guild_id, deck_id, title, yaml_text, source_format, source_name, item_count, uploaded_by, uploaded_at"
 
 
-def _stored(row) -> StoredDeck:  # type: ignore[no-untyped-def]
+def _stored(row: Any) -> StoredDeck:
     return StoredDeck(row["guild_id"], row["deck_id"], row["title"], row["yaml_text"], row["source_format"],
                       row["source_name"], row["item_count"], row["uploaded_by"], from_text(row["uploaded_at"]))
 
 
-async def save_server_deck(db: Database, deck: StoredDeck) -> bool:
-    """Insert or replace a server's deck; returns True when it replaced one with the same id."""
-    async def body(conn: Connection) -> bool:
-        async with conn.execute("SELECT 1 FROM server_decks WHERE guild_id = ? AND deck_id = ?",
-                                (deck.guild_id, deck.deck_id)) as cur:
-            existed = await cur.fetchone() is not None
-        await conn.execute(
-            f"INSERT OR REPLACE INTO server_decks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (deck.guild_id, deck.deck_id, deck.title, deck.yaml_text, deck.source_format, deck.source_name,
-             deck.item_count, deck.uploaded_by, to_text(deck.uploaded_at)),
-        )
-        return existed
-
-    return await db.atomic(body)
+async def save_server_deck(conn: Connection, deck: StoredDeck) -> bool:
+    """Insert or replace a server's deck (inside a transaction); returns True when it replaced one with the same id."""
+    async with conn.execute("SELECT 1 FROM server_decks WHERE guild_id = ? AND deck_id = ?",
+                            (deck.guild_id, deck.deck_id)) as cur:
+        existed = await cur.fetchone() is not None
+    await conn.execute(
+        f"INSERT OR REPLACE INTO server_decks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (deck.guild_id, deck.deck_id, deck.title, deck.yaml_text, deck.source_format, deck.source_name,
+         deck.item_count, deck.uploaded_by, to_text(deck.uploaded_at)),
+    )
+    return existed
 
 
-async def get_server_deck(db: Database, guild_id: int, deck_id: str) -> StoredDeck | None:
+async def get_server_deck(db: Store, guild_id: int, deck_id: str) -> StoredDeck | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? AND deck_id = ?",
                             (guild_id, deck_id))
     return None if row is None else _stored(row)
 
 
-async def list_server_decks(db: Database, guild_id: int | None = None) -> list[StoredDeck]:
-    """One server's decks, or every server's when `guild_id` is None (start-up loads them all)."""
-    if guild_id is None:
-        rows = await db.fetchall(f"SELECT {_COLUMNS} FROM server_decks ORDER BY guild_id, deck_id")
-    else:
-        rows = await db.fetchall(f"SELECT {_COLUMNS} FROM server_decks WHERE guild_id = ? ORDER BY deck_id",
-                                 (guild_id,))
+async def list_server_decks(db: Store) -> list[StoredDeck]:
+    """Every server's decks (start-up loads them all into the library)."""
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM server_decks ORDER BY guild_id, deck_id")
     return [_stored(row) for row in rows]
 
 
-async def delete_server_deck(db: Database, guild_id: int, deck_id: str) -> bool:
-    async def body(conn: Connection) -> bool:
-        cur = await conn.execute("DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id))
-        return cur.rowcount > 0
-
-    return await db.atomic(body)
+async def delete_server_deck(conn: Connection, guild_id: int, deck_id: str) -> bool:
+    """Delete a server's deck (inside a transaction); False when there was none."""
+    cur = await conn.execute("DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id))
+    return cur.rowcount > 0

@@ -1,25 +1,37 @@
 """Embeds and restart-proof buttons for /decks: the paged list, a deck's details, replace confirmation."""
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 import discord
 
 from bot.core.decks import LEVELS, Deck
-from bot.core.importers import FORMATS
-from bot.store.server_decks import StoredDeck
+from bot.core.importers import FORMATS, ImportResult
+from bot.core.library import StoredDeck
+from bot.core.paging import clamp_page, page_count
 from bot.ui.common import COLOUR
-
-if TYPE_CHECKING:
-    from bot.cogs.decks import DecksCog
+from bot.ui.items import RecallItem, fields_of, matching, number, one_of
 
 PAGE_SIZE = 8
+PAGE_MAX = 999999  # the largest page number an id may carry (far more pages than any server has)
 MAX_PROBLEMS = 20
-_TOKEN = r"[0-9a-f]{16}"
+TOKEN = r"[0-9a-f]{16}"  # bot.services.decks makes tokens with secrets.token_hex(8)
+EXPIRED = "This upload is no longer waiting (it is over 15 minutes old, or Recall restarted). Upload the file again."
+
+
+class DeckActions(Protocol):
+    """What the /decks buttons need from the decks feature (the Decks cog implements it). Refusals raise
+    bot.core.errors."""
+
+    async def show_page(self, interaction: discord.Interaction, page: int) -> None:
+        """Edit the list to show `page` (0-based; clamped to the pages there are)."""
+        ...
+
+    async def confirm_replace(self, interaction: discord.Interaction, token: str, replace: bool) -> None:
+        """The uploader's decision on the upload waiting under `token`."""
+        ...
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -31,16 +43,20 @@ def counts_line(deck: Deck) -> str:
                        plural(len(deck.explain), "explain prompt")))
 
 
-def page_count(total: int) -> int:
-    return max(1, math.ceil(total / PAGE_SIZE))
-
-
 # --- /decks list ----------------------------------------------------------------------------------------------------
 
 
-def list_embed(decks: list[Deck], own: set[str], page: int, server_name: str) -> discord.Embed:
-    pages = page_count(len(decks))
-    page = min(max(page, 0), pages - 1)
+def list_message(
+    decks: list[Deck], own: frozenset[str] | set[str], page: int, server_name: str
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The list's page `page` (0-based, moved inside the pages there are) and its paging buttons."""
+    page = clamp_page(page, len(decks), PAGE_SIZE)
+    return list_embed(decks, own, page, server_name), list_view(page, len(decks))
+
+
+def list_embed(decks: list[Deck], own: frozenset[str] | set[str], page: int, server_name: str) -> discord.Embed:
+    pages = page_count(len(decks), PAGE_SIZE)
+    page = clamp_page(page, len(decks), PAGE_SIZE)
     embed = discord.Embed(title=f"Decks on {server_name}"[:256], colour=COLOUR)
     if not decks:
         embed.description = "No decks yet. Someone with **Manage Server** can add one with `/decks upload`."
@@ -56,31 +72,32 @@ def list_embed(decks: list[Deck], own: set[str], page: int, server_name: str) ->
     return embed
 
 
-class DeckPageButton(discord.ui.DynamicItem[discord.ui.Button],
-                     template=r"decks:page:(?P<page>[0-9]{1,6}):(?P<dir>p|n)"):
-    """Previous/Next on /decks list; the target page is in the custom id, so paging works after a restart."""
+class DeckPageButton(RecallItem[discord.ui.Button], prefix="decks:page", feature="Decks"):
+    """Previous/Next on /decks list (`decks:page:<page>:<p|n>`); the target page is in the custom id, so paging
+    works after a restart. The list is private to whoever opened it, so the button has no owner."""
+
+    command = "/decks list"
 
     def __init__(self, page: int, forward: bool, *, disabled: bool = False) -> None:
         super().__init__(discord.ui.Button(
             label="Next" if forward else "Previous", emoji="▶️" if forward else "◀️",
-            style=discord.ButtonStyle.secondary, custom_id=f"decks:page:{page}:{'n' if forward else 'p'}",
+            style=discord.ButtonStyle.secondary, custom_id=self.custom_id_of(page, "n" if forward else "p"),
             disabled=disabled,
         ))
         self.page = page
+        self.forward = forward
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str], /) -> "DeckPageButton":
-        return cls(int(match["page"]), match["dir"] == "n")
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "DeckPageButton":
+        page, direction = fields_of(args, 2)
+        return cls(number(page, PAGE_MAX), one_of(direction, ("p", "n")) == "n")
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        cog = await _cog(interaction)
-        if cog is not None:
-            await cog.show_page(interaction, self.page)
+    async def run(self, interaction: discord.Interaction, actions: DeckActions) -> None:
+        await actions.show_page(interaction, self.page)
 
 
 def list_view(page: int, total: int) -> discord.ui.View | None:
-    pages = page_count(total)
+    pages = page_count(total, PAGE_SIZE)
     if pages == 1:
         return None
     view = discord.ui.View(timeout=None)
@@ -141,29 +158,29 @@ def problems_text(filename: str, message: str, problems: list[str]) -> str:
     return "\n".join(lines)
 
 
-class ReplaceButton(discord.ui.DynamicItem[discord.ui.Button],
-                    template=rf"decks:replace:(?P<token>{_TOKEN}):(?P<choice>yes|no)"):
-    """Replace / Keep on an upload whose deck id is taken. The upload waits in memory; after a restart or 15 minutes
-    the button still answers, asking for the file again."""
+class ReplaceButton(RecallItem[discord.ui.Button], prefix="decks:replace", feature="Decks"):
+    """Replace / Keep on an upload whose deck id is taken (`decks:replace:<token>:<yes|no>`). The upload waits in
+    memory; after a restart or 15 minutes the button still answers, asking for the file again. Whether this member
+    may decide (only the uploader) is the feature's check: the id carries no owner."""
+
+    command = "/decks upload"
 
     def __init__(self, token: str, replace: bool) -> None:
         super().__init__(discord.ui.Button(
             label="Replace it" if replace else "Keep the current deck",
             style=discord.ButtonStyle.danger if replace else discord.ButtonStyle.secondary,
-            custom_id=f"decks:replace:{token}:{'yes' if replace else 'no'}",
+            custom_id=self.custom_id_of(token, "yes" if replace else "no"),
         ))
         self.token = token
         self.replace = replace
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str], /) -> "ReplaceButton":
-        return cls(match["token"], match["choice"] == "yes")
+    def parse(cls, item: discord.ui.Button, args: str | None) -> "ReplaceButton":
+        token, choice = fields_of(args, 2)
+        return cls(matching(token, TOKEN), one_of(choice, ("yes", "no")) == "yes")
 
-    async def callback(self, interaction: discord.Interaction) -> Any:
-        cog = await _cog(interaction)
-        if cog is not None:
-            await cog.confirm_replace(interaction, self.token, self.replace)
+    async def run(self, interaction: discord.Interaction, actions: DeckActions) -> None:
+        await actions.confirm_replace(interaction, self.token, self.replace)
 
 
 def replace_view(token: str) -> discord.ui.View:
@@ -181,8 +198,24 @@ def replace_question(new: Deck, current: Deck, shipped: bool) -> str:
             "Progress on items whose ids stay the same is kept.")
 
 
-async def _cog(interaction: discord.Interaction) -> DecksCog | None:
-    cog = interaction.client.get_cog("Decks")  # type: ignore[attr-defined]
-    if cog is None:  # unloaded: still answer, or Discord shows "This interaction failed"
-        await interaction.response.send_message("Deck management is not available right now.", ephemeral=True)
-    return cog
+
+def added_text(result: ImportResult) -> str:
+    deck = result.deck
+    text = f"✅ {result.summary()}\nStudy it with `/study deck:{deck.id}`; only this server can see it."
+    return text if len(text) <= 2000 else text[:1990] + "…"
+
+
+def kept_text(deck_id: str) -> str:
+    return f"Kept the current `{deck_id}` deck; the uploaded file was discarded."
+
+
+def removed_text(removed: Deck, restored: Deck | None) -> str:
+    text = (f"🗑️ Removed **{removed.title}** (`{removed.id}`) from this server. "
+            "Members' progress is kept in case it comes back.")
+    if restored is not None:
+        text += f"\nThe deck of the same id that ships with Recall, **{restored.title}**, is available again."
+    return text
+
+
+def download_failed_text(filename: str, status: int) -> str:
+    return f"❌ Could not download `{filename[:80]}` ({status}). Try again."

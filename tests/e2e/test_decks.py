@@ -10,6 +10,9 @@ from typing import Any
 import discord
 import pytest
 
+from bot.ui.items import MALFORMED
+from bot.ui.replies import FAILED
+
 SHIPPED = "pytorch-lr-schedulers"
 
 GOOD = b"""title: Photosynthesis basics
@@ -254,3 +257,97 @@ async def test_list_pages(world: Any) -> None:
     assert [(b["label"], b["disabled"]) for b in second.buttons()] == [("Previous", False), ("Next", True)]
     back = await (await world.emu.click(world.alice, second, label="Previous")).wait_message()
     assert "Page 1 of 2" in back.text()
+
+
+# --- Failures and forged ids: always a private reply, and the bot keeps serving ---------------------------------------
+
+
+def forge(message: Any, label: str, custom_id: str) -> None:
+    """Change the custom id Discord stored for a button, as a modified client could send any id."""
+    from bot.emulator.state import walk_components
+
+    buttons = [c for c in walk_components(message.components) if c.get("type") == 2 and c.get("label") == label]
+    assert buttons, f"no {label} button"
+    for button in buttons:
+        button["custom_id"] = custom_id
+
+
+async def two_pages(world: Any) -> Any:
+    for i in range(9):
+        await upload(world, world.admin, f"deck-{i}.yaml", GOOD.replace(b"Photosynthesis basics", f"Deck {i}".encode()))
+    return await (await world.emu.slash(world.alice, world.channel, "decks list")).wait_message()
+
+
+async def test_a_failure_while_paging_answers_privately_and_the_next_click_works(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await two_pages(world)
+    service = world.bot.services.decks
+    real, calls = service.listing, []
+
+    def listing_once(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("forced failure for the test")
+        return real(*args)
+
+    monkeypatch.setattr(service, "listing", listing_once)
+    failed = await (await world.emu.click(world.alice, first, label="Next")).wait_message()
+    assert failed.ephemeral and failed.visible_to == world.alice.user.id and failed.text() == FAILED
+    assert "Page 1 of 2" in first.text()  # unchanged
+
+    second = await (await world.emu.click(world.alice, first, label="Next")).wait_message()
+    assert second.id == first.id and "Page 2 of 2" in second.text()
+    assert world.emu.failed_interactions == []
+
+
+async def test_a_failure_while_replacing_answers_privately_and_the_next_click_works(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    question = await upload(world, world.admin, "photosynthesis.yaml", GOOD.replace(b"basics", b"v2"))
+    service = world.bot.services.decks
+    real, calls = service.decide, []
+
+    async def decide_once(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("forced failure for the test")
+        return await real(*args)
+
+    monkeypatch.setattr(service, "decide", decide_once)
+    failed = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
+    assert failed.ephemeral and failed.visible_to == world.admin.user.id and failed.text() == FAILED
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+
+    done = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
+    assert "✅" in done.content and done.buttons() == []
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis v2"
+    assert world.emu.failed_interactions == []
+
+
+async def test_forged_deck_ids_are_refused_privately(world: Any) -> None:
+    first = await two_pages(world)
+    for custom_id in ("decks:page:-1:n", "decks:page:9999999999:n", "decks:page:1:x", "decks:page:1",
+                      "decks:page:1:n:extra", "decks:page"):
+        forge(first, "Next", custom_id)
+        note = await (await world.emu.click(world.alice, first, label="Next")).wait_message()
+        assert note.ephemeral and note.visible_to == world.alice.user.id and note.text() == MALFORMED, custom_id
+    assert "Page 1 of 2" in first.text()
+
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    question = await upload(world, world.admin, "photosynthesis.yaml", GOOD.replace(b"basics", b"v2"))
+    genuine = question.buttons()[0]["custom_id"]
+    for custom_id in ("decks:replace:zz:yes", f"{genuine[:-4]}:maybe", "decks:replace:" + "F" * 16 + ":yes",
+                      "decks:replace"):
+        forge(question, "Replace it", custom_id)
+        note = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
+        assert note.ephemeral and note.text() == MALFORMED, custom_id
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+
+    # The genuine ids still work afterwards.
+    forge(first, "Next", "decks:page:1:n")
+    assert "Page 2 of 2" in (await (await world.emu.click(world.alice, first, label="Next")).wait_message()).text()
+    forge(question, "Replace it", genuine)
+    assert "✅" in (await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()).content
+    assert world.emu.failed_interactions == []
