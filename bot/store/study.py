@@ -98,11 +98,6 @@ _DECK_HISTORY_SQL = (
 # --- Reads outside a transaction -------------------------------------------------------------------------------------
 
 
-async def get_session(db: Store, guild_id: int, user_id: int) -> StudySession | None:
-    row = await db.lookup(_SESSION_SQL, (guild_id, user_id))
-    return _session(row) if row else None
-
-
 async def get_shown(db: Store, guild_id: int, user_id: int) -> ShownRow | None:
     """The member's session with the shown item's card and the server's retention, in one read."""
     row = await db.lookup(_SHOWN_SQL, (guild_id, user_id))

@@ -25,7 +25,7 @@ from bot.core.decks import Deck
 from bot.core.scheduling import RATING_NAMES, format_interval
 from bot.core.streaks import StreakUpdate
 from bot.core.study_queue import KIND_QUIZ, StudyItem, StudyScreen, again_rate
-from bot.ui.common import COLOUR, clip, level_badge, streak_line
+from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line
 from bot.ui.items import CUSTOM_ID_LIMIT, RecallItem, fields_of, matching, one_of, snowflake
 
 DESCRIPTION_LIMIT = 4096
@@ -335,7 +335,7 @@ def summary_embed(
     if still_due:
         lines.append(f"**{still_due}** {_cards(still_due)} still due — run `/study` to continue.")
     if next_due is not None:
-        lines.append(f"Next card due {discord.utils.format_dt(next_due, 'R')}")
+        lines.append(f"Next card due {relative_time(next_due)}")
     if new_waiting:
         lines.append(f"**{new_waiting}** new {_cards(new_waiting)} will come in the next days (daily new-card limit).")
     if next_due is None and not new_waiting and not still_due and not deck.cards:

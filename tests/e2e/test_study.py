@@ -104,7 +104,8 @@ async def test_buttons_work_after_a_restart(world):
     ix = await press(world, world.alice, message, "Good")
     assert not ix.failed
     assert message.embeds[0]["description"] == "Why do we adjust the learning rate during training?"
-    assert "Good · back in 10m" in message.embeds[0]["footer"]["text"]
+    # The first rating of the day starts the streak: the StreakUpdate the rating returned, as the note shows it.
+    assert "Good · back in 10m · 🔥 1-day streak" in message.embeds[0]["footer"]["text"]
     assert len(await rows(world, "SELECT id FROM reviews")) == 1
 
 

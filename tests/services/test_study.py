@@ -13,13 +13,13 @@ import pytest
 from bot.core.clock import from_text, to_text
 from bot.core.decks import Card, Deck, QuizQuestion
 from bot.core.library import DeckLibrary
-from bot.core.study_queue import StudyScreen
+from bot.core.study_queue import StudyScreen, StudySession
 from bot.services.study import StudyService
 from bot.store.db import Database
 from bot.store.guilds import update_guild_settings
 from bot.store.members import get_member, set_member_field
 from bot.store.srs import get_state
-from bot.store.study import get_session
+from bot.store.study import read_session
 from tests.store.conftest import write
 
 G, U, OTHER = 10, 20, 21
@@ -64,6 +64,13 @@ async def rate(study: StudyService, screen: StudyScreen, rating: int, now: datet
 
 async def stop(study: StudyService, token: str, now: datetime = T0):
     return await study.stop(DECK, guild_id=G, user_id=U, token=token, now=now)
+
+
+async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession | None:
+    async def body(conn) -> StudySession | None:
+        return await read_session(conn, guild_id, user_id)
+
+    return await db.atomic(body)
 
 
 async def count(db: Database, table: str) -> int:

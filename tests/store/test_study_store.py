@@ -18,12 +18,12 @@ from bot.store.srs import get_state, save_review
 from bot.store.study import (
     DEFAULT_NEW_LIMIT,
     deck_history,
-    get_session,
     get_shown,
     load_schedule,
     read_context,
     read_misses,
     read_rating,
+    read_session,
     write_last_deck,
     write_message,
     write_session,
@@ -48,6 +48,10 @@ async def run(db: Database, function: Any, *args: Any) -> Any:
         return await function(conn, *args)
 
     return await db.atomic(body)
+
+
+async def get_session(db: Database, guild_id: int, user_id: int) -> StudySession | None:
+    return await run(db, read_session, guild_id, user_id)
 
 
 async def answer_quiz(db: Database, question_id: str, correct: bool, at: datetime, user_id: int = U,
