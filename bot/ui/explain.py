@@ -137,7 +137,9 @@ class AnswerModal(discord.ui.Modal):
     (AnswerSubmit), so an answer typed across a restart of the bot is still graded."""
 
     def __init__(self, user_id: int, nonce: str, prompt: ExplainPrompt) -> None:
-        super().__init__(title="Explain in your own words", custom_id=AnswerSubmit.custom_id_of(user_id, nonce), timeout=None)
+        super().__init__(
+            title="Explain in your own words", custom_id=AnswerSubmit.custom_id_of(user_id, nonce), timeout=None
+        )
         self.add_item(
             discord.ui.Label(
                 text="Your explanation",
