@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core import streaks as rules
 from bot.core.clock import utcnow
@@ -45,19 +46,32 @@ async def record_activity(
         update = rules.apply_activity(previous, rules.local_day(at, rules.zone(context.zone_name)), at, context.minimum)
     if update is None:
         # Rules changed since the state was stored, or this activity is older than the latest one: recount.
-        state = await recompute_member(conn, guild_id, user_id)
-        # This activity grew the streak exactly when it is the one that made its day count.
-        return rules.StreakUpdate(state, grew=state.reached_at == at)
+        state, times, context = await _recount(conn, guild_id, user_id)
+        # This activity grew the streak exactly when it is the one that made its day count (that day need not be
+        # the last counted one: an activity that arrives late can fill an earlier day).
+        return rules.StreakUpdate(state, grew=made_its_day_count(times, at, rules.zone(context.zone_name), context.minimum))
     await store.save_streak(conn, guild_id, user_id, update.state, context.zone_name, context.minimum, at)
     return update
 
 
-async def recompute_member(conn: Connection, guild_id: int, user_id: int) -> rules.StreakState:
-    """Derive the member's streak from the whole log with the current rules, store it and return it."""
+def made_its_day_count(times: list[datetime], at: datetime, tz: ZoneInfo, minimum: int) -> bool:
+    """Whether the activity at `at` is the `minimum`-th of its local day in the ordered log `times`."""
+    day = rules.local_day(at, tz)
+    same_day = [moment for moment in times if rules.local_day(moment, tz) == day]
+    return len(same_day) >= minimum and same_day[minimum - 1] == at
+
+
+async def _recount(conn: Connection, guild_id: int, user_id: int) -> tuple[rules.StreakState, list[datetime], StreakContext]:
     context = context_of(await store.read_inputs(conn, guild_id, user_id))
     times = await store.activity_times(conn, guild_id, user_id)
     state = rules.recompute(times, rules.zone(context.zone_name), context.minimum)
     await store.save_streak(conn, guild_id, user_id, state, context.zone_name, context.minimum, utcnow())
+    return state, times, context
+
+
+async def recompute_member(conn: Connection, guild_id: int, user_id: int) -> rules.StreakState:
+    """Derive the member's streak from the whole log with the current rules, store it and return it."""
+    state, _times, _context = await _recount(conn, guild_id, user_id)
     return state
 
 
