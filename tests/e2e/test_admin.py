@@ -11,6 +11,7 @@ from bot.emulator import driver as emulator_driver
 from bot.services.streaks import record_activity
 from bot.store.guilds import get_guild_settings
 from bot.store.members import remember_member
+from bot.ui.replies import FAILED
 
 SUBCOMMANDS = {
     "recall-admin timezone": {"zone": "Europe/Berlin"},
@@ -129,3 +130,34 @@ async def test_reset_leaderboard_needs_a_confirm_and_keeps_history(world):
     await add_points(world, world.carol.user.id, "carol", 300)
     await world.restart_bot()  # the reset is stored, not remembered
     assert await board_lines(world, world.carol, period="all") == ["🥇 carol — 300 pts"]
+
+
+async def test_a_failing_reset_is_answered_privately_and_changes_nothing(world, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(world.bot.services.progress, "reset_boards", broken)
+    prompt = await run(world, world.admin, "recall-admin reset-leaderboard")
+    ix = await world.emu.click(world.admin, prompt, label="Reset the leaderboard")
+    reply = await ix.wait_message()
+    assert reply.ephemeral and reply.visible_to == world.admin.user.id and reply.text() == FAILED
+    assert (await settings(world)).board_reset_at is None
+    assert not world.emu.failed_interactions
+
+
+async def test_a_reset_confirmed_after_losing_manage_server_is_refused_privately(world):
+    prompt = await run(world, world.admin, "recall-admin reset-leaderboard")
+    world.emu.set_channel_permissions(world.channel, world.admin, deny=["manage_guild"])
+    ix = await world.emu.click(world.admin, prompt, label="Reset the leaderboard")
+    reply = await ix.wait_message()
+    assert reply.ephemeral and "You need the **Manage Server** permission" in reply.text()
+    assert (await settings(world)).board_reset_at is None
+
+
+async def test_retention_and_new_cards_tell_the_study_service_to_forget(world, monkeypatch):
+    told = []
+    monkeypatch.setattr(world.bot.services.progress, "on_settings_change", told.append)
+    await run(world, world.admin, "recall-admin retention", value=0.8)
+    await run(world, world.admin, "recall-admin new-cards", count=3)
+    await run(world, world.admin, "recall-admin timezone", zone="Asia/Tokyo")
+    assert told == [world.guild.id] * 3

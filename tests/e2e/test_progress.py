@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
+import pytest
 from PIL import Image
 
 from bot.core import heatmap
 from bot.core.clock import to_text, utcnow
+from bot.core.leaderboard import Board, Entry
+from bot.emulator.state import walk_components
 from bot.services.streaks import record_activity
 from bot.store.members import remember_member
-from bot.ui.progress import HEATMAP_FILENAME
+from bot.ui.items import MALFORMED
+from bot.ui.progress import HEATMAP_FILENAME, empty_text, format_value, rank_label, zone_clock
+from bot.ui.replies import FAILED
 
 DECK = "pytorch-lr-schedulers"
 _round = iter(range(1, 10**6))
@@ -216,3 +221,87 @@ async def test_settings_timezone_autocomplete_and_recount(world):
     assert "not a timezone I know" in bad.text()
     back = await (await world.emu.slash(world.alice, world.channel, "settings timezone", zone="server")).wait_message()
     assert "server's timezone **UTC**" in back.text()
+
+
+def forge(message, custom_id: str) -> str:
+    """Put `custom_id` on the message's ▶ button (in the emulator's copy), as a modified client could send it."""
+    next_button = [c for c in walk_components(message.components) if c.get("type") == 2][-1]
+    next_button["custom_id"] = custom_id
+    return custom_id
+
+
+async def test_a_failure_while_turning_a_page_is_answered_privately_and_the_next_click_works(world, monkeypatch):
+    await seed_many(world)
+    message = await leaderboard(world, world.alice)
+    service = world.bot.services.progress
+    real = service.board
+    calls = []
+
+    async def fails_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "board", fails_once)
+    ix = await world.emu.click(world.bob, message, custom_id=message.buttons()[1]["custom_id"])
+    reply = await ix.wait_message()
+    assert reply.ephemeral and reply.visible_to == world.bob.user.id
+    assert reply.text() == FAILED
+    assert "Page 1/3" in message.embeds[0]["footer"]["text"]  # nothing changed
+
+    ix = await world.emu.click(world.bob, message, custom_id=message.buttons()[1]["custom_id"])
+    await ix.wait_message()
+    assert "Page 2/3" in message.embeds[0]["footer"]["text"] and len(calls) == 2
+    assert not world.emu.failed_interactions
+
+
+@pytest.mark.parametrize("forged", [
+    "lb:medals:week:0:next:",  # an unknown board
+    "lb:points:fortnight:0:next:",  # an unknown period
+    "lb:points:week:-1:next:",  # a negative page
+    "lb:points:week:99999999999999999999:next:",  # a huge page
+    "lb:points:week:0:sideways:",  # an unknown direction
+    "lb:points:week:0:next:../../etc",  # not a deck id
+    "lb:points:week:0:next",  # a field missing
+    "lb:💥",  # garbage
+])
+async def test_a_forged_page_button_is_refused_privately(world, forged):
+    await seed_many(world)
+    message = await leaderboard(world, world.alice)
+    before = message.embeds[0]
+    ix = await world.emu.click(world.carol, message, custom_id=forge(message, forged))
+    reply = await ix.wait_message()
+    assert reply.ephemeral and reply.visible_to == world.carol.user.id
+    assert reply.text() == MALFORMED
+    assert message.embeds[0] == before
+    assert not world.emu.failed_interactions
+
+
+async def test_a_page_far_past_the_end_shows_the_last_page(world):
+    # A valid id for a page the board no longer has (it shrank, or the id was edited): the last page is shown.
+    await seed_many(world)
+    message = await leaderboard(world, world.alice)
+    ix = await world.emu.click(world.carol, message, custom_id=forge(message, "lb:points:week:999998:next:"))
+    await ix.wait_message()
+    assert "Page 3/3" in message.embeds[0]["footer"]["text"]
+    assert [b["disabled"] for b in message.buttons()] == [False, True]
+
+
+def test_values_medals_and_empty_boards_read_well():
+    def entry(value: float, answers: int = 0, correct: int = 0) -> Entry:
+        return Entry(1, value, utcnow(), answers, correct)
+
+    assert [rank_label(i) for i in (1, 2, 3, 4)] == ["🥇", "🥈", "🥉", "**4.**"]
+    assert format_value(Board.POINTS, entry(1250)) == "1,250 pts"
+    assert format_value(Board.STREAK, entry(1)) == "1 day" and format_value(Board.STREAK, entry(4)) == "4 days"
+    assert format_value(Board.REVIEWS, entry(1)) == "1 review"
+    assert format_value(Board.ACCURACY, entry(0.75, answers=12, correct=9)) == "75% (9/12)"
+    for board in Board:
+        assert "/" in empty_text(board)
+    assert "`/quiz deck:sql`" in empty_text(Board.POINTS, "sql")
+
+
+def test_a_zone_reads_with_its_local_time():
+    noon = datetime(2025, 6, 11, 12, tzinfo=timezone.utc)
+    assert zone_clock("Asia/Tokyo", noon) == "**Asia/Tokyo** (it is 21:00 there)"
