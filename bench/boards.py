@@ -4,7 +4,8 @@ Seeded through the real migrations (so the board indexes and the triggers that k
 members spread over servers (the largest holds 30%, the others less and less), quiz answers and reviews half and
 half, spread evenly over the last 120 days, a few members far more active than the rest, each member mostly on one
 deck; streaks for a fifth of the members.
-Queries go through bot.store.boards.load_board, exactly as /leaderboard runs them.
+Queries go through bot.services.progress.ProgressService.board_page (the server's settings, the window in its zone,
+then bot.store.boards.load_board), exactly as /leaderboard runs them (less the names of the page's members).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, Iterator
 
 from bot.core.clock import to_text
 from bot.core.leaderboard import Board, Period
-from bot.store.boards import load_board
+from bot.services.progress import ProgressService
 from bot.store.db import Database
 
 from bench.common import percentile
@@ -153,13 +154,14 @@ async def boards_phase(members: int, rows: int, servers: int, repeats: int, work
     guild, users = population.guilds[0]
     results = []
     db = await Database.open(path)
+    progress = ProgressService(db, on_settings_change=lambda guild_id: None)
     try:
         for board, period in queries():
             times: list[float] = []
             for _ in range(repeats):
                 viewer = rng.choice(users)
                 began = time.perf_counter()
-                page = await load_board(db, guild, board, period, None, now, page=0, viewer_id=viewer)
+                page = await progress.board_page(guild, board, period, None, now, page=0, viewer_id=viewer)
                 times.append((time.perf_counter() - began) * 1000)
             name = board.value if board is Board.STREAK else f"{board.value} · {period.value}"
             results.append({"name": name, "p50_ms": round(percentile(times, 0.5), 2),
