@@ -66,7 +66,9 @@ class ProgressService:
         else:
             settings = await guilds.get_guild_settings(self.db, guild_id)
             window = lb.counted_window(period, now, rules.zone(server_zone_name(settings)), settings.board_reset_at)
-        shown = await boards.load_board(self.db, guild_id, board, period, deck_id, window, page=page, viewer_id=viewer_id)
+        shown = await boards.load_board(
+            self.db, guild_id, board, period, deck_id, window, page=page, viewer_id=viewer_id
+        )
         last = clamp_page(shown.page, shown.total, lb.PAGE_SIZE)
         if not shown.rows and shown.page != last:  # past the end: the board shrank since this page was shown
             shown = await boards.load_board(

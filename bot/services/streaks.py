@@ -49,7 +49,8 @@ async def record_activity(
         state, times, context = await _recount(conn, guild_id, user_id)
         # This activity grew the streak exactly when it is the one that made its day count (that day need not be
         # the last counted one: an activity that arrives late can fill an earlier day).
-        return rules.StreakUpdate(state, grew=made_its_day_count(times, at, rules.zone(context.zone_name), context.minimum))
+        grew = made_its_day_count(times, at, rules.zone(context.zone_name), context.minimum)
+        return rules.StreakUpdate(state, grew=grew)
     await store.save_streak(conn, guild_id, user_id, update.state, context.zone_name, context.minimum, at)
     return update
 
@@ -61,7 +62,10 @@ def made_its_day_count(times: list[datetime], at: datetime, tz: ZoneInfo, minimu
     return len(same_day) >= minimum and same_day[minimum - 1] == at
 
 
-async def _recount(conn: Connection, guild_id: int, user_id: int) -> tuple[rules.StreakState, list[datetime], StreakContext]:
+async def _recount(
+    conn: Connection, guild_id: int, user_id: int
+) -> tuple[rules.StreakState, list[datetime], StreakContext]:
+    """Recount from the whole log with the current rules and store it; the state, the log and the rules used."""
     context = context_of(await store.read_inputs(conn, guild_id, user_id))
     times = await store.activity_times(conn, guild_id, user_id)
     state = rules.recompute(times, rules.zone(context.zone_name), context.minimum)

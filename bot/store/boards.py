@@ -328,7 +328,9 @@ async def take_baselines(conn: Connection, guild_id: int, at: datetime) -> None:
         "SELECT guild_id, user_id, points, answers, correct, reviews FROM board_member_totals WHERE guild_id = ?",
         (guild_id,),
     )
-    await conn.execute("INSERT OR REPLACE INTO board_resets (guild_id, reset_at) VALUES (?, ?)", (guild_id, to_text(at)))
+    await conn.execute(
+        "INSERT OR REPLACE INTO board_resets (guild_id, reset_at) VALUES (?, ?)", (guild_id, to_text(at))
+    )
 
 
 async def study_counts(db: Store, guild_id: int, user_id: int, bounds: StatsBounds) -> StudyCounts:

@@ -251,7 +251,9 @@ def member_zone_text(result: MemberZone) -> str:
 
 def hide_streak_text(hidden: bool) -> str:
     if hidden:
-        return "Your streak is now hidden from `/leaderboard board:streak`. It still counts, and `/stats` still shows it."
+        return (
+            "Your streak is now hidden from `/leaderboard board:streak`. It still counts, and `/stats` still shows it."
+        )
     return "Your streak is shown on `/leaderboard board:streak` again."
 
 

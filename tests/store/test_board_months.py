@@ -117,7 +117,8 @@ async def raw_entries(db: Database, guild: int, board: Board, since: datetime, d
 async def month_window(db: Database, guild: int) -> tuple[BoardWindow, str | None]:
     """This month's window and the month of totals it reads (None: it reads the logs)."""
     current = await get_guild_settings(db, guild)
-    window = lb.counted_window(Period.MONTH, NOW, zone(effective_zone_name(None, current.timezone)), current.board_reset_at)
+    tz = zone(effective_zone_name(None, current.timezone))
+    window = lb.counted_window(Period.MONTH, NOW, tz, current.board_reset_at)
     assert window.since is not None
     return window, await boards._month_from(db, guild, window)
 
