@@ -326,8 +326,9 @@ class Database:
 
         It returns only after the COMMIT, so whatever the caller shows next is already stored. The body may await
         only `conn` (it runs to its end without suspending); raising rolls back its own writes only.
-        `after_commit(result)` runs right after the COMMIT, before any other coroutine can run: what it records
-        beside the database is then never older than the database.
+        `after_commit(result)` runs right after the COMMIT of an inline body, before any other coroutine can run: what
+        it records beside the database is then never older than the database (an offloaded body's runs as soon as the
+        worker thread hands the result back).
 
         Short, indexed bodies (a rating, an answer) run in the event loop's thread: handing them to another thread
         costs more than they do and buys no parallelism (that thread would need the GIL for the Python around them),
