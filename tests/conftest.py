@@ -110,3 +110,25 @@ async def world(tmp_path: Path, decks_dir: Path) -> AsyncIterator[World]:
             yield world
         finally:
             await world.stop_bot()
+
+
+def fail_once(real: Any, message: str = "a forced failure for the test") -> Any:
+    """`real` (a function or coroutine function), except that its first call raises, as an unexpected bug would.
+    The calls made are kept in its `calls` attribute."""
+    calls: list[tuple] = []
+
+    def first_call(args: tuple) -> None:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError(message)
+
+    if asyncio.iscoroutinefunction(real):
+        async def failing(*args: Any, **kwargs: Any) -> Any:
+            first_call(args)
+            return await real(*args, **kwargs)
+    else:
+        def failing(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            first_call(args)
+            return real(*args, **kwargs)
+    failing.calls = calls  # type: ignore[attr-defined]
+    return failing

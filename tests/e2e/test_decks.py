@@ -12,6 +12,7 @@ import pytest
 
 from bot.ui.items import MALFORMED
 from bot.ui.replies import FAILED
+from tests.conftest import fail_once
 
 SHIPPED = "pytorch-lr-schedulers"
 
@@ -283,15 +284,7 @@ async def test_a_failure_while_paging_answers_privately_and_the_next_click_works
 ) -> None:
     first = await two_pages(world)
     service = world.bot.services.decks
-    real, calls = service.listing, []
-
-    def listing_once(*args: Any) -> Any:
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("forced failure for the test")
-        return real(*args)
-
-    monkeypatch.setattr(service, "listing", listing_once)
+    monkeypatch.setattr(service, "listing", fail_once(service.listing))
     failed = await (await world.emu.click(world.alice, first, label="Next")).wait_message()
     assert failed.ephemeral and failed.visible_to == world.alice.user.id and failed.text() == FAILED
     assert "Page 1 of 2" in first.text()  # unchanged
@@ -307,15 +300,7 @@ async def test_a_failure_while_replacing_answers_privately_and_the_next_click_wo
     await upload(world, world.admin, "photosynthesis.yaml", GOOD)
     question = await upload(world, world.admin, "photosynthesis.yaml", GOOD.replace(b"basics", b"v2"))
     service = world.bot.services.decks
-    real, calls = service.decide, []
-
-    async def decide_once(*args: Any) -> Any:
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("forced failure for the test")
-        return await real(*args)
-
-    monkeypatch.setattr(service, "decide", decide_once)
+    monkeypatch.setattr(service, "decide", fail_once(service.decide))
     failed = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
     assert failed.ephemeral and failed.visible_to == world.admin.user.id and failed.text() == FAILED
     assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"

@@ -15,6 +15,7 @@ from bot.store.explain import get_open_prompt
 from bot.ui.explain import prompt_embed, prompt_view, result_embed
 from bot.ui.items import MALFORMED
 from bot.ui.replies import FAILED, FAILED_SAVED
+from tests.conftest import fail_once
 
 DECK = "pytorch-lr-schedulers"
 WHY = "why-schedulers-are-useful"
@@ -248,19 +249,6 @@ def test_a_prompt_without_hint_has_only_the_answer_button() -> None:
 # --- Failures and forged ids: always a private reply, and the bot keeps serving ---------------------------------------
 
 
-def fail_once(real: Any) -> Any:
-    """`real`, except that its first call raises (as an unexpected bug would)."""
-    calls = []
-
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("forced failure for the test")
-        return await real(*args, **kwargs)
-
-    return wrapper
-
-
 def forge(message: Any, label: str, custom_id: str) -> None:
     """Change the custom id Discord stored for a button, as a modified client could send any id."""
     from bot.emulator.state import walk_components
@@ -282,6 +270,20 @@ async def test_a_failure_in_hint_answers_privately_and_the_next_click_works(worl
 
     shown = await (await world.emu.click(world.alice, prompt, label="Hint")).wait_message()
     assert shown.id == prompt.id and "Think about how changing speed helps" in shown.text()
+    assert world.emu.failed_interactions == []
+
+
+async def test_a_failure_in_answer_answers_privately_and_the_next_click_opens_the_form(
+    world: Any, monkeypatch: Any
+) -> None:
+    service = world.bot.services.explain
+    monkeypatch.setattr(service, "showing", fail_once(service.showing))
+    prompt = await ask(world, world.alice, deck=DECK)
+
+    failed = await (await world.emu.click(world.alice, prompt, label="Answer")).wait_message()
+    assert failed.ephemeral and failed.visible_to == world.alice.user.id and failed.text() == FAILED
+
+    await open_modal(world, world.alice, prompt)
     assert world.emu.failed_interactions == []
 
 

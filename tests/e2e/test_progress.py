@@ -17,6 +17,7 @@ from bot.store.members import remember_member
 from bot.ui.items import MALFORMED
 from bot.ui.progress import HEATMAP_FILENAME, empty_text, format_value, rank_label, zone_clock
 from bot.ui.replies import FAILED
+from tests.conftest import fail_once
 
 DECK = "pytorch-lr-schedulers"
 _round = iter(range(1, 10**6))
@@ -234,16 +235,8 @@ async def test_a_failure_while_turning_a_page_is_answered_privately_and_the_next
     await seed_many(world)
     message = await leaderboard(world, world.alice)
     service = world.bot.services.progress
-    real = service.board
-    calls = []
-
-    async def fails_once(*args, **kwargs):
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("the database went away")
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(service, "board", fails_once)
+    board = fail_once(service.board)
+    monkeypatch.setattr(service, "board", board)
     ix = await world.emu.click(world.bob, message, custom_id=message.buttons()[1]["custom_id"])
     reply = await ix.wait_message()
     assert reply.ephemeral and reply.visible_to == world.bob.user.id
@@ -252,7 +245,7 @@ async def test_a_failure_while_turning_a_page_is_answered_privately_and_the_next
 
     ix = await world.emu.click(world.bob, message, custom_id=message.buttons()[1]["custom_id"])
     await ix.wait_message()
-    assert "Page 2/3" in message.embeds[0]["footer"]["text"] and len(calls) == 2
+    assert "Page 2/3" in message.embeds[0]["footer"]["text"] and len(board.calls) == 2
     assert not world.emu.failed_interactions
 
 

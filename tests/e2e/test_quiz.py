@@ -16,6 +16,7 @@ from bot.core.quiz import LETTERS, PACING
 from bot.emulator.state import walk_components
 from bot.ui.items import MALFORMED
 from bot.ui.replies import FAILED
+from tests.conftest import fail_once
 
 DECK = "pytorch-lr-schedulers"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -381,23 +382,15 @@ async def test_a_failure_inside_stop_is_answered_privately_and_the_quiz_keeps_ru
     announcement = await ix.wait_message()
     await question(world, 1, 3)
     cog = world.bot.get_cog("Quiz")
-    real_stop = cog.stop_pressed
-    presses: list[int] = []
-
-    async def fails_once(interaction: Any, round_id: int) -> None:
-        presses.append(round_id)
-        if len(presses) == 1:
-            raise RuntimeError("a bug inside Stop")
-        await real_stop(interaction, round_id)
-
-    monkeypatch.setattr(cog, "stop_pressed", fails_once)
+    stop = fail_once(cog.stop_pressed)
+    monkeypatch.setattr(cog, "stop_pressed", stop)
     failed = await (await world.emu.click(world.alice, announcement, label="Stop")).wait_message()
     assert failed.ephemeral and failed.text() == FAILED  # never Discord's "This interaction failed"
     accepted = await (await world.emu.click(world.alice, announcement, label="Stop")).wait_message()
     assert accepted.ephemeral and "Stopping" in accepted.text()
     board = await posted(world, "🏁 Quiz over")
     assert f"{mention(world.alice)} stopped the quiz after question 1/3" in board.text()
-    assert len(presses) == 2
+    assert len(stop.calls) == 2
     assert await rows(world, "SELECT status FROM quiz_rounds") == [("stopped",)]
 
 

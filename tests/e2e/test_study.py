@@ -12,6 +12,7 @@ from bot.emulator.state import walk_components
 from bot.ui.items import MALFORMED
 from bot.ui.replies import FAILED, FAILED_SAVED
 from bot.ui.study import TUNING, CardRef, RateButton, RevealButton, StopButton, resolve_ref
+from tests.conftest import fail_once
 from tests.store.conftest import write
 
 DECK = "pytorch-lr-schedulers"
@@ -305,26 +306,13 @@ def forge(message, label_start: str, forged: str) -> str:
     return original
 
 
-class Once:
-    """Raise on the first call, then behave like `real`."""
-
-    def __init__(self, real):
-        self.real, self.calls = real, 0
-
-    async def __call__(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == 1:
-            raise RuntimeError("injected failure")
-        return await self.real(*args, **kwargs)
-
-
 async def test_a_failure_before_the_rating_is_stored_is_answered_privately_and_the_click_works_again(
     world, monkeypatch: pytest.MonkeyPatch
 ):
     _ix, message = await start(world, world.alice, deck=DECK)
     await press(world, world.alice, message, "Reveal")
     service = world.bot.services.study
-    monkeypatch.setattr(service, "rate", Once(service.rate))
+    monkeypatch.setattr(service, "rate", fail_once(service.rate))
     ix = await world.emu.click(world.alice, message, custom_id=custom_id(message, "Good"))
     note = await ix.wait_message()
     assert not ix.failed and note.id != message.id
@@ -341,7 +329,7 @@ async def test_a_failure_after_the_rating_was_stored_says_it_was_saved(world, mo
     _ix, message = await start(world, world.alice, deck=DECK)
     await press(world, world.alice, message, "Reveal")
     cog = world.bot.get_cog("Study")
-    monkeypatch.setattr(cog, "deliver", Once(cog.deliver))  # showing the next card fails, after the COMMIT
+    monkeypatch.setattr(cog, "deliver", fail_once(cog.deliver))  # showing the next card fails, after the COMMIT
     ix = await world.emu.click(world.alice, message, custom_id=custom_id(message, "Good"))
     note = await ix.wait_message()
     assert not ix.failed and note.ephemeral and note.visible_to == world.alice.user.id
@@ -359,7 +347,7 @@ async def test_a_failure_after_the_rating_was_stored_says_it_was_saved(world, mo
 
 async def test_a_failing_study_command_is_answered_privately(world, monkeypatch: pytest.MonkeyPatch):
     service = world.bot.services.study
-    monkeypatch.setattr(service, "open", Once(service.open))
+    monkeypatch.setattr(service, "open", fail_once(service.open))
     _ix, note = await start(world, world.alice, deck=DECK)
     assert note.ephemeral and note.text() == FAILED
     _ix, message = await start(world, world.alice, deck=DECK)
