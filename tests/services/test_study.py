@@ -20,7 +20,7 @@ from bot.store.guilds import update_guild_settings
 from bot.store.members import get_member, set_member_field
 from bot.store.srs import get_state
 from bot.store.study import read_session
-from tests.store.conftest import write
+from tests.store.test_study_store import answer_quiz
 
 G, U, OTHER = 10, 20, 21
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -38,16 +38,6 @@ DECK = Deck(
 @pytest.fixture
 def study(db: Database) -> StudyService:
     return StudyService(db, DeckLibrary({DECK.id: DECK}))
-
-
-async def answer_quiz(db: Database, question_id: str, correct: bool, at: datetime, user_id: int = U,
-                      deck_id: str = "deck", index: int = 0) -> None:
-    await write(
-        db,
-        "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, question_id, "
-        "choice, correct, answered_at) VALUES (?, ?, ?, 1, ?, ?, ?, 'x', ?, ?)",
-        (index + 1, index, G, user_id, deck_id, question_id, int(correct), to_text(at)),
-    )
 
 
 async def start(study: StudyService, now: datetime = T0, deck: Deck = DECK, user_id: int = U) -> StudyScreen:
