@@ -6,6 +6,9 @@ from datetime import datetime
 import discord
 
 from bot.core.streaks import MAX_FREEZES, StreakUpdate
+from bot.core.text import clip
+
+__all__ = ["COLOUR", "clip", "days_text", "level_badge", "relative_time", "streak_line", "unknown_deck_text"]
 
 LEVEL_BADGES = {"beginner": "🟢 beginner", "intermediate": "🟡 intermediate", "advanced": "🔴 advanced"}
 COLOUR = discord.Colour.from_rgb(88, 101, 242)
@@ -17,11 +20,6 @@ def level_badge(level: str) -> str:
 
 def unknown_deck_text(deck_id: str) -> str:
     return f"There is no deck `{deck_id[:80]}` on this server. Start typing in the `deck` option to pick one, or see `/decks list`."
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` within `limit` characters, ending with "…" when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def relative_time(moment: datetime) -> str:

@@ -35,6 +35,7 @@ from bot.core.decks import (
     QuizQuestion,
     parse_deck,
 )
+from bot.core.text import clip
 
 Progress = Callable[[int, int], None]  # (done, total): lets the CLI draw a bar for large files
 
@@ -118,10 +119,6 @@ def human_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB"
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # --- Building a deck -----------------------------------------------------------------------------------------------

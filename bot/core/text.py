@@ -1,0 +1,7 @@
+"""Text within a limit: one rule for deck imports and for everything Recall shows within Discord's limits."""
+from __future__ import annotations
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters, ending with "…" (after any trailing space is dropped) when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
