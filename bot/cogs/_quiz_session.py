@@ -37,6 +37,16 @@ def real_seconds(seconds: int) -> float:
     return seconds * PACING.time_scale
 
 
+def reveal_pause() -> float:
+    """Real seconds between a question's reveal and the next question."""
+    return PACING.reveal_pause * PACING.time_scale
+
+
+def expected_end(start: datetime, questions: int, window_seconds: float) -> datetime:
+    """When a round of `questions` that starts at `start` ends if it runs its course (for the busy note)."""
+    return start + questions * timedelta(seconds=window_seconds + reveal_pause())
+
+
 class _Halted(Exception):
     """The cog is unloading (the bot stops): leave the round for the next start to close."""
 
@@ -61,7 +71,7 @@ class QuizSession:
         self.round = QuizRound(record.question_count)
         self.channel = bot.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
         self.window = timedelta(seconds=record.seconds)
-        self.pause = PACING.reveal_pause * PACING.time_scale
+        self.pause = reveal_pause()
         self.names: dict[int, str] = {}
         self.streaks: dict[int, StreakUpdate] = {}  # what stored answers did to streaks, shown with the next reveal
         self.message: Message | None = None  # the open question's message
@@ -88,9 +98,8 @@ class QuizSession:
         left = self.round.total - self.round.asked
         if self.round.stop_requested:
             left = 0
-        step = self.window + timedelta(seconds=self.pause)
         start = current.closes_at if current else now + timedelta(seconds=self.pause)
-        return max(start, now) + left * step
+        return expected_end(max(start, now), left, self.window.total_seconds())
 
     def request_stop(self, user_id: int) -> None:
         self.stopped_by = user_id

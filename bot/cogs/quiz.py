@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
-from bot.cogs._quiz_session import QuizSession, clock, real_seconds, recover_interrupted
+from bot.cogs._quiz_session import QuizSession, clock, expected_end, real_seconds, recover_interrupted
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.errors import InvalidInput, NotAllowed, Stale
 from bot.core.quiz import pick_questions
@@ -60,6 +61,9 @@ class QuizCog(RecallCog, name="Quiz"):
         super().__init__(bot)
         self.service = bot.services.quiz
         self.sessions: dict[int, QuizSession] = {}  # by channel id: one quiz per channel
+        # Channels whose /quiz is between its busy check and its session (when it should end, for the busy note).
+        # Claimed with no await after the check, so two /quiz at once cannot both pass it.
+        self.claims: dict[int, datetime] = {}
         self._recovery: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
@@ -117,15 +121,20 @@ class QuizCog(RecallCog, name="Quiz"):
         self._refuse_if_busy(channel_id)
         if missing := missing_permissions(interaction.app_permissions):
             raise NotAllowed(missing_permissions_text(missing))
-        chosen = await self._chosen_deck(interaction, deck)
-        self._refuse_if_busy(channel_id)  # another /quiz may have started while the deck was looked up
-        picked = pick_questions(chosen.quiz, questions, random.Random(random.random()))
-        await self._start(interaction, chosen, picked, asked_for=questions, seconds=seconds)
+        self.claims[channel_id] = expected_end(clock(), questions, real_seconds(seconds))
+        try:
+            chosen = await self._chosen_deck(interaction, deck)
+            picked = pick_questions(chosen.quiz, questions, random.Random(random.random()))
+            await self._start(interaction, chosen, picked, asked_for=questions, seconds=seconds)
+        finally:
+            del self.claims[channel_id]  # the session holds the channel now, or the start failed
 
     def _refuse_if_busy(self, channel_id: int) -> None:
         running = self.sessions.get(channel_id)
         if running is not None:
             raise NotAllowed(busy_text(running.ends_at()))
+        if channel_id in self.claims:
+            raise NotAllowed(busy_text(self.claims[channel_id]))
 
     async def _chosen_deck(self, interaction: discord.Interaction, deck_id: str | None) -> Deck:
         """The deck to quiz on: the one named, else the member's last deck."""

@@ -419,3 +419,28 @@ async def test_a_forged_or_malformed_stop_id_is_refused_privately(
     board = await posted(world, "🏁 Quiz over")
     assert f"{mention(world.alice)} stopped the quiz" in board.text()
     assert await rows(world, "SELECT status FROM quiz_rounds") == [("stopped",)]
+
+
+async def test_two_quiz_commands_at_once_start_one_round_and_its_answers_score_in_full(
+    world: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window(monkeypatch, 3.0)  # T = 3 s
+    # Both commands reach the bot together: before the fix both passed the busy check while the first round was
+    # being stored, the second replaced the first, and the first round's reactions went unheard until its close.
+    first, second = await asyncio.gather(
+        world.emu.slash(world.alice, world.channel, "quiz", deck=DECK, questions=1, seconds=5),
+        world.emu.slash(world.bob, world.channel, "quiz", deck=DECK, questions=1, seconds=5),
+    )
+    replies = [await first.wait_message(), await second.wait_message()]
+    assert sorted(r.ephemeral for r in replies) == [False, True]
+    busy = next(r for r in replies if r.ephemeral)
+    assert "already running in this channel" in busy.text()
+    q1 = await question(world, 1, 1)
+    right, _ = letters(world, q1)
+    clock.at(0.75)
+    await answer(world, world.carol, q1, right, 1)  # heard live: 1000 × (1 − 0.25/2) = 875
+    reveal = await posted(world, "Question 1/1: the answer")
+    assert f"{mention(world.carol)} **+875**" in reveal.text()
+    await posted(world, "🏁 Quiz over")
+    assert len(bot_messages(world, "🧠 Quiz time")) == 1 and len(bot_messages(world, "Question 1/1: the answer")) == 1
+    assert await rows(world, "SELECT status FROM quiz_rounds") == [("finished",)]
