@@ -110,7 +110,9 @@ class DecksCog(RecallCog, name="Decks"):
                                         view=replace_view(outcome.token), ephemeral=True)
 
     async def confirm_replace(self, interaction: discord.Interaction, token: str, replace: bool) -> None:
-        outcome = await self.service.decide(token, interaction.user.id, replace)
+        # Checked again here: Manage Server may have been taken away since the upload (it was checked then).
+        outcome = await self.service.decide(token, interaction.user.id, replace, guild_id=interaction.guild_id or 0,
+                                            manages_server=interaction.permissions.manage_guild)
         if isinstance(outcome, Expired):
             text = EXPIRED
         elif isinstance(outcome, Kept):

@@ -39,6 +39,10 @@ def not_uploader_text(uploader_id: int) -> str:
     return f"Only <@{uploader_id}>, who uploaded the file, can decide this."
 
 
+NEEDS_MANAGE_SERVER = "You need the **Manage Server** permission to decide about an uploaded deck."
+OTHER_SERVER = "This upload was made on another server; it can only be decided there."
+
+
 def shipped_text(deck: Deck) -> str:
     return (f"**{deck.title}** (`{deck.id}`) ships with Recall and cannot be removed; only decks uploaded "
             "to this server can.")
@@ -175,14 +179,22 @@ class DeckService:
         for token in [t for t, p in self.pending.items() if p.created < cutoff]:
             del self.pending[token]
 
-    async def decide(self, token: str, user_id: int, replace_it: bool) -> Added | Kept | Expired:
-        """The uploader's answer to ReplaceAsked; only they may give it (NotAllowed for anyone else)."""
+    async def decide(
+        self, token: str, user_id: int, replace_it: bool, *, guild_id: int, manages_server: bool
+    ) -> Added | Kept | Expired:
+        """The uploader's answer to ReplaceAsked, given in the server it was uploaded to while they still have
+        Manage Server (it may have been taken away since the upload); NotAllowed otherwise, and the upload keeps
+        waiting."""
         self.expire_pending()
         pending = self.pending.get(token)
         if pending is None:
             return Expired()
+        if pending.guild_id != guild_id:
+            raise NotAllowed(OTHER_SERVER)
         if pending.user_id != user_id:
             raise NotAllowed(not_uploader_text(pending.user_id))
+        if not manages_server:
+            raise NotAllowed(NEEDS_MANAGE_SERVER)
         del self.pending[token]  # before any await: a second click finds it gone
         if not replace_it:
             return Kept(pending.result.deck.id)

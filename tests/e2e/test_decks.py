@@ -336,3 +336,36 @@ async def test_forged_deck_ids_are_refused_privately(world: Any) -> None:
     forge(question, "Replace it", genuine)
     assert "✅" in (await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()).content
     assert world.emu.failed_interactions == []
+
+
+async def test_a_replace_confirmed_after_losing_manage_server_is_refused_and_keeps_waiting(world: Any) -> None:
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    question = await upload(world, world.admin, "photosynthesis.yaml", GOOD.replace(b"basics", b"v2"))
+    world.emu.set_channel_permissions(world.channel, world.admin, deny=["manage_guild"])
+    for label in ("Replace it", "Keep the current deck"):
+        note = await (await world.emu.click(world.admin, question, label=label)).wait_message()
+        assert note.ephemeral and "You need the **Manage Server** permission" in note.text(), label
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+    world.emu.set_channel_permissions(world.channel, world.admin)  # given back: the upload still waits
+    done = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
+    assert "✅" in done.content
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis v2"
+
+
+async def test_a_replace_token_used_from_another_server_is_refused(world: Any) -> None:
+    await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    question = await upload(world, world.admin, "photosynthesis.yaml", GOOD.replace(b"basics", b"v2"))
+    genuine = question.buttons()[0]["custom_id"]
+    # The same admin manages a second server; a question asked there carries this server's token instead.
+    other = world.emu.add_guild("Other Hall")
+    room = world.emu.add_channel(other, "general")
+    world.emu.add_member(other, "teacher", manage_guild=True, user=world.admin.user)
+    asked = await (await world.emu.slash(world.admin, room, "decks upload",
+                                         file=(f"{SHIPPED}.yaml", GOOD))).wait_message()
+    forge(asked, "Replace it", genuine)
+    note = await (await world.emu.click(world.admin, asked, label="Replace it")).wait_message()
+    assert note.ephemeral and "another server" in note.text()
+    assert world.bot.decks.get(world.guild.id, "photosynthesis").title == "Photosynthesis basics"
+    assert world.bot.decks.get(other.id, "photosynthesis") is None
+    done = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
+    assert "✅" in done.content  # still waiting for its own server

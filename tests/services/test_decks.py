@@ -91,19 +91,21 @@ async def test_a_taken_id_waits_for_its_uploader(service: DeckService, db: Datab
     assert service.decks.get(GUILD, "photosynthesis").title == "Photosynthesis basics"
 
     with pytest.raises(NotAllowed) as refused:
-        await service.decide(asked.token, MOD, True)
+        await service.decide(asked.token, MOD, True, guild_id=GUILD, manages_server=True)
     assert str(refused.value) == f"Only <@{ADMIN}>, who uploaded the file, can decide this."
-    replaced = await service.decide(asked.token, ADMIN, True)
+    replaced = await service.decide(asked.token, ADMIN, True, guild_id=GUILD, manages_server=True)
     assert isinstance(replaced, Added)
     assert service.decks.get(GUILD, "photosynthesis").title == "Photosynthesis v2"
     assert (await get_server_deck(db, GUILD, "photosynthesis")).title == "Photosynthesis v2"
-    assert isinstance(await service.decide(asked.token, ADMIN, True), Expired)  # a second click
+    again = await service.decide(asked.token, ADMIN, True, guild_id=GUILD, manages_server=True)  # a second click
+    assert isinstance(again, Expired)
 
 
 async def test_keeping_the_current_deck_discards_the_upload(service: DeckService, db: Database) -> None:
     await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml")
     asked = await service.upload(GUILD, ADMIN, GOOD.replace(b"basics", b"v2"), "photosynthesis.yaml")
-    assert await service.decide(asked.token, ADMIN, False) == Kept("photosynthesis")
+    kept = await service.decide(asked.token, ADMIN, False, guild_id=GUILD, manages_server=True)
+    assert kept == Kept("photosynthesis")
     assert (await get_server_deck(db, GUILD, "photosynthesis")).title == "Photosynthesis basics"
     assert service.pending == {}
 
@@ -112,14 +114,14 @@ async def test_a_waiting_upload_expires_after_15_minutes(service: DeckService, c
     await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml")
     asked = await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml")
     clock.now += PENDING_SECONDS + 1
-    assert isinstance(await service.decide(asked.token, ADMIN, True), Expired)
-    assert isinstance(await service.decide("0" * 16, ADMIN, True), Expired)
+    assert isinstance(await service.decide(asked.token, ADMIN, True, guild_id=GUILD, manages_server=True), Expired)
+    assert isinstance(await service.decide("0" * 16, ADMIN, True, guild_id=GUILD, manages_server=True), Expired)
 
 
 async def test_replacing_a_shipped_deck_and_removing_restores_it(service: DeckService, db: Database) -> None:
     asked = await service.upload(GUILD, ADMIN, GOOD, "shipped.yaml")
     assert isinstance(asked, ReplaceAsked) and asked.shipped and asked.current == SHIPPED
-    await service.decide(asked.token, ADMIN, True)
+    await service.decide(asked.token, ADMIN, True, guild_id=GUILD, manages_server=True)
     assert service.decks.get(GUILD, "shipped").title == "Photosynthesis basics"
     assert service.decks.get(OTHER, "shipped") == SHIPPED
 
@@ -146,3 +148,19 @@ async def test_upload_times_are_stored(service: DeckService, db: Database) -> No
     result = service.import_upload(GOOD, "photosynthesis.yaml", None)
     added = await service.store(GUILD, ADMIN, result, GOOD.decode(), "photosynthesis.yaml", at)
     assert (await get_server_deck(db, GUILD, "photosynthesis")).uploaded_at == at == added.stored.uploaded_at
+
+
+async def test_a_decision_needs_manage_server_still_and_the_uploads_own_server(service: DeckService) -> None:
+    await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml")
+    asked = await service.upload(GUILD, ADMIN, GOOD.replace(b"basics", b"v2"), "photosynthesis.yaml")
+    assert isinstance(asked, ReplaceAsked)
+    for replace_it in (True, False):
+        with pytest.raises(NotAllowed, match="Manage Server"):  # taken away since the upload
+            await service.decide(asked.token, ADMIN, replace_it, guild_id=GUILD, manages_server=False)
+        with pytest.raises(NotAllowed, match="another server"):  # the token used from another server
+            await service.decide(asked.token, ADMIN, replace_it, guild_id=OTHER, manages_server=True)
+    assert service.decks.get(GUILD, "photosynthesis").title == "Photosynthesis basics"
+    assert service.decks.get(OTHER, "photosynthesis") is None
+    assert asked.token in service.pending  # refusals leave the upload waiting for a proper decision
+    assert isinstance(await service.decide(asked.token, ADMIN, True, guild_id=GUILD, manages_server=True), Added)
+    assert service.decks.get(GUILD, "photosynthesis").title == "Photosynthesis v2"
