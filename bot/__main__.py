@@ -13,25 +13,28 @@ from bot.settings import Settings, SettingsError, load_settings
 log = logging.getLogger("recall")
 
 
-class _RedactToken(logging.Filter):
-    """Belt and braces: whatever logs a line, the token never reaches the output."""
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+
+class RedactingFormatter(logging.Formatter):
+    """Formats the whole record (message, traceback, stack) and then removes the token from all of it.
+
+    A filter sees only the message: the traceback the formatter appends (an exception whose text holds the token,
+    e.g. a library echoing a request) would slip through.
+    """
+
+    def __init__(self, token: str, fmt: str = LOG_FORMAT) -> None:
+        super().__init__(fmt)
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg, record.args = message.replace(self.token, "[token]"), ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.replace(self.token, "[token]") if self.token else text
 
 
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    handler.addFilter(_RedactToken(settings.token))
+    handler.setFormatter(RedactingFormatter(settings.token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

@@ -1,8 +1,12 @@
 """`python -m bot` start-up failures: one readable line, exit code 2, no traceback."""
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,3 +45,36 @@ def test_invalid_setting_names_it_and_never_prints_the_token(tmp_path: Path) -> 
 def test_check_needs_no_token(tmp_path: Path) -> None:
     result = run_bot(["check", str(REPO / "decks")], {}, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_the_token_is_redacted_from_messages_and_tracebacks(
+    restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.__main__ import setup_logging
+    from bot.settings import Settings
+
+    token = "MTIz.secret-token.xyz"
+    setup_logging(Settings(token=token))
+    log = logging.getLogger("recall.test")
+
+    def fails() -> None:
+        raise RuntimeError(f"login with {token} refused")  # the token in the exception text, as a library may put it
+
+    try:
+        fails()
+    except RuntimeError:
+        log.exception("start-up failed for %s", token)
+    log.warning("a stack", stack_info=True)
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: login with [token] refused" in err
+    assert "start-up failed for [token]" in err
+    assert token not in err
