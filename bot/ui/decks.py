@@ -11,7 +11,7 @@ from bot.core.decks import LEVELS, Deck
 from bot.core.importers import FORMATS, ImportResult
 from bot.core.library import StoredDeck
 from bot.core.paging import clamp_page, page_count
-from bot.ui.common import COLOUR
+from bot.ui.common import COLOUR, unlinked
 from bot.ui.items import RecallItem, fields_of, matching, number, one_of
 
 PAGE_SIZE = 8
@@ -135,7 +135,7 @@ def info_embed(deck: Deck, stored: StoredDeck | None) -> discord.Embed:
     embed.add_field(name="Tags", value=(" ".join(f"`{t}`" for t in deck.tags) or "none")[:1024])
     embed.add_field(name="Where it came from", value=source_text(deck, stored)[:1024], inline=False)
     embed.set_footer(text=f"Deck id: {deck.id}")
-    return embed
+    return unlinked(embed)
 
 
 # --- /decks upload --------------------------------------------------------------------------------------------------

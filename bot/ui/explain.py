@@ -8,7 +8,7 @@ import discord
 from bot.core.decks import Deck, ExplainPrompt
 from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade, SavedAttempt
 from bot.core.scheduling import RATING_NAMES
-from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line
+from bot.ui.common import COLOUR, clip, level_badge, member_text, relative_time, streak_line, unlinked
 from bot.ui.items import RecallItem, RecallSubmit, fields_of, matching, snowflake
 
 ANSWER_INPUT_ID = "answer"
@@ -129,7 +129,7 @@ def prompt_embed(deck: Deck, prompt: ExplainPrompt, *, hint_shown: bool) -> disc
     embed.set_footer(
         text=f"{clip(deck.title, 200)} · {level_badge(prompt.level)} · graded on {len(prompt.concepts)} key concepts"
     )
-    return embed
+    return unlinked(embed)
 
 
 class AnswerModal(discord.ui.Modal):
@@ -180,7 +180,8 @@ def result_embed(
     description = f"> {clip(prompt.prompt, PROMPT_QUOTE_LIMIT)}\n\n{concept_lines}\n\n{grade.note}"
     embed = discord.Embed(title=f"You got {grade.hit}/{grade.total} concepts", description=description, colour=colour)
     if text.strip():
-        embed.add_field(name="Your answer", value=clip(text.strip(), FIELD_LIMIT), inline=False)
+        # The member's own words, shown as typed: on a public result others read them too.
+        embed.add_field(name="Your answer", value=clip(member_text(text.strip()), FIELD_LIMIT), inline=False)
     if prompt.answer:
         embed.add_field(name="Model answer", value=clip(prompt.answer, FIELD_LIMIT), inline=False)
     embed.add_field(name="Hint", value=hint_text(saved.hint_used), inline=False)
@@ -189,7 +190,7 @@ def result_embed(
     line = streak_line(saved.streak)
     if line:
         embed.set_footer(text=line)
-    return embed
+    return unlinked(embed)
 
 
 def hint_text(hint_used: bool) -> str:

@@ -19,7 +19,7 @@ from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPa
 from bot.core.paging import page_count
 from bot.core.stats import MemberStats, MemberZone, ServerZone
 from bot.core.streaks import MAX_FREEZES, zone
-from bot.ui.common import COLOUR, days_text
+from bot.ui.common import COLOUR, clip, days_text, member_text
 from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, number, one_of
 
 HEATMAP_FILENAME = "activity.png"
@@ -152,13 +152,13 @@ def board_title(page: BoardPage) -> str:
 def display(names: dict[int, str], user_id: int) -> str:
     # A mention renders as the member's name and never pings (the bot sends with no allowed mentions).
     name = names.get(user_id)
-    return discord.utils.escape_markdown(name)[:80] if name else f"<@{user_id}>"
+    return member_text(clip(name, 80)) if name else f"<@{user_id}>"
 
 
 def viewer_line(screen: BoardScreen, viewer_name: str) -> str:
     """The caller's own rank and value, shown even when they are on another page."""
     page = screen.page
-    who = f"**{discord.utils.escape_markdown(viewer_name)[:80]}**"
+    who = f"**{member_text(clip(viewer_name, 80))}**"
     if page.viewer is not None:
         return f"📍 {who}: #{page.viewer.rank} · {format_value(page.board, page.viewer.entry)}"
     if page.board is Board.STREAK and screen.viewer_hidden:

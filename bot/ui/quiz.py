@@ -10,7 +10,7 @@ import discord
 from bot.core.decks import Deck
 from bot.core.quiz import LETTERS, Answer, OpenQuestion, QuestionResult, ScoreLine, letter_emoji
 from bot.core.streaks import StreakUpdate
-from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line
+from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line, unlinked
 from bot.ui.items import RecallItem, fields_of, number
 
 FIELD_LIMIT = 1024
@@ -121,7 +121,7 @@ def announcement_embed(
     lines.append("Faster right answers score more; right answers in a row add a streak bonus.")
     embed = discord.Embed(title="🧠 Quiz time!", description="\n".join(lines), colour=COLOUR)
     embed.set_footer(text=f"Deck: {deck.id} · The starter or a moderator can press Stop.")
-    return embed
+    return unlinked(embed)
 
 
 # --- Questions -----------------------------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def question_embed(question: OpenQuestion, total: int, *, locked: int, closed: b
     description = f"{clip(shown.question, DESCRIPTION_LIMIT - 200)}\n\n{level_badge(shown.level)} · {when} · {status}"
     embed = discord.Embed(title=f"Question {question.index + 1}/{total}", description=description, colour=COLOUR)
     embed.add_field(name="Choices", value=clip(choices, FIELD_LIMIT), inline=False)
-    return embed
+    return unlinked(embed)
 
 
 # --- Reveal --------------------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def reveal_embed(
     grown = [(user_id, line) for user_id, update in (streaks or {}).items() if (line := streak_line(update))]
     if grown:
         embed.add_field(name="Streaks", value=_join_within(f"<@{u}> {line}" for u, line in grown), inline=False)
-    return embed
+    return unlinked(embed)
 
 
 def _right_line(answer: Answer) -> str:
@@ -202,4 +202,4 @@ def scoreboard_embed(lines: list[ScoreLine], *, deck_title: str, asked: int, end
     description = board if ending is None else f"{ending}\n\n{board}"
     embed = discord.Embed(title=f"🏁 Quiz over: {clip(deck_title, 200)}", description=description, colour=END_COLOUR)
     embed.set_footer(text="Points count on /leaderboard; missed questions come back in /study.")
-    return embed
+    return unlinked(embed)

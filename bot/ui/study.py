@@ -25,7 +25,7 @@ from bot.core.decks import Deck
 from bot.core.scheduling import RATING_NAMES, format_interval
 from bot.core.streaks import StreakUpdate
 from bot.core.study_queue import KIND_QUIZ, StudyItem, StudyScreen, again_rate
-from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line
+from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line, unlinked
 from bot.ui.items import CUSTOM_ID_LIMIT, RecallItem, fields_of, matching, one_of, snowflake
 
 DESCRIPTION_LIMIT = 4096
@@ -306,7 +306,7 @@ def card_embed(
         embed.set_image(url=item.image)
     footer = f"{level_badge(item.level)} · {progress}"
     embed.set_footer(text=clip(f"{note}\n{footer}" if note else footer, 2048))
-    return embed
+    return unlinked(embed)
 
 
 def summary_embed(
@@ -345,7 +345,7 @@ def summary_embed(
         embed.set_author(name=clip(f"{owner} is studying", 256))
     if note:
         embed.set_footer(text=clip(note, 2048))
-    return embed
+    return unlinked(embed)
 
 
 def picker_embed(decks: list[Deck]) -> discord.Embed:
