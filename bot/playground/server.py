@@ -34,6 +34,9 @@ POLL_SECONDS = 0.25
 MAX_UPLOAD = 8 * 1024 * 1024
 MAX_OPEN_MODALS = 50
 LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# The page's bodies are a few levels deep ({"options": {...}, "files": {name: {...}}}); far deeper is not the page.
+MAX_JSON_DEPTH = 20
 
 
 class PlaygroundError(Exception):
@@ -352,7 +355,7 @@ class Playground:
     # --- HTTP ------------------------------------------------------------------------------------------
 
     def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[_local_only, _errors_as_json], client_max_size=MAX_UPLOAD * 2)
+        app = web.Application(middlewares=[_local_only, _json_only, _errors_as_json], client_max_size=MAX_UPLOAD * 2)
         app.router.add_get("/", self._index)
         app.router.add_static("/static/", STATIC, show_index=False)
         app.router.add_get("/api/state", self._get_state)
@@ -428,7 +431,7 @@ class Playground:
                 if frame.type != WSMsgType.TEXT:
                     continue
                 # The page says which member it shows now; answer with the channel as that member sees it.
-                with contextlib.suppress(ValueError, PlaygroundError, AttributeError):
+                with contextlib.suppress(ValueError, RecursionError, PlaygroundError, AttributeError):
                     viewer.member_id = self.member(json.loads(frame.data).get("member")).user.id
                     await self._push(viewer)
         finally:
@@ -452,6 +455,16 @@ async def _local_only(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 @web.middleware
+async def _json_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request that changes something must say it is JSON, whatever its Origin (or none): a browser sends a
+    JSON content type to another site only after asking it first (CORS preflight), which the playground never
+    allows, while a plain form or text/plain post goes out unasked."""
+    if request.method in STATE_CHANGING and request.content_type != "application/json":
+        return web.json_response({"ok": False, "error": "send the request body as application/json"}, status=415)
+    return await handler(request)
+
+
+@web.middleware
 async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Problems the person can fix come back as {"error": text} for the page to show; bugs are logged."""
     try:
@@ -470,16 +483,34 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    # A JSON content type makes a browser ask (CORS preflight) before another site could post here.
-    if request.content_type != "application/json":
-        raise PlaygroundError("send the request body as application/json")
+    # The content type was checked by _json_only.
     try:
         body = await request.json()
     except ValueError:
         raise PlaygroundError("the request body is not JSON") from None
+    except RecursionError:  # nested past what the parser recurses into
+        raise PlaygroundError(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(body, dict):
         raise PlaygroundError("the request body must be a JSON object")
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise PlaygroundError(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels")
     return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (1 for a flat one); iterative, so any depth the
+    parser accepted is measured without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_JSON_DEPTH:  # past the limit the answer is known: stop descending
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _decode_file(option: str, file: Any) -> tuple[str, bytes]:

@@ -134,7 +134,7 @@ async def test_other_sites_cannot_drive_the_playground(client: TestClient, pg: P
     response = await client.post("/api/command", json=body, headers={"Origin": "http://evil.example"})
     assert response.status == 403
     response = await client.post("/api/command", data=json.dumps(body), headers={"Content-Type": "text/plain"})
-    assert response.status == 400 and "application/json" in (await response.json())["error"]
+    assert response.status == 415 and "application/json" in (await response.json())["error"]
     response = await client.get("/api/state", headers={"Host": "evil.example:8765"})
     assert response.status == 403
     assert await messages(client, pg, "alice") == []
@@ -344,3 +344,38 @@ def test_cli_reports_a_port_in_use(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert main_playground(args) == 2
     assert "cannot start the playground" in capsys.readouterr().err
     assert (tmp_path / "data" / "playground.db").exists()
+
+
+async def test_every_change_must_be_sent_as_json_even_without_an_origin(
+    client: TestClient, pg: Playground, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reloads: list[bool] = []
+    monkeypatch.setattr(pg.bot, "reload_decks", lambda: reloads.append(True))
+    routes = ["/api/command", "/api/autocomplete", "/api/click", "/api/select", "/api/modal", "/api/react",
+              "/api/reload-decks"]
+    # What a form or fetch(no-cors) on any web site can send without asking: no Origin header reaches us here.
+    for path in routes:
+        for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}):
+            response = await client.post(path, data="{}", headers=headers)
+            assert response.status == 415, (path, headers)
+            assert "application/json" in (await response.json())["error"]
+    for method in ("PUT", "PATCH", "DELETE"):
+        response = await client.request(method, "/api/reload-decks", data="{}", headers={"Content-Type": "text/plain"})
+        assert response.status == 415, method
+    assert reloads == []
+    status, result = await post(client, "/api/reload-decks")  # the page's own request still works
+    assert status == 200 and result["ok"] and reloads == [True]
+
+
+async def test_a_deeply_nested_body_is_refused_with_a_reason(client: TestClient, pg: Playground) -> None:
+    alice = member_id(pg, "alice")
+    too_deep = "[" * 100_000 + "]" * 100_000
+    response = await client.post("/api/command", data=f'{{"member": "{alice}", "options": {too_deep}}}',
+                                 headers={"Content-Type": "application/json"})
+    assert response.status == 400 and "nested deeper" in (await response.json())["error"]
+    nested: Any = "x"
+    for _ in range(50):  # deep enough to refuse, shallow enough for the parser
+        nested = {"a": nested}
+    status, result = await post(client, "/api/command", member=alice, command="demo", options={"text": nested})
+    assert status == 400 and "nested deeper" in result["error"]
+    assert await messages(client, pg, "alice") == []
