@@ -69,7 +69,7 @@ def list_embed(decks: list[Deck], own: frozenset[str] | set[str], page: int, ser
         embed.add_field(name=f"{marker}{deck.title}"[:256], value=f"`{deck.id}` · {counts_line(deck)}{tags}"[:1024],
                         inline=False)
     embed.set_footer(text=f"Page {page + 1} of {pages}")
-    return embed
+    return unlinked(embed)
 
 
 class DeckPageButton(RecallItem[discord.ui.Button], prefix="decks:page", feature="Decks"):
