@@ -1,23 +1,29 @@
 """`python -m bot import FILE [--format F] [-o decks/NAME.yaml]`: turn another tool's export into a deck file.
 
-The same importers as `/decks upload`; the output is a Recall deck file that `python -m bot check` accepts. Exit
-codes: 0 written, 1 the file could not be imported, 2 a usage problem (missing input, output already there).
+The same importers as `/decks upload`, run the same way: in a worker process with a CPU-time limit (`--time-limit`,
+60 s by default; a file that takes longer is reported, never left hanging) and a memory limit. The output is a
+Recall deck file that `python -m bot check` accepts. Exit codes: 0 written, 1 the file could not be imported, 2 a
+usage problem (missing input, output already there).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.core.decks import MAX_DECK_BYTES, is_slug
-from bot.core.importers import FORMATS, ImportFailed, ImportLimits, import_file
-from bot.core.importers.common import MAX_UNPACKED_BYTES, deck_to_yaml, human_size, slugify
+from bot.core.importers import FORMATS, ImportFailed, ImportLimits
+from bot.core.importers.common import MAX_UNPACKED_BYTES, human_size, slugify
+from bot.import_worker import WorkerLimits, import_in_worker
 
 PROGRESS_FROM_BYTES = 256 * 1024  # smaller files import in a blink; a bar would only flicker
 LOCAL_MAX_BYTES = 256 * 1024 * 1024  # a local file may be far bigger than an upload (an .apkg with media)
 BAR_WIDTH = 30
+CLI_CPU_SECONDS = 60  # a local file may be big, but an import that runs longer is stuck on something
+CLI_MEMORY_MB = 8192  # a sanity bound only: a local import may need far more than an upload
 
 
 class ProgressBar:
@@ -41,14 +47,23 @@ class ProgressBar:
             self.stream.write("\n")
         self.stream.flush()
 
+    def end(self) -> None:
+        """End a bar drawn part of the way (an import that failed), so the next message starts on its own line."""
+        if 0 <= self.shown < 100:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = 100
+
 
 def default_output(file: Path) -> Path:
     return Path("decks") / f"{slugify(file.stem)}.yaml"
 
 
 def run_import(file: Path, fmt: str | None, out: Path | None, *, force: bool = False, term_sep: str | None = None,
-               row_sep: str | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Import `file` and write it as a deck to `out` (default decks/<file name>.yaml); returns the exit code."""
+               row_sep: str | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
+               time_limit: int = CLI_CPU_SECONDS, importer: str | None = None) -> int:
+    """Import `file` and write it as a deck to `out` (default decks/<file name>.yaml); returns the exit code.
+    `importer` (module:function) replaces import_file in the worker: tests only."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     out = out or default_output(file)
@@ -62,16 +77,22 @@ def run_import(file: Path, fmt: str | None, out: Path | None, *, force: bool = F
         return 1
     progress = ProgressBar(stderr, f"Importing {file.name}") if size >= PROGRESS_FROM_BYTES else None
     limits = ImportLimits(max_bytes=LOCAL_MAX_BYTES, max_unpacked_bytes=max(MAX_UNPACKED_BYTES, 8 * size))
+    worker = WorkerLimits(cpu_seconds=time_limit, memory_mb=CLI_MEMORY_MB)
     try:
-        result = import_file(file.read_bytes(), file.name, fmt=fmt, deck_id=out.stem, limits=limits,
-                             progress=progress, term_sep=term_sep, row_sep=row_sep)
+        imported = asyncio.run(import_in_worker(file.read_bytes(), file.name, fmt=fmt, deck_id=out.stem, limits=limits,
+                                                worker=worker, progress=progress, term_sep=term_sep, row_sep=row_sep,
+                                                importer=importer))
     except ImportFailed as exc:
+        if progress is not None:
+            progress.end()
         print(f"error: {file}: {exc.message}", file=stderr)
         for line in exc.problems:
             if line != exc.message:
                 print(f"  {line}", file=stderr)
         return 1
-    text = deck_to_yaml(result.deck)
+    if progress is not None:
+        progress.end()
+    result, text = imported.result, imported.yaml_text
     if len(text.encode("utf-8")) > MAX_DECK_BYTES:
         print(f"error: the deck would be {human_size(len(text.encode()))}, over the {human_size(MAX_DECK_BYTES)} "
               "a deck file may hold; split the source into smaller files.", file=stderr)
@@ -110,9 +131,14 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="overwrite the output file when it exists")
     parser.add_argument("--term-sep", help="Quizlet: between term and definition (tab, comma or text; default tab)")
     parser.add_argument("--row-sep", help="Quizlet: between rows (newline, semicolon or text; default newline)")
+    parser.add_argument("--time-limit", type=int, default=CLI_CPU_SECONDS, metavar="SECONDS",
+                        help=f"stop reading the file after this much CPU time (default {CLI_CPU_SECONDS})")
     return parser
 
 
 def main_import(args: argparse.Namespace) -> int:
+    if args.time_limit < 1:
+        print("error: --time-limit must be at least 1 second", file=sys.stderr)
+        return 2
     return run_import(args.file, args.fmt, args.output, force=args.force, term_sep=args.term_sep,
-                      row_sep=args.row_sep)
+                      row_sep=args.row_sep, time_limit=args.time_limit)

@@ -12,6 +12,11 @@ from typing import Mapping
 
 from dotenv import dotenv_values
 
+# Discord's attachment limit in a server without boosts (discord.py 2.7: utils.DEFAULT_FILE_SIZE_LIMIT_BYTES; boost
+# levels 2 and 3 raise it to 50 and 100 MiB). Enough for any deck (a deck file holds at most 2 MB and an .apkg's
+# media is left out); a larger MAX_UPLOAD_BYTES would only let each upload held in memory cost more.
+DISCORD_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+
 TOKEN_HELP = (
     "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
     "open Bot → Reset Token, and put the token in .env as DISCORD_TOKEN=... (see README, 'Create the Discord application')."
@@ -33,6 +38,9 @@ class Settings:
     log_level: str = "INFO"
     max_upload_bytes: int = 2 * 1024 * 1024
     max_deck_items: int = 5000
+    import_cpu_seconds: int = 5  # each upload is read in a worker process stopped past this much CPU time
+    import_memory_mb: int = 384  # … or past this much memory (a 64 MB Anki collection needs about 300)
+    imports_at_once: int = 2  # uploads read at the same time, all servers together (one per server)
 
     def __repr__(self) -> str:  # the token must never reach a log line through a repr
         shown = {k: v for k, v in self.__dict__.items() if k != "token"}
@@ -52,7 +60,8 @@ def _env(env_file: Path | None, environ: Mapping[str, str] | None) -> dict[str, 
     return values
 
 
-def _int(values: Mapping[str, str], name: str, default: int | None, minimum: int = 0) -> int | None:
+def _int(values: Mapping[str, str], name: str, default: int | None, minimum: int = 0,
+         maximum: int | None = None, why: str = "") -> int | None:
     raw = values.get(name, "").strip()
     if not raw:
         return default
@@ -62,6 +71,8 @@ def _int(values: Mapping[str, str], name: str, default: int | None, minimum: int
         raise SettingsError(f"{name} must be a whole number, got {raw!r}.") from None
     if number < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {number}.")
+    if maximum is not None and number > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}{why}, got {number}.")
     return number
 
 
@@ -106,6 +117,11 @@ def load_settings(
         api_base=_url(values, "DISCORD_API_BASE", ("http", "https")),
         gateway_url=_url(values, "DISCORD_GATEWAY_URL", ("ws", "wss")),
         log_level=level,
-        max_upload_bytes=_int(values, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1024) or 0,
+        max_upload_bytes=_int(values, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1024,
+                              maximum=DISCORD_ATTACHMENT_LIMIT, why=" (10 MB, Discord's attachment limit)") or 0,
         max_deck_items=_int(values, "MAX_DECK_ITEMS", 5000, minimum=1) or 0,
+        import_cpu_seconds=_int(values, "IMPORT_CPU_SECONDS", Settings.import_cpu_seconds, minimum=1,
+                                maximum=300) or 0,
+        import_memory_mb=_int(values, "IMPORT_MEMORY_MB", Settings.import_memory_mb, minimum=128) or 0,
+        imports_at_once=_int(values, "IMPORTS_AT_ONCE", Settings.imports_at_once, minimum=1, maximum=16) or 0,
     )

@@ -78,3 +78,10 @@ def test_the_token_is_redacted_from_messages_and_tracebacks(
     assert "Traceback" in err and "RuntimeError: login with [token] refused" in err
     assert "start-up failed for [token]" in err
     assert token not in err
+
+
+def test_an_upload_limit_over_discords_is_refused_at_start_up(tmp_path: Path) -> None:
+    result = run_bot([], {"DISCORD_TOKEN": "secret-token-123", "MAX_UPLOAD_BYTES": str(1024 ** 3)}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: MAX_UPLOAD_BYTES must be at most 10485760 (10 MB, Discord's attachment limit), got {1024 ** 3}."]

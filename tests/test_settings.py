@@ -60,3 +60,29 @@ def test_repr_never_shows_the_token() -> None:
     settings = load_settings({"DISCORD_TOKEN": "very-secret-token"}, env_file=None, check_paths=False)
     assert "very-secret-token" not in repr(settings)
     assert "very-secret-token" not in str(settings)
+
+
+def test_upload_and_import_limits(tmp_path: Path) -> None:
+    defaults = load_settings({}, env_file=None, check_paths=False)
+    assert (defaults.max_upload_bytes, defaults.import_cpu_seconds, defaults.import_memory_mb,
+            defaults.imports_at_once) == (2 * 1024 * 1024, 5, 384, 2)
+    chosen = load_settings({"MAX_UPLOAD_BYTES": "10485760", "IMPORT_CPU_SECONDS": "10", "IMPORT_MEMORY_MB": "256",
+                            "IMPORTS_AT_ONCE": "1"}, env_file=None, check_paths=False)
+    assert (chosen.max_upload_bytes, chosen.import_cpu_seconds, chosen.import_memory_mb,
+            chosen.imports_at_once) == (10 * 1024 * 1024, 10, 256, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MAX_UPLOAD_BYTES", "10485761",
+         "MAX_UPLOAD_BYTES must be at most 10485760 (10 MB, Discord's attachment limit), got 10485761."),
+        ("IMPORT_CPU_SECONDS", "0", "IMPORT_CPU_SECONDS must be at least 1, got 0."),
+        ("IMPORT_MEMORY_MB", "64", "IMPORT_MEMORY_MB must be at least 128, got 64."),
+        ("IMPORTS_AT_ONCE", "0", "IMPORTS_AT_ONCE must be at least 1, got 0."),
+    ],
+)
+def test_upload_and_import_limits_out_of_range(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({name: value}, env_file=None, check_paths=False)
+    assert str(refused.value) == message

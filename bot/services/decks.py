@@ -1,8 +1,9 @@
 """/decks as a use case: a server's own uploaded decks, kept in the database and in the deck library.
 
-Stored decks are loaded into the library at start-up; an upload is imported (in a thread: parsing a large file
-takes a while), then stored, or held in memory for 15 minutes while its uploader decides whether it replaces the
-deck that has its id. Writes reach the library right after their COMMIT, so the two never disagree.
+Stored decks are loaded into the library at start-up; an upload is imported in a worker process with a CPU-time and
+memory limit (bot.import_worker: a hostile file cannot stall or bloat the bot), one per server and a few in all,
+then stored, or held in memory for 15 minutes while its uploader decides whether it replaces the deck that has its
+id. Writes reach the library right after their COMMIT, so the two never disagree.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from typing import Callable
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, DeckError, parse_deck
 from bot.core.errors import InvalidInput, NotAllowed
-from bot.core.importers import ImportLimits, ImportResult, deck_to_yaml, import_file
+from bot.core.importers import ImportLimits, ImportResult
 from bot.core.importers.common import human_size
+from bot.import_worker import Imported, WorkerLimits, import_in_worker
 from bot.core.library import DeckLibrary, StoredDeck
 from bot.settings import Settings
 from bot.store.api import Connection, Store
@@ -28,6 +30,10 @@ log = logging.getLogger("recall.decks")
 
 SERVER_SOURCE = "upload"  # Deck.source of a server's own deck (see bot.core.decks.Deck)
 PENDING_SECONDS = 15 * 60  # an interaction token lives 15 minutes; a confirmation cannot outlive it usefully
+WAITING_PER_SLOT = 4  # uploads that may wait for a worker, per upload read at once; more are refused (memory)
+
+ONE_AT_A_TIME = "Another upload is being read for this server; try again when it finishes."
+BUSY = "Recall is reading many uploads right now; try again in a minute."
 
 
 def too_large_text(filename: str, size: int, limit: int) -> str:
@@ -113,6 +119,11 @@ class DeckService:
         self.settings = settings
         self.clock = clock
         self.pending: dict[str, PendingUpload] = {}
+        self.worker = WorkerLimits(cpu_seconds=settings.import_cpu_seconds, memory_mb=settings.import_memory_mb)
+        self.importer: str | None = None  # module:function the worker runs instead of import_file (tests only)
+        self.reading: set[int] = set()  # servers with an upload being read (or waiting for a worker)
+        self.slots = asyncio.Semaphore(settings.imports_at_once)
+        self.waiting = 0
 
     async def load(self) -> int:
         """Every server's uploads into the library (at start-up); a stored deck the loader now refuses is logged
@@ -154,17 +165,37 @@ class DeckService:
         if size > limit:
             raise InvalidInput(too_large_text(filename, size, limit))
 
-    def import_upload(self, data: bytes, filename: str, fmt: str | None) -> ImportResult:
-        """Parse an uploaded file into a deck (slow for large files: run it in a thread). Raises ImportFailed."""
+    async def read_upload(self, guild_id: int, data: bytes, filename: str, fmt: str | None) -> Imported:
+        """Parse an uploaded file into a deck in a limited worker process. One upload per server at a time
+        (InvalidInput for a second), at most `imports_at_once` in all: the others wait their turn, up to
+        WAITING_PER_SLOT each (then InvalidInput). Raises ImportFailed (ImportStopped past a limit)."""
+        if guild_id in self.reading:
+            raise InvalidInput(ONE_AT_A_TIME)
+        if self.slots.locked() and self.waiting >= WAITING_PER_SLOT * self.settings.imports_at_once:
+            raise InvalidInput(BUSY)
         limits = ImportLimits(max_bytes=self.settings.max_upload_bytes, max_items=self.settings.max_deck_items)
-        return import_file(data, filename, fmt=fmt, limits=limits)
+        self.reading.add(guild_id)
+        try:
+            self.waiting += 1
+            try:
+                await self.slots.acquire()
+            finally:
+                self.waiting -= 1
+            try:
+                return await import_in_worker(data, filename, fmt=fmt, limits=limits, worker=self.worker,
+                                              importer=self.importer)
+            finally:
+                self.slots.release()
+        finally:
+            self.reading.discard(guild_id)
 
     async def upload(
         self, guild_id: int, user_id: int, data: bytes, filename: str, fmt: str | None = None
     ) -> Added | ReplaceAsked:
-        """Import a file and store its deck; when its id is taken, hold it and ask first. Raises ImportFailed."""
-        result = await asyncio.to_thread(self.import_upload, data, filename, fmt)
-        yaml_text = data.decode("utf-8-sig") if result.format == "recall" else deck_to_yaml(result.deck)
+        """Import a file and store its deck; when its id is taken, hold it and ask first. Raises ImportFailed, or
+        InvalidInput while this server's previous upload is still being read."""
+        imported = await self.read_upload(guild_id, data, filename, fmt)
+        result, yaml_text = imported.result, imported.yaml_text
         current = self.decks.get(guild_id, result.deck.id)
         if current is None:
             return await self.store(guild_id, user_id, result, yaml_text, filename)

@@ -369,3 +369,63 @@ async def test_a_replace_token_used_from_another_server_is_refused(world: Any) -
     assert world.bot.decks.get(other.id, "photosynthesis") is None
     done = await (await world.emu.click(world.admin, question, label="Replace it")).wait_message()
     assert "✅" in done.content  # still waiting for its own server
+
+
+# --- Uploads are read in a limited worker process: one slow file never stalls another server -------------------------
+
+
+def slow_worker(world: Any) -> None:
+    """Every upload now reads like a pathological file: busy until the worker's 1 s CPU limit stops it."""
+    from bot.import_worker import WorkerLimits
+
+    service = world.bot.services.decks
+    service.importer = "tests.test_import_worker:spin"
+    service.worker = WorkerLimits(cpu_seconds=1, memory_mb=256)
+
+
+async def test_an_upload_that_takes_too_long_is_refused_while_other_servers_study(world: Any) -> None:
+    slow_worker(world)
+    other = world.emu.add_guild("Other School")
+    other_channel = world.emu.add_channel(other, "general")
+    student = world.emu.add_member(other, "dora")
+    await wait_for_guild(world, other.id)
+
+    async def study_meanwhile() -> list[Any]:
+        """Dora studies in the other server while the upload is read: Reveal, Good, Reveal, … ."""
+        answered = []
+        message = await (await world.emu.slash(student, other_channel, "study", deck=SHIPPED)).wait_message(timeout=5)
+        answered.append(message)
+        while len(answered) < 6:
+            label = "Reveal" if any(b["label"] == "Reveal" for b in message.buttons()) else "Good"
+            button = next(b for b in message.buttons() if (b["label"] or "").startswith(label))
+            ix = await world.emu.click(student, message, custom_id=button["custom_id"])
+            message = await ix.wait_message(timeout=5)  # answered promptly, never stuck behind the import
+            answered.append(message)
+        return answered
+
+    upload_task = asyncio.create_task(upload(world, world.admin, "slow.txt", b"front\tback\n" * 10))
+    await asyncio.sleep(0.3)  # the worker is reading it
+    assert not upload_task.done()
+    studied = await study_meanwhile()
+    assert not upload_task.done()  # all of Dora's answers came while the file was still being read
+    assert len(studied) == 6 and studied[-1].embeds
+
+    reply = await asyncio.wait_for(upload_task, 30)
+    assert reply.ephemeral and reply.visible_to == world.admin.user.id
+    assert reply.content.startswith("❌ `slow.txt` was not added: `slow.txt` took too long to read (over 1 s)")
+    assert await stored_rows(world) == []
+    assert world.emu.failed_interactions == []
+
+
+async def test_a_second_upload_in_the_same_server_is_refused_while_the_first_is_read(world: Any) -> None:
+    slow_worker(world)
+    first = asyncio.create_task(upload(world, world.admin, "slow.txt", b"front\tback\n"))
+    await asyncio.sleep(0.3)
+    second = await upload(world, world.admin, "photosynthesis.yaml", GOOD)
+    assert second.ephemeral and second.visible_to == world.admin.user.id
+    assert "Another upload is being read for this server; try again when it finishes." in second.content
+    assert "took too long" in (await asyncio.wait_for(first, 30)).content
+
+    world.bot.services.decks.importer = None  # the real importer again: the next upload goes through
+    assert "✅" in (await upload(world, world.admin, "photosynthesis.yaml", GOOD)).content
+    assert world.emu.failed_interactions == []

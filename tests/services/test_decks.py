@@ -2,6 +2,8 @@
 (15 minutes), removal, and the listing data."""
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -9,8 +11,10 @@ import pytest
 from bot.core.decks import Card, Deck
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.importers import ImportFailed
+from bot.import_worker import ImportStopped, WorkerLimits
 from bot.core.library import DeckLibrary
-from bot.services.decks import PENDING_SECONDS, Added, DeckService, Expired, Kept, ReplaceAsked
+from bot.services import decks as decks_module
+from bot.services.decks import BUSY, ONE_AT_A_TIME, PENDING_SECONDS, Added, DeckService, Expired, Kept, ReplaceAsked
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.server_decks import get_server_deck, list_server_decks
@@ -145,8 +149,8 @@ async def test_the_listing_marks_the_servers_own_decks(service: DeckService) -> 
 
 async def test_upload_times_are_stored(service: DeckService, db: Database) -> None:
     at = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
-    result = service.import_upload(GOOD, "photosynthesis.yaml", None)
-    added = await service.store(GUILD, ADMIN, result, GOOD.decode(), "photosynthesis.yaml", at)
+    imported = await service.read_upload(GUILD, GOOD, "photosynthesis.yaml", None)
+    added = await service.store(GUILD, ADMIN, imported.result, imported.yaml_text, "photosynthesis.yaml", at)
     assert (await get_server_deck(db, GUILD, "photosynthesis")).uploaded_at == at == added.stored.uploaded_at
 
 
@@ -164,3 +168,60 @@ async def test_a_decision_needs_manage_server_still_and_the_uploads_own_server(s
     assert asked.token in service.pending  # refusals leave the upload waiting for a proper decision
     assert isinstance(await service.decide(asked.token, ADMIN, True, guild_id=GUILD, manages_server=True), Added)
     assert service.decks.get(GUILD, "photosynthesis").title == "Photosynthesis v2"
+
+
+# --- Uploads are read in a limited worker: one per server, a few in all ------------------------------------------------
+
+STUCK = "tests.test_import_worker:sleep"  # an importer that never finishes: the worker's wall-clock limit ends it
+
+
+def stuck(service: DeckService, seconds: float = 1.0) -> DeckService:
+    service.importer = STUCK
+    service.worker = WorkerLimits(cpu_seconds=1, wall_seconds=seconds)
+    return service
+
+
+async def started(service: DeckService, guild_id: int, name: str = "slow.txt") -> asyncio.Task:
+    task = asyncio.create_task(service.upload(guild_id, ADMIN, GOOD, name))
+    await asyncio.sleep(0)  # it registers its server before its first await
+    return task
+
+
+async def test_a_file_that_takes_too_long_is_refused_and_nothing_is_stored(service: DeckService, db: Database) -> None:
+    service.importer = "tests.test_import_worker:spin"
+    service.worker = WorkerLimits(cpu_seconds=1)
+    with pytest.raises(ImportStopped, match="`slow.txt` took too long to read"):
+        await service.upload(GUILD, ADMIN, GOOD, "slow.txt")
+    assert await list_server_decks(db) == [] and service.reading == set()
+
+
+async def test_one_upload_per_server_at_a_time(service: DeckService) -> None:
+    first = await started(stuck(service), GUILD)
+    with pytest.raises(InvalidInput) as refused:
+        await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml")
+    assert str(refused.value) == ONE_AT_A_TIME
+    other = await started(service, OTHER)  # another server is not held up by it
+    for task in (first, other):
+        with pytest.raises(ImportStopped):
+            await task
+    service.importer = None
+    assert isinstance(await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml"), Added)
+
+
+async def test_uploads_past_the_limit_wait_their_turn_then_are_refused(
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(decks_module, "WAITING_PER_SLOT", 1)
+    service = DeckService(db, DeckLibrary(), replace(Settings(), imports_at_once=1), clock=clock)
+    reading = await started(stuck(service), GUILD)
+    waiting = await started(service, OTHER)
+    await asyncio.sleep(0.1)
+    assert service.waiting == 1
+    with pytest.raises(InvalidInput) as refused:
+        await service.upload(3, ADMIN, GOOD, "photosynthesis.yaml")
+    assert str(refused.value) == BUSY
+    service.importer = None  # the waiting upload is read once the first is done, by the real importer
+    with pytest.raises(ImportStopped):
+        await reading
+    assert isinstance(await waiting, Added)
+    assert service.waiting == 0 and service.reading == set()
