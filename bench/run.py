@@ -17,11 +17,12 @@ from bench.common import Sizes, TimedEmulator, collector_paused, write_study_dec
 from bench.procs import BASELINE, RECALL, BotProcess, BotSpec, bot_env
 from bench.boards import boards_phase
 from bench.decks import decks_phase
+from bench.imports import imports_phase
 from bench.quiz import quiz_crowd
 from bench.startup import startup_phase
 from bench.study import run_phase
 
-PHASES = ("study", "quiz", "boards", "decks", "startup")
+PHASES = ("study", "quiz", "boards", "decks", "startup", "imports")
 log = logging.getLogger("bench")
 
 
@@ -65,7 +66,7 @@ async def study_phase(sizes: Sizes, workdir: Path, profile: Path | None, progres
 
 
 async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, progress: Callable[[str], None],
-                  recall: BotSpec = RECALL, only: str | None = None) -> dict[str, Any]:
+                  recall: BotSpec = RECALL, only: str | None = None, quick: bool = False) -> dict[str, Any]:
     bots = {"recall": (recall,), "baseline": (BASELINE,)}.get(only or "", (recall, BASELINE))
     results: dict[str, Any] = {"machine": report.machine(), "sizes": sizes.__dict__, "phases": {}}
     started = time.perf_counter()
@@ -89,6 +90,9 @@ async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, p
         if "startup" in phases:
             progress(f"start-up: {sizes.startup_repeats} × (new database, existing database, baseline)")
             results["phases"]["startup"] = await startup_phase(recall, sizes.startup_repeats, workdir / "startup")
+        if "imports" in phases:
+            progress("imports: the worst known files uploaded in 3 servers while another studies (paced)")
+            results["phases"]["imports"] = await imports_phase(recall, sizes, workdir / "imports", quick=quick)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_average_after"] = report.machine()["load_average"]
     return results
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         args.profile.mkdir(parents=True, exist_ok=True)
     progress = (lambda text: print(f"… {text}", file=sys.stderr, flush=True))
     recall = replace(RECALL, repo=args.recall_repo.resolve()) if args.recall_repo else RECALL
-    results = asyncio.run(run_all(sizes, phases, args.profile, progress, recall, args.only))
+    results = asyncio.run(run_all(sizes, phases, args.profile, progress, recall, args.only, quick=args.quick))
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     elif args.markdown:
