@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 import zstandard
 
+from bot.core.decks import MAX_CARD_TEXT
 from bot.core.importers.common import (
+    Cloze,
     Converted,
     DeckBuilder,
     ImportFailed,
@@ -28,7 +30,6 @@ from bot.core.importers.common import (
     ImportResult,
     Progress,
     cloze_numbers,
-    cloze_sides,
     html_to_markdown,
     human_size,
     plain_text,
@@ -220,9 +221,16 @@ def _add_cloze(builder: DeckBuilder, note: Note, numbers: list[int], html: bool)
     if not numbers:
         builder.skip(what, "a cloze note without any {{c1::…}} deletion")
         return text.media + extra.media
+    cloze = Cloze(text.text)
+    # Every back is the whole text plus the bold marks, so when that is too long no card can be kept: say so once
+    # instead of building (and refusing) one card per deletion, which for thousands of deletions is quadratic.
+    shown = len(cloze.plain.strip())
+    if shown + len("****") > MAX_CARD_TEXT:
+        builder.skip(what, f"the text is {shown} characters long; a card's limit is {MAX_CARD_TEXT}")
+        return text.media + extra.media
     added = False
     for number in numbers:
-        front, back = cloze_sides(text.text, number)
+        front, back = cloze.sides(number)
         if extra.text:
             back = f"{back}\n\n{extra.text}"
         added |= builder.add_card(f"{what} (c{number})", f"{note.key}:c{number}", front, back)
@@ -273,8 +281,16 @@ def import_apkg(data: bytes, *, deck_id: str, title: str = "", limits: ImportLim
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 _HEADER = re.compile(r"#([a-z ]+):(.*)")
-_LOOKS_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
+# "<tag" needs a ">" somewhere after it; looks_html searches only up to the last ">" so that an unclosed "<a" does
+# not scan to the end of the text from every start (quadratic before). Possessive: nothing to backtrack into.
+_LOOKS_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*+(?!\w)|/[a-zA-Z][a-zA-Z0-9]*+\s*+>)")
 _META_COLUMNS = ("guid", "notetype", "deck", "tags")
+
+
+def looks_html(text: str) -> bool:
+    """Whether the text holds an opening or closing tag (`<b …>`, `</b>`), as the pattern
+    `<(?:[a-zA-Z][a-zA-Z0-9]*\\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\\s*)>` finds one, in one pass."""
+    return _LOOKS_HTML.search(text, 0, text.rfind(">") + 1) is not None
 
 
 def parse_text_headers(text: str) -> tuple[dict[str, str], str]:
@@ -319,7 +335,7 @@ def import_anki_text(text: str, *, deck_id: str, title: str = "", limits: Import
         raise ImportFailed("The file has no notes after its `#` header lines." if headers else "The file is empty.")
     sep = _separator(headers, body)
     html_flag = headers.get("html", "").casefold()
-    html = html_flag == "true" or (html_flag != "false" and _LOOKS_HTML.search(body) is not None)
+    html = html_flag == "true" or (html_flag != "false" and looks_html(body))
     meta = {name: _column(headers, name) for name in _META_COLUMNS}
     meta_indexes = {i for i in meta.values() if i is not None}
     shared_tags = headers.get("tags", "").split()

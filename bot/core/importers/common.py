@@ -10,12 +10,12 @@ import hashlib
 import html
 import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from html.parser import HTMLParser
 
 import yaml
+from lxml import etree
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
@@ -343,9 +343,30 @@ def rng_for(key: str) -> random.Random:
 _INLINE = {"b": "**", "strong": "**", "i": "*", "em": "*", "u": "__", "s": "~~", "del": "~~", "strike": "~~",
            "code": "`"}
 _BLOCK = {"div", "p", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote"}
-_SOUND = re.compile(r"\[sound:[^\]]*\]")
+_SOUND_OPEN = "[sound:"
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def drop_sounds(text: str) -> tuple[str, int]:
+    """`text` without its [sound:…] references, and how many there were.
+
+    The same spans as the pattern `\\[sound:[^\\]]*\\]`, found with str.find: that pattern rescanned to the end of the
+    text from every unclosed "[sound:", quadratic in a crafted field, while here a missing "]" ends the search.
+    """
+    parts: list[str] = []
+    pos = count = 0
+    while (start := text.find(_SOUND_OPEN, pos)) >= 0:
+        end = text.find("]", start + len(_SOUND_OPEN))
+        if end < 0:
+            break  # no later reference can close either
+        parts.append(text[pos:start])
+        count += 1
+        pos = end + 1
+    if not count:
+        return text, 0
+    parts.append(text[pos:])
+    return "".join(parts), count
 
 
 @dataclass
@@ -354,16 +375,22 @@ class Converted:
     media: int  # images and sounds dropped
 
 
-class _MarkdownWriter(HTMLParser):
+class _MarkdownWriter:
+    """An lxml parser target: receives the tags and text of the field in order and writes Discord markdown.
+
+    lxml (libxml2's HTML5 tokenizer) reads unclosed tags, comments and declarations in one pass; the standard
+    library's HTMLParser rescans to the end of the text for each one on this Python (3.11.7), so a field of "<b"
+    repeated took seconds.
+    """
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.media = 0
         self.link: str | None = None
         self.link_start = 0
         self.skip_depth = 0  # inside <script>/<style>
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
         if tag in ("script", "style"):
             self.skip_depth += 1
         elif tag in _INLINE:
@@ -380,13 +407,10 @@ class _MarkdownWriter(HTMLParser):
         elif tag == "img":
             self.media += 1
         elif tag == "a":
-            self.link = dict(attrs).get("href")
+            self.link = attrib.get("href")
             self.link_start = len(self.parts)
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip_depth = max(0, self.skip_depth - 1)
         elif tag in _INLINE:
@@ -407,18 +431,26 @@ class _MarkdownWriter(HTMLParser):
         if not last.endswith("\n"):
             self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         if not self.skip_depth:
             self.parts.append(data)
+
+    def close(self) -> None:
+        return None
 
 
 def html_to_markdown(text: str) -> Converted:
     """Anki field HTML as Discord markdown: bold/italic/underline/strike/code kept, line breaks and lists kept,
     images and [sound:…] dropped and counted, everything else reduced to its text."""
-    sounds = len(_SOUND.findall(text))
+    text, sounds = drop_sounds(text)
     writer = _MarkdownWriter()
-    writer.feed(_SOUND.sub("", text))
-    writer.close()
+    parser = etree.HTMLParser(target=writer)
+    try:
+        # libxml2 takes UTF-8; a lone surrogate (never in decoded UTF-8, but possible in a str) would stop it.
+        parser.feed(text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8"))
+        parser.close()
+    except etree.LxmlError as exc:
+        raise ImportFailed(f"A field's HTML cannot be read ({exc}).") from None
     joined = "".join(writer.parts)
     # Empty emphasis left by markup like <b></b> or <b><img></b> would show as stray asterisks.
     joined = re.sub(r"(\*\*|__|~~|`)\s*\1", "", joined)
@@ -428,32 +460,103 @@ def html_to_markdown(text: str) -> Converted:
 
 def plain_text(text: str) -> Converted:
     """A field exported without HTML: only [sound:…] references to drop, and entities Anki may still write."""
-    sounds = len(_SOUND.findall(text))
-    return Converted(html.unescape(_SOUND.sub("", text)).strip(), sounds)
+    text, sounds = drop_sounds(text)
+    return Converted(html.unescape(text).strip(), sounds)
 
 
 # --- Cloze -----------------------------------------------------------------------------------------------------
 
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+_CLOZE_OPEN = re.compile(r"\{\{c(\d{1,9})::")  # more digits would be no deletion number, and int() refuses 4,300+
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    start: int  # the span of the whole {{cN::…}} in the field
+    end: int
+    number: int
+    text: str
+    hint: str | None
+
+
+def _find_clozes(text: str) -> Iterator[_Found]:
+    """Each {{cN::text}} or {{cN::text::hint}}, read as the pattern `\\{\\{c(\\d+)::(.*?)(?:::(.*?))?\\}\\}` (DOTALL)
+    reads them: the text runs to the first "::" that ends before the first "}}", the hint from there to that "}}".
+
+    That pattern was cubic on a field of unclosed "{{c1::" (every start, every "::", every position rescanned);
+    here each deletion is found with str.find and a missing "}}" ends the search, so a field costs one pass.
+    """
+    pos = 0
+    while (start := text.find("{{c", pos)) >= 0:
+        head = _CLOZE_OPEN.match(text, start)
+        if head is None:
+            pos = start + 1
+            continue
+        body = head.end()
+        close = text.find("}}", body)
+        if close < 0:
+            return
+        split = text.find("::", body, close)
+        if split < 0:
+            yield _Found(start, close + 2, int(head.group(1)), text[body:close], None)
+        else:
+            yield _Found(start, close + 2, int(head.group(1)), text[body:split], text[split + 2:close])
+        pos = close + 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Deletion:
+    start: int  # where the deleted text sits in Cloze.plain
+    end: int
+    hint: str | None
+
+
+class Cloze:
+    """A cloze field read once: its text with the {{cN::…}} markup removed, and where each deletion sits in it.
+
+    Each card's sides are then slices of that text, so a note with thousands of deletions does not reread the
+    whole field for every card.
+    """
+
+    def __init__(self, text: str) -> None:
+        parts: list[str] = []
+        self.deletions: dict[int, list[_Deletion]] = {}
+        pos = length = 0
+        for found in _find_clozes(text):
+            before = text[pos:found.start]
+            parts += [before, found.text]
+            length += len(before)
+            self.deletions.setdefault(found.number, []).append(
+                _Deletion(length, length + len(found.text), found.hint))
+            length += len(found.text)
+            pos = found.end
+        parts.append(text[pos:])
+        self.plain = "".join(parts)
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted(self.deletions)
+
+    def sides(self, number: int) -> tuple[str, str]:
+        """Front and back of card `number`: that deletion hidden (showing its hint) on the front and in bold on
+        the back; the other deletions show their text on both sides, as Anki does."""
+        front: list[str] = []
+        back: list[str] = []
+        pos = 0
+        for deletion in self.deletions.get(number, ()):
+            kept = self.plain[pos:deletion.start]
+            front += [kept, f"[{deletion.hint}]" if deletion.hint else "[…]"]
+            back += [kept, f"**{self.plain[deletion.start:deletion.end]}**"]
+            pos = deletion.end
+        rest = self.plain[pos:]
+        return "".join(front) + rest, "".join(back) + rest
 
 
 def cloze_numbers(text: str) -> list[int]:
-    return sorted({int(m.group(1)) for m in _CLOZE.finditer(text)})
+    return sorted({found.number for found in _find_clozes(text)})
 
 
 def cloze_sides(text: str, number: int) -> tuple[str, str]:
-    """Front and back of cloze card `number`: that deletion hidden (showing its hint) on the front and in bold on
-    the back; the other deletions show their text on both sides, as Anki does."""
-
-    def front(m: re.Match[str]) -> str:
-        if int(m.group(1)) != number:
-            return m.group(2)
-        return f"[{m.group(3)}]" if m.group(3) else "[…]"
-
-    def back(m: re.Match[str]) -> str:
-        return f"**{m.group(2)}**" if int(m.group(1)) == number else m.group(2)
-
-    return _CLOZE.sub(front, text), _CLOZE.sub(back, text)
+    return Cloze(text).sides(number)
 
 
 # --- Writing YAML --------------------------------------------------------------------------------------------------

@@ -20,7 +20,10 @@ _RECALL_KEY = re.compile(r"^(?:title|cards|quiz|explain)\s*:", re.MULTILINE)
 _ANKI_HEADER = re.compile(r"#(?:separator|html|tags|columns|deck|notetype|guid column|notetype column|"
                           r"deck column|tags column):", re.IGNORECASE)
 _CSV_HEADER = re.compile(r"\s*\"?(?:front|question|term|prompt|word)\"?\s*[,;\t]", re.IGNORECASE)
-_YAML_QUESTION = re.compile(r"^[^\s#-][^\n]*:\s*\n\s*-\s", re.MULTILINE)
+# A `question:` line followed by a `- answer` line. Was `:\s*\n\s*-\s`: over a long run of blank lines that never
+# reached a "-", every way of splitting the run between the two \s* was tried (quadratic). The same text matches
+# as "blanks within the line, the line break, then every following blank at once" with nothing to backtrack.
+_YAML_QUESTION = re.compile(r"^[^\s#-][^\n]*:[^\S\n]*+\n\s*+-\s", re.MULTILINE)
 
 
 def unknown_format(filename: str) -> ImportFailed:

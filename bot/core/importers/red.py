@@ -24,16 +24,25 @@ from bot.core.importers.common import (
 from bot.core.yaml_loader import MappingNode, Node, ScalarNode, SequenceNode, YamlSyntaxError, compose_yaml, is_null
 
 SAMPLE = 200  # other questions compared per question: enough to find related ones, linear in the list's size
+# Characters of each question compared: a trivia question is far shorter, and rapidfuzz's cost grows with the product
+# of both lengths, so a list of 4,000-character questions took a minute to rank (now bounded per pair).
+COMPARED = 300
 SPECIAL_KEYS = frozenset(("AUTHOR", "DESCRIPTION", "CONFIG", "$schema"))
-_IMAGE_URL = re.compile(r"https://\S+?\.(?:png|jpe?g|gif|webp)(?:\?\S*)?(?=\s|$)", re.IGNORECASE)
+# An image link runs to the end of its word (the extension, then nothing or a ?query), so a word holds at most one,
+# starting at its first https://: when that one fails, every later start in the word fails too. The pattern was
+# `https://\S+?\.(?:png|jpe?g|gif|webp)(?:\?\S*)?(?=\s|$)`, tried from every https:// of a word and each time
+# scanned to the word's end (quadratic on "https://" repeated); anchored at the start of a word and skipping
+# possessively to its first https://, each word is read once. Group "link" is what the old pattern matched.
+_IMAGE_URL = re.compile(r"(?<!\S)(?P<before>(?:(?!https://)\S)*+)"
+                        r"(?P<link>https://\S+?\.(?:png|jpe?g|gif|webp)(?:\?\S*)?(?=\s|$))", re.IGNORECASE)
 
 
 def image_and_text(question: str) -> tuple[str | None, str]:
     """Split a question into an https image link (when it has exactly one) and the text around it."""
-    links = _IMAGE_URL.findall(question)
+    links = [match["link"] for match in _IMAGE_URL.finditer(question)]
     if len(links) != 1:
         return None, question
-    return links[0], " ".join(_IMAGE_URL.sub(" ", question).split())
+    return links[0], " ".join(_IMAGE_URL.sub(r"\g<before> ", question).split())
 
 
 def _scalar_text(node: Node) -> str | None:
@@ -93,7 +102,7 @@ def import_red(text: str, *, deck_id: str, title: str = "", limits: ImportLimits
         else:
             entries.append((key, answers))
 
-    questions = [question for question, _ in entries]
+    questions = [question[:COMPARED] for question, _ in entries]
     for index, (question, answers) in enumerate(entries):
         _add_entry(builder, question, answers, _related_answers(index, entries, questions))
         if progress is not None and (index + 1) % 100 == 0:
