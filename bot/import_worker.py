@@ -43,6 +43,7 @@ PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "VIR
 _FRAME = struct.Struct(">I")
 STARTUP_SECONDS = 5.0  # wall-clock allowance for starting Python on a busy machine, on top of the CPU limit
 WALL_PER_CPU = 3  # wall-clock seconds allowed per CPU second: two cores shared by the bot, other imports and more
+EXIT_GRACE = 2.0  # seconds a child that has answered (or closed its stdout) gets to exit before it is killed
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +110,17 @@ async def import_in_worker(
     )
     errors = asyncio.create_task(_tail(child.stderr))
     try:
-        answer = await asyncio.wait_for(_exchange(child, request, progress), worker.wall)
-    except asyncio.TimeoutError:
-        answer = ("time",)
+        try:
+            answer = await asyncio.wait_for(_exchange(child, request, progress), worker.wall)
+        except asyncio.TimeoutError:
+            answer = ("time",)
+            _kill(child)
+        try:
+            await asyncio.wait_for(child.wait(), EXIT_GRACE)  # its exit status tells why it stopped
+        except asyncio.TimeoutError:
+            _kill(child)
     finally:
-        if child.returncode is None:
+        if child.returncode is None:  # cancelled (the bot is shutting down) or stuck after answering
             _kill(child)
         await child.wait()
         stderr = await errors
@@ -127,9 +134,12 @@ def _child_env() -> dict[str, str]:
 
 
 def _kill(child: asyncio.subprocess.Process) -> None:
+    # Not child.kill(): Popen polls first, and a poll that finds the child already ended reaps it behind asyncio's
+    # child watcher, which then reports exit status 255 instead of the signal that stopped it. An ended child stays
+    # a zombie until the watcher reaps it, so its pid cannot have been reused yet.
     try:
-        child.kill()
-    except ProcessLookupError:  # it ended on its own meanwhile
+        os.kill(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
         pass
 
 
