@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import sqlite3
 import time
 import zipfile
@@ -218,4 +219,4 @@ def _latencies(emu: Any, channel: Any, start: float, end: float) -> list[float]:
 
 
 def _ms(value: float) -> float | None:
-    return None if value != value else round(value, 2)  # NaN when nothing was measured
+    return None if math.isnan(value) else round(value, 2)  # NaN when nothing was measured

@@ -43,6 +43,7 @@ PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "VIR
 _FRAME = struct.Struct(">I")
 STARTUP_SECONDS = 5.0  # wall-clock allowance for starting Python on a busy machine, on top of the CPU limit
 WALL_PER_CPU = 3  # wall-clock seconds allowed per CPU second: two cores shared by the bot, other imports and more
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # far above any deck's answer; a child claiming more is not believed
 EXIT_GRACE = 2.0  # seconds a child that has answered (or closed its stdout) gets to exit before it is killed
 
 
@@ -163,15 +164,33 @@ async def _exchange(child: asyncio.subprocess.Process, request: dict[str, Any],
         return ("gone",)
     while True:
         try:
-            header = await child.stdout.readexactly(_FRAME.size)
-            answer = _loads(await child.stdout.readexactly(_FRAME.unpack(header)[0]))
+            size = _FRAME.unpack(await child.stdout.readexactly(_FRAME.size))[0]
+            if size > MAX_ANSWER_BYTES:
+                return ("bad", f"an answer of {size} bytes")
+            answer = _loads(await child.stdout.readexactly(size))
         except asyncio.IncompleteReadError:
             return ("gone",)
+        except Exception as exc:  # not Recall's data types (UnpicklingError) or not a pickle at all
+            return ("bad", repr(exc))
+        if not _well_formed(answer):
+            return ("bad", f"an answer of the wrong shape ({type(answer).__name__})")
         if answer[0] == "progress":
             if progress is not None:
                 progress(answer[1], answer[2])
             continue
         return answer
+
+
+_SHAPES: dict[str, tuple[type, ...]] = {"progress": (int, int), "ok": (ImportResult, str), "failed": (str, list),
+                                        "memory": ()}
+
+
+def _well_formed(answer: Any) -> bool:
+    """An answer as the child sends them: a known kind followed by values of the expected types."""
+    if not isinstance(answer, tuple) or not answer or answer[0] not in _SHAPES:
+        return False
+    shape = _SHAPES[answer[0]]
+    return len(answer) == len(shape) + 1 and all(isinstance(v, t) for v, t in zip(answer[1:], shape))
 
 
 def _outcome(answer: tuple, returncode: int | None, filename: str, worker: WorkerLimits, stderr: str) -> Imported:
@@ -183,25 +202,25 @@ def _outcome(answer: tuple, returncode: int | None, filename: str, worker: Worke
     if kind == "memory":
         raise ImportStopped(too_big_text(filename, worker), "memory")
     # Past RLIMIT_CPU the kernel sends SIGXCPU, then SIGKILL at the hard limit; the wall-clock timeout kills it too.
-    if kind == "time" or returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if kind == "time" or (kind == "gone" and returncode in (-signal.SIGXCPU, -signal.SIGKILL)):
         raise ImportStopped(too_slow_text(filename, worker), "time")
-    log.warning("import worker for %r exited with %s; its last output:\n%s", filename, returncode, stderr)
+    log.warning("import worker for %r exited with %s (%s); its last output:\n%s", filename, returncode,
+                answer[1] if kind == "bad" else "no answer", stderr)
     raise ImportStopped(crashed_text(filename), "crashed")
 
 
 class _AnswerUnpickler(pickle.Unpickler):
     """Only Recall's own data types and plain containers: an answer can never name a function to call."""
 
-    SAFE_BUILTINS = frozenset({"set", "frozenset", "tuple", "list", "dict", "str", "int", "float", "bool"})
+    SAFE = {"builtins": frozenset({"set", "frozenset", "tuple", "list", "dict", "str", "int", "float", "bool"}),
+            "datetime": frozenset({"datetime", "date", "timezone", "timedelta"})}
 
     def find_class(self, module: str, name: str) -> Any:
         if module.startswith("bot.core.") and not name.startswith("_"):
             found = super().find_class(module, name)
-            if isinstance(found, type):
+            if isinstance(found, type):  # a data type; never a function
                 return found
-        elif module == "builtins" and name in self.SAFE_BUILTINS:
-            return super().find_class(module, name)
-        elif module == "datetime" and name in ("datetime", "date", "timezone", "timedelta"):
+        elif name in self.SAFE.get(module, ()):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"an import worker answered with {module}.{name}, which is not allowed")
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.core.importers import ImportFailed
-from bot.import_worker import Imported, ImportStopped, WorkerLimits, _loads, import_in_worker
+from bot.import_worker import Imported, ImportStopped, WorkerLimits, _loads, _well_formed, import_in_worker
 
 HERE = "tests.test_import_worker"
 GOOD = b"title: Photosynthesis basics\ncards:\n  - id: what\n    front: What is it?\n    back: Light into sugar.\n"
@@ -144,3 +144,11 @@ def test_an_answer_naming_a_function_is_refused() -> None:
 
     with pytest.raises(pickle.UnpicklingError, match="not allowed"):
         _loads(pickle.dumps(("ok", Evil(), "")))
+
+
+
+def test_an_answer_of_the_wrong_shape_is_not_believed() -> None:
+    assert _well_formed(("progress", 1, 10)) and _well_formed(("failed", "Broken.", ["Broken."]))
+    assert _well_formed(("memory",))
+    for answer in (("ok", "not a result", 42), ("progress", "1", 10), ("done",), [], "ok", ("failed", "x")):
+        assert not _well_formed(answer), answer
