@@ -44,6 +44,7 @@ _FRAME = struct.Struct(">I")
 STARTUP_SECONDS = 5.0  # wall-clock allowance for starting Python on a busy machine, on top of the CPU limit
 WALL_PER_CPU = 3  # wall-clock seconds allowed per CPU second: two cores shared by the bot, other imports and more
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # far above any deck's answer; a child claiming more is not believed
+NICENESS = 10  # the worker's scheduling priority below the bot's (19 is the lowest)
 EXIT_GRACE = 2.0  # seconds a child that has answered (or closed its stdout) gets to exit before it is killed
 
 
@@ -233,7 +234,9 @@ def _loads(raw: bytes) -> tuple:
 
 
 def limit_self(cpu_seconds: int, memory_mb: int) -> None:
-    """Cap this process: CPU seconds from now (SIGXCPU, then SIGKILL one second later), address space, no core."""
+    """Cap this process: CPU seconds from now (SIGXCPU, then SIGKILL one second later), address space, no core;
+    and yield the CPU to the bot: on a small machine the bot's answers matter more than how soon a file is read."""
+    os.nice(NICENESS)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     soft = math.ceil(usage.ru_utime + usage.ru_stime) + cpu_seconds
     resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
