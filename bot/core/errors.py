@@ -23,3 +23,25 @@ class InvalidInput(RecallError):
 
 class Stale(RecallError):
     """The message was already answered or replaced; nothing was changed."""
+
+
+# A write (or read) that another program's lock kept out for too long: the member is told, nothing half-done is kept.
+BUSY = "Recall's database is busy (another program is using it). Try again in a moment."
+NOT_SAVED = (
+    "Recall's database is busy (another program is using it), so your answer was **not** saved. "
+    "Try again in a moment."
+)
+
+
+class Busy(RecallError):
+    """Another program held the database's lock for longer than Recall waits; nothing was changed."""
+
+    def __init__(self, text: str = BUSY) -> None:
+        super().__init__(text)
+
+
+class NotSaved(Busy):
+    """A write could not be committed because another program held the lock; it was rolled back, not stored."""
+
+    def __init__(self, text: str = NOT_SAVED) -> None:
+        super().__init__(text)

@@ -6,23 +6,48 @@ import logging
 import sqlite3
 from importlib import resources
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Generator, Iterable
+from typing import Any, Awaitable, Callable, Generator, Iterable, Iterator
 
 import aiosqlite
 
-log = logging.getLogger("recall.store")
-
+from bot.core.errors import Busy, NotSaved
 from bot.store.api import Connection, Params, T
 
-__all__ = ["Connection", "Database", "SchemaTooNewError"]
+log = logging.getLogger("recall.store")
+
+__all__ = ["Connection", "Database", "SchemaTooNewError", "UnusableDatabase"]
 
 # Bodies that queue up while the lock is busy are committed together, up to this many per commit (a group runs
 # without yielding to the event loop, so it is kept short).
 GROUP_LIMIT = 32
 
+# How long a statement keeps trying while another program (a backup tool, a sqlite3 shell) holds the database's
+# write lock, before the member is told it was not saved. Each try returns at once (busy_timeout is 0: waiting
+# inside SQLite would block the event loop, or the connection's thread that reads share); between tries the
+# event loop serves everyone else. Pauses grow from 2 ms to 100 ms, like SQLite's own busy handler.
+BUSY_PATIENCE = 12.0
+FIRST_PAUSE = 0.002
+LONGEST_PAUSE = 0.1
 
-class SchemaTooNewError(Exception):
+
+class UnusableDatabase(Exception):
+    """DATABASE_PATH points at a file Recall cannot use; the message is one line for the person running the bot."""
+
+
+class SchemaTooNewError(UnusableDatabase):
     """The database was written by a newer Recall than this one."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY (any extended code): another connection holds a lock; trying again later may succeed."""
+    return isinstance(exc, sqlite3.OperationalError) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def _pauses() -> Iterator[float]:
+    pause = FIRST_PAUSE
+    while True:
+        yield pause
+        pause = min(pause * 2, LONGEST_PAUSE)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -195,11 +220,13 @@ def _write_group(raw: sqlite3.Connection, bodies: list[Callable[[InlineConnectio
     """One BEGIN … COMMIT for all bodies, each in its own savepoint.
 
     A failing body rolls back to its savepoint only, so the others still commit; a failing COMMIT fails them all.
+    SQLITE_BUSY (another program holds the lock) is raised after rolling everything back, so the caller can run the
+    same bodies again later: nothing of theirs was stored.
     """
     conn = InlineConnection(raw)
     outcomes: list[Outcome] = []
     alone = len(bodies) == 1  # no savepoint needed: rolling back the transaction is the same
-    raw.execute("BEGIN IMMEDIATE")
+    raw.execute("BEGIN IMMEDIATE")  # SQLITE_BUSY here: nothing begun, nothing to undo
     try:
         for body in bodies:
             if not alone:
@@ -207,6 +234,8 @@ def _write_group(raw: sqlite3.Connection, bodies: list[Callable[[InlineConnectio
             try:
                 value = _drive(body(conn))
             except Exception as exc:  # the body's own failure: undo its writes only
+                if _is_busy(exc):  # not the body's fault: the whole group is tried again
+                    raise
                 if not alone:
                     raw.execute("ROLLBACK TO atomic_body")
                     raw.execute("RELEASE atomic_body")
@@ -222,10 +251,107 @@ def _write_group(raw: sqlite3.Connection, bodies: list[Callable[[InlineConnectio
     except BaseException as exc:
         if raw.in_transaction:
             raw.execute("ROLLBACK")
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, Exception) or _is_busy(exc):
             raise
         return [(False, exc)] * len(bodies)
     return outcomes
+
+
+# --- Recognising Recall's database -------------------------------------------------------------------------------------
+# A file is Recall's when PRAGMA user_version (which every migration sets, in its own transaction) is 1 or more and it
+# has the `meta` table of migration 0001; it is new when it has no tables at all and user_version 0. Anything else
+# with tables belongs to another program and is refused before a single byte of it is written (no WAL switch).
+
+_TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+_COLUMNS_SQL = "SELECT name FROM pragma_table_info(?)"
+
+
+def _schema_of(raw: sqlite3.Connection) -> dict[str, set[str]]:
+    """Every table's columns."""
+    tables = [row[0] for row in raw.execute(_TABLES_SQL)]
+    return {table: {row[0] for row in raw.execute(_COLUMNS_SQL, (table,))} for table in tables}
+
+
+def _reference_schema(version: int) -> dict[str, set[str]]:
+    """The tables and columns Recall's migrations 1..version create, built in memory (a few milliseconds)."""
+    reference = sqlite3.connect(":memory:")
+    try:
+        for number, _name, sql in _migrations():
+            if number > version:
+                break
+            for statement in _statements(sql):
+                reference.execute(statement)
+        return _schema_of(reference)
+    finally:
+        reference.close()
+
+
+def _missing(schema: dict[str, set[str]], reference: dict[str, set[str]]) -> list[str]:
+    """The tables and columns of `reference` that `schema` lacks (more is fine: a later Recall may add some)."""
+    missing = []
+    for table, columns in sorted(reference.items()):
+        if table not in schema:
+            missing.append(f"table {table}")
+        else:
+            missing += [f"column {table}.{column}" for column in sorted(columns - schema[table])]
+    return missing
+
+
+def _recognise(raw: sqlite3.Connection, path: Path) -> int:
+    """Recall's schema version of the open file (0: a new, empty database), found by reading only.
+
+    Raises UnusableDatabase for another program's database, one newer than this Recall, or one whose tables are
+    not those its schema version has (damaged, or edited by hand).
+    """
+    version = int(raw.execute("PRAGMA user_version").fetchone()[0])
+    tables = {row[0] for row in raw.execute(_TABLES_SQL)}
+    if version == 0 and not tables:
+        return 0
+    where = f"DATABASE_PATH: {str(path)!r}"
+    if version == 0 or "meta" not in tables:
+        raise UnusableDatabase(
+            f"{where} is another program's SQLite database (it has tables, but not Recall's); Recall left it "
+            "untouched. Point DATABASE_PATH at Recall's database, or at a new file."
+        )
+    latest = len(_migrations())
+    if version > latest:
+        raise _too_new(path, version, latest)
+    missing = _missing(_schema_of(raw), _reference_schema(version))
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise UnusableDatabase(
+            f"{where} is Recall's (schema version {version}) but lacks {shown}: it is damaged or was edited. "
+            "Restore it from a backup, or point DATABASE_PATH at a new file."
+        )
+    return version
+
+
+def _too_new(path: Path, version: int, latest: int) -> SchemaTooNewError:
+    return SchemaTooNewError(
+        f"{path} has schema version {version}, newer than this Recall knows ({latest}). "
+        "Upgrade Recall, or point DATABASE_PATH at another file."
+    )
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> UnusableDatabase:
+    """One line for an SQLite error met while opening the database: what is wrong and what to do."""
+    where = f"DATABASE_PATH: {str(path)!r}"
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_NOTADB:
+        text = f"{where} is not an SQLite database. Point DATABASE_PATH at Recall's database, or move the file " \
+            "away and Recall starts a new one."
+    elif code == sqlite3.SQLITE_CORRUPT:
+        text = f"{where} is damaged (SQLite: {exc}; e.g. a copy cut short). Restore it from a backup, or move it " \
+            "away and Recall starts a new one."
+    elif code == sqlite3.SQLITE_BUSY:
+        text = f"{where} is locked by another program for longer than {BUSY_PATIENCE:.0f} s. Let it finish (or " \
+            "stop it) and start Recall again."
+    elif code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+        text = f"{where}: SQLite cannot open or write it or the -wal and -shm files beside it (SQLite: {exc}). " \
+            "They must be regular files this user can write."
+    else:
+        text = f"{where} cannot be used (SQLite: {exc})."
+    return UnusableDatabase(text)
 
 
 class Database:
@@ -238,45 +364,69 @@ class Database:
     buys no parallelism (that thread would need the GIL for the Python around them). Nothing on the fast path waits
     for the disk: with WAL and synchronous=NORMAL a commit only appends to the log, and checkpoints (which do
     fsync) run on a second connection in the background instead of inside some member's commit.
+
+    Nothing waits inside SQLite for another program's lock either (busy_timeout is 0): a statement that finds the
+    database locked is tried again after a pause in which the event loop serves everyone else, for BUSY_PATIENCE;
+    then the caller gets `NotSaved` (a write, rolled back whole) or `Busy` (a read), which members are shown.
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        # (body, its caller's future, after_commit, when it gives up on a locked database)
         self._queued: list[
-            tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any], Callable[[Any], None] | None]
+            tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any], Callable[[Any], None] | None, float]
         ] = []
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
+        """Open (or create) Recall's database and bring its schema up to date.
+
+        A file that is not Recall's, is damaged, or cannot be opened raises `UnusableDatabase` with one line naming
+        DATABASE_PATH; a file that has tables but is not Recall's is refused before anything is written to it.
+        """
         path = Path(path)
         in_memory = str(path) == ":memory:"
         if not in_memory:
             path.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: atomic() and lookup() use the connection from the event loop's thread, always
-        # under the lock, so it is never used by two threads at once.
-        conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
+        # under the lock, so it is never used by two threads at once. timeout=0: see BUSY_PATIENCE.
+        conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
         conn.row_factory = aiosqlite.Row
-        check_aiosqlite(conn)
         db = cls(conn, path)
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await db.migrate()
-            if not in_memory:
-                await conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer does it, off the hot path
-                await conn.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")  # a restarted log shrinks
-                db._checkpointer = await Checkpointer.open(path, db._lock)
-                db._committed()  # the migrations are still only in the log
-        except BaseException:
+            check_aiosqlite(conn)
+            await db._prepare(in_memory)
+        except BaseException as exc:
             await conn.close()
+            if isinstance(exc, Busy):
+                raise _unusable(path, sqlite3.OperationalError("database is locked")) from exc
+            if isinstance(exc, sqlite3.Error):
+                raise _unusable(path, exc) from exc
             raise
         return db
+
+    async def _prepare(self, in_memory: bool) -> None:
+        conn = self.conn
+        await _in_worker(conn, _recognise, _raw(conn), self.path)  # reads only: a foreign file stays untouched
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            await self.migrate()
+        except sqlite3.Error as exc:
+            raise UnusableDatabase(
+                f"DATABASE_PATH: {str(self.path)!r}: upgrading its schema failed (SQLite: {exc}); it was left as it "
+                "was. Restore it from a backup, or point DATABASE_PATH at a new file."
+            ) from exc
+        if not in_memory:
+            await conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer does it, off the hot path
+            await conn.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")  # a restarted log shrinks
+            self._checkpointer = await Checkpointer.open(self.path, self._lock)
+            self._committed()  # the migrations are still only in the log
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -299,10 +449,7 @@ class Database:
         current = await self.schema_version()
         latest = migrations[-1][0] if migrations else 0
         if current > latest:
-            raise SchemaTooNewError(
-                f"{self.path} has schema version {current}, newer than this Recall knows ({latest}). "
-                "Upgrade Recall, or point DATABASE_PATH at another file."
-            )
+            raise _too_new(self.path, current, latest)
         pending = [m for m in migrations if m[0] > current]
         if not pending:
             return []
@@ -335,34 +482,48 @@ class Database:
         and bodies that arrive while others wait for the lock are committed together (group commit), each in its own
         savepoint. `offload=True` is for bodies that may take long (a migration, recounting a server's streaks,
         refiling its months): they run alone in the connection's worker thread, so the event loop keeps serving.
+
+        While another program holds the database's write lock, the body is run again (whole: its earlier run was
+        rolled back) until it commits or BUSY_PATIENCE passes; then `NotSaved` is raised and nothing of it is stored.
         """
         if offload:
-            async with self._lock:
-                try:
-                    ((ok, value),) = await _in_worker(self.conn, _write_group, _raw(self.conn), [body])
-                finally:
-                    self._committed()
+            ((ok, value),) = await self._patiently(
+                lambda: _in_worker(self.conn, _write_group, _raw(self.conn), [body]), NotSaved, committing=True
+            )
             if not ok:
                 raise value
             if after_commit is not None:
                 after_commit(value)
             return value  # type: ignore[no-any-return]
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((body, future, after_commit))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queued.append((body, future, after_commit, loop.time() + BUSY_PATIENCE))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
         return await future
 
     async def _write_queued(self) -> None:
+        pauses: Iterator[float] | None = None  # set while another program holds the lock
         while self._queued:
             async with self._lock:
-                group, self._queued = self._queued[:GROUP_LIMIT], self._queued[GROUP_LIMIT:]
+                group = self._queued[:GROUP_LIMIT]
                 try:
-                    outcomes = _write_group(_raw(self.conn), [body for body, _, _ in group])
-                except Exception as exc:  # the connection itself failed (e.g. closed)
-                    outcomes = [(False, exc)] * len(group)
-                self._committed()
-            for (_, future, after_commit), (ok, value) in zip(group, outcomes):
+                    outcomes = _write_group(_raw(self.conn), [body for body, _, _, _ in group])
+                except Exception as exc:
+                    if not _is_busy(exc):  # the connection itself failed (e.g. closed)
+                        outcomes = [(False, exc)] * len(group)
+                    else:
+                        outcomes = None
+                if outcomes is not None:
+                    del self._queued[: len(group)]
+                    self._committed()
+            if outcomes is None:  # rolled back whole: wait with the lock released, so reads go on meanwhile
+                self._give_up_waiting()
+                pauses = pauses or _pauses()
+                await asyncio.sleep(next(pauses))
+                continue
+            pauses = None
+            for (_, future, after_commit, _), (ok, value) in zip(group, outcomes):
                 if ok and after_commit is not None:
                     try:
                         after_commit(value)
@@ -375,19 +536,64 @@ class Database:
                 else:
                     future.set_exception(value)
 
+    def _give_up_waiting(self) -> None:
+        """Drop the queued bodies that waited for another program's lock past their patience: NotSaved."""
+        now = asyncio.get_running_loop().time()
+        waiting = []
+        for entry in self._queued:
+            _, future, _, give_up_at = entry
+            if give_up_at > now:
+                waiting.append(entry)
+            elif not future.done():
+                future.set_exception(NotSaved())
+        if len(waiting) < len(self._queued):
+            log.warning("another program held the database lock for %.0f s; %d writes were not saved",
+                        BUSY_PATIENCE, len(self._queued) - len(waiting))
+        self._queued[:] = waiting
+
+    async def _patiently(
+        self, attempt: Callable[[], Awaitable[T]], refusal: type[Busy], *, committing: bool = False
+    ) -> T:
+        """`await attempt()` under the lock; while it finds the database locked by another program, try again after
+        a pause with the lock released, until BUSY_PATIENCE passes (then `refusal`)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + BUSY_PATIENCE
+        for pause in _pauses():
+            async with self._lock:
+                try:
+                    return await attempt()
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc):
+                        raise
+                    if loop.time() + pause > give_up_at:
+                        log.warning("another program held the database lock for %.0f s; gave up", BUSY_PATIENCE)
+                        raise refusal() from exc
+                finally:
+                    if committing:
+                        self._committed()
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable: _pauses() never ends")
+
     async def lookup(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """The first row of a short, indexed read on a hot path (a key lookup), without a thread hop."""
         async with self._lock:
+            try:
+                return _fetch_one(_raw(self.conn), sql, params)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+
+        async def attempt() -> Any:
             return _fetch_one(_raw(self.conn), sql, params)
 
+        return await self._patiently(attempt, Busy)
+
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._lock:
-            # One thread hop instead of three (execute, fetchone, close).
-            return await _in_worker(self.conn, _fetch_one, _raw(self.conn), sql, params)
+        # One thread hop instead of three (execute, fetchone, close).
+        return await self._patiently(lambda: _in_worker(self.conn, _fetch_one, _raw(self.conn), sql, params), Busy)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self.conn.execute_fetchall(sql, params))
+        return list(await self._patiently(lambda: self.conn.execute_fetchall(sql, params), Busy))
 
     def _committed(self) -> None:
         if self._checkpointer is not None:

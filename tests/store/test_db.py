@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.db import Database, SchemaTooNewError, _migrations
+from bot.store.db import Database, SchemaTooNewError, UnusableDatabase, _migrations
 from tests.store.conftest import write
 
 
@@ -47,6 +47,7 @@ async def test_close_leaves_no_wal_behind(tmp_path: Path) -> None:
 async def test_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         raw.execute("PRAGMA user_version = 999")
     with pytest.raises(SchemaTooNewError, match="schema version 999, newer than this Recall knows"):
         await Database.open(path)
@@ -58,7 +59,7 @@ async def test_a_failing_migration_leaves_the_database_untouched(tmp_path: Path,
     good = _migrations()
     broken = good + [(len(good) + 1, "9999_broken.sql", "CREATE TABLE fine (x);\nTHIS IS NOT SQL;")]
     monkeypatch.setattr(dbmod, "_migrations", lambda: broken)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(UnusableDatabase, match="upgrading its schema failed .*syntax error.*left as it was"):
         await Database.open(tmp_path / "r.db")
     with sqlite3.connect(tmp_path / "r.db") as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 0
@@ -129,3 +130,50 @@ async def test_the_aiosqlite_internals_the_store_uses_are_there(tmp_path: Path) 
 
     with pytest.raises(RuntimeError, match="changed its internals"):
         dbmod.check_aiosqlite(Changed())  # type: ignore[arg-type]
+
+
+async def test_an_empty_file_becomes_a_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    path.write_bytes(b"")
+    db = await Database.open(path)
+    assert await db.schema_version() == len(_migrations())
+    await db.close()
+
+
+@pytest.mark.parametrize("user_version", [0, 3, 999])
+async def test_another_programs_database_is_refused_untouched(tmp_path: Path, user_version: int) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT)")
+        raw.execute("INSERT INTO members (name) VALUES ('someone')")
+        raw.execute(f"PRAGMA user_version = {user_version}")
+    before = path.read_bytes()
+    with pytest.raises(UnusableDatabase, match="DATABASE_PATH: .*other.db' is another program's SQLite database"):
+        await Database.open(path)
+    assert path.read_bytes() == before
+    assert not (tmp_path / "other.db-wal").exists()  # never switched to WAL
+
+
+async def test_a_recall_database_missing_a_table_or_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    db = await Database.open(path)
+    await db.close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("DROP TABLE reviews")
+        raw.execute("ALTER TABLE members DROP COLUMN last_deck")
+    with pytest.raises(UnusableDatabase, match=r"is Recall's \(schema version \d+\) but lacks column members.last_deck, "
+                       "table reviews: it is damaged"):
+        await Database.open(path)
+
+
+async def test_an_older_recall_database_is_recognised_and_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.store.db as dbmod
+
+    every = _migrations()
+    monkeypatch.setattr(dbmod, "_migrations", lambda: every[:3])
+    db = await Database.open(tmp_path / "r.db")
+    await db.close()
+    monkeypatch.setattr(dbmod, "_migrations", lambda: every)
+    db = await Database.open(tmp_path / "r.db")
+    assert await db.schema_version() == len(every)
+    await db.close()

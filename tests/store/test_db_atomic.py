@@ -1,11 +1,16 @@
 """Database.atomic (group commit, one savepoint per body), lookup, and the background checkpointer."""
 import asyncio
+import contextlib
 import sqlite3
+import threading
+import time
 from pathlib import Path
+from typing import AsyncIterator
 
 import pytest
 
 import bot.store.db as dbmod
+from bot.core.errors import NotSaved
 from bot.store.db import AwaitedOutsideError, Checkpointer, Database
 
 
@@ -193,3 +198,104 @@ async def test_a_long_log_is_restarted_under_the_lock(tmp_path: Path, monkeypatc
         assert ran == [("PRAGMA wal_checkpoint(PASSIVE)", False), ("PRAGMA wal_checkpoint(RESTART)", True)]
     finally:
         await db.close()
+
+
+# --- Another program holding the write lock ------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def another_program_writing(path: Path, seconds: float) -> AsyncIterator[None]:
+    """Another connection (a backup tool, a sqlite3 shell) holds the write lock for `seconds`, from its own thread,
+    so it lets go even if the event loop were blocked."""
+    holding = threading.Event()
+
+    def hold() -> None:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            holding.set()
+            time.sleep(seconds)
+            other.execute("COMMIT")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        holding.wait()
+        yield
+    finally:
+        await asyncio.to_thread(thread.join)
+
+
+async def ticking(stop: asyncio.Event) -> int:
+    """How many 10 ms sleeps the event loop completes until `stop`: it stays near zero if the loop is blocked."""
+    ticks = 0
+    while not stop.is_set():
+        await asyncio.sleep(0.01)
+        ticks += 1
+    return ticks
+
+
+async def test_a_locked_database_is_retried_off_the_loop_until_it_commits(db: Database) -> None:
+    committed: list[str] = []
+    async with another_program_writing(db.path, 0.6):
+        stop = asyncio.Event()
+        ticker = asyncio.ensure_future(ticking(stop))
+        writes = [asyncio.ensure_future(db.atomic(insert(k), committed.append)) for k in ("a", "b")]
+        offloaded = asyncio.ensure_future(db.atomic(insert("c"), committed.append, offload=True))
+        await asyncio.sleep(0.3)
+        assert not any(w.done() for w in writes) and not offloaded.done()  # still waiting for the lock
+        # Reads go on meanwhile: WAL readers do not need the write lock, and no one holds ours while waiting.
+        assert await db.lookup("SELECT count(*) AS n FROM meta") is not None
+        assert (await db.fetchone("SELECT count(*) FROM meta"))[0] == 0
+        assert await db.fetchall("SELECT key FROM meta") == []
+        stop.set()
+        assert await ticker > 10  # the loop kept turning (it is blocked for all 0.3 s if SQLite waits in it)
+    assert await asyncio.gather(*writes, offloaded) == ["a=v", "b=v", "c=v"]
+    assert sorted(committed) == ["a=v", "b=v", "c=v"]  # each after_commit once, after the real commit
+    assert committed_keys(db.path) == {"a", "b", "c"}
+
+
+async def test_a_write_locked_out_too_long_is_not_saved_and_says_so(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dbmod, "BUSY_PATIENCE", 0.3)
+    committed: list[str] = []
+    async with another_program_writing(db.path, 1.0):
+        stop = asyncio.Event()
+        ticker = asyncio.ensure_future(ticking(stop))
+        inline = asyncio.ensure_future(db.atomic(insert("a"), committed.append))
+        offloaded = asyncio.ensure_future(db.atomic(insert("b"), committed.append, offload=True))
+        results = await asyncio.gather(inline, offloaded, return_exceptions=True)
+        stop.set()
+        assert await ticker > 10
+    for result in results:
+        assert isinstance(result, NotSaved) and "was **not** saved" in str(result)
+    assert committed == [] and committed_keys(db.path) == set()
+    assert await db.atomic(insert("c")) == "c=v"  # once the lock is free, writes work again
+    assert committed_keys(db.path) == {"c"}
+
+
+async def test_a_group_that_met_the_lock_midway_is_rolled_back_and_run_again_whole(db: Database) -> None:
+    # As a statement of a journal-mode database can: the lock is found after some bodies wrote. Their writes are
+    # rolled back with the rest and every body runs again, so nothing is stored twice and nothing half.
+    runs: list[str] = []
+    committed: list[str] = []
+
+    def locked_once(key: str):
+        async def body(conn) -> str:
+            runs.append(key)
+            await conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (key,))
+            if runs.count(key) == 1:
+                busy = sqlite3.OperationalError("database is locked")
+                busy.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+                raise busy
+            return key
+
+        return body
+
+    async with db._lock:  # queue both, so they run as one group
+        calls = [asyncio.ensure_future(db.atomic(insert("a"), committed.append)),
+                 asyncio.ensure_future(db.atomic(locked_once("b"), committed.append))]
+        await asyncio.sleep(0)
+    assert await asyncio.gather(*calls) == ["a=v", "b"]
+    assert runs == ["b", "b"] and committed == ["a=v", "b"]
+    assert committed_keys(db.path) == {"a", "b"}
