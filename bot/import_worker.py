@@ -53,7 +53,7 @@ class WorkerLimits:
     """What one import may cost: CPU seconds and memory (address space) of its process, and wall-clock time."""
 
     cpu_seconds: int = 5
-    memory_mb: int = 512
+    memory_mb: int = 384  # Settings.import_memory_mb's default
     wall_seconds: float | None = None  # None: WALL_PER_CPU × cpu_seconds + STARTUP_SECONDS
 
     @property
