@@ -42,10 +42,13 @@ def setup_logging(settings: Settings) -> None:
 
 
 async def _run(settings: Settings, *, sync_only: bool = False) -> int:
+    import aiohttp
     import discord
 
     from bot.app import RecallBot
 
+    # Recall never joins voice: discord.py's two "voice will NOT be supported" warnings would only be noise.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     bot = RecallBot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -74,7 +77,18 @@ async def _run(settings: Settings, *, sync_only: bool = False) -> int:
     except discord.PrivilegedIntentsRequired:
         print("Discord says the bot asked for a privileged intent it was not granted; see README 'Intents'.", file=sys.stderr)
         return 2
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound, discord.DiscordServerError) as exc:
+        # Exit code 1, not 2: nothing is misconfigured for sure, and a supervisor's restart may well succeed.
+        where = settings.api_base or "discord.com"
+        hint = "Check the network, or DISCORD_API_BASE," if settings.api_base else "Check the network"
+        print(f"error: cannot reach Discord's API at {where} ({_one_line(exc)}). {hint} and start Recall again.",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,10 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
-    except Exception as exc:  # last resort: one line, never the token
-        from bot.store.db import SchemaTooNewError
+    except Exception as exc:  # a database Recall cannot use: one line; anything else is a bug and keeps its traceback
+        from bot.store.db import UnusableDatabase
 
-        if isinstance(exc, SchemaTooNewError):
+        if isinstance(exc, UnusableDatabase):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

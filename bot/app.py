@@ -18,7 +18,7 @@ from bot.core.errors import RecallError
 from bot.core.library import DeckLibrary
 from bot.services import Services
 from bot.services.progress import refile_upgraded_servers
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store.db import Database
 from bot.store.meta import get_meta, set_meta
 from bot.ui.items import RecallSubmit, route_submit
@@ -89,8 +89,14 @@ class RecallBot(commands.Bot):
         self.deck_problems: list = []
         self.submit_routes: list[type[RecallSubmit]] = []  # modal submits by custom id (RecallCog registers them)
 
+    async def login(self, token: str) -> None:
+        # The database before the network: a file Recall cannot use is refused with its one line (UnusableDatabase)
+        # before Discord sees a login, and even when Discord is unreachable.
+        if not hasattr(self, "db"):
+            self.db = await Database.open(self.settings.database_path)
+        await super().login(token)
+
     async def setup_hook(self) -> None:
-        self.db = await Database.open(self.settings.database_path)
         refiled = await refile_upgraded_servers(self.db)  # once, after the upgrade that added month totals
         if refiled:
             log.info("month board totals refiled for %d servers in their timezones", len(refiled))
@@ -126,7 +132,14 @@ class RecallBot(commands.Bot):
         if self.settings.dev_guild_id:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except (discord.Forbidden, discord.NotFound) as exc:  # 403 Missing Access: the bot is not in it
+                raise SettingsError(
+                    f"DEV_GUILD_ID={self.settings.dev_guild_id}: Discord refused to register commands in that server "
+                    f"({exc.status} {exc.text or exc.response.reason}); the bot is not in it. Invite the bot there "
+                    "(see README 'Create the Discord application') or unset DEV_GUILD_ID."
+                ) from None
             return f"synced {len(synced)} commands to server {self.settings.dev_guild_id}"
         digest = self.command_hash()
         if not force and await get_meta(self.db, COMMAND_HASH_KEY) == digest:
