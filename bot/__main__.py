@@ -56,6 +56,7 @@ async def _run(settings: Settings, *, sync_only: bool = False) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with bot:
+            await bot.open_store()  # the database before the network: see RecallBot.open_store
             if sync_only:
                 bot.sync_on_start = False
                 await bot.login(settings.require_token())

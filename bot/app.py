@@ -89,14 +89,14 @@ class RecallBot(commands.Bot):
         self.deck_problems: list = []
         self.submit_routes: list[type[RecallSubmit]] = []  # modal submits by custom id (RecallCog registers them)
 
-    async def login(self, token: str) -> None:
-        # The database before the network: a file Recall cannot use is refused with its one line (UnusableDatabase)
-        # before Discord sees a login, and even when Discord is unreachable.
+    async def open_store(self) -> None:
+        """Open the database (once). `python -m bot` calls it before logging in, so a file Recall cannot use is
+        refused with its one line (UnusableDatabase) before Discord sees a login, even when Discord is unreachable."""
         if not hasattr(self, "db"):
             self.db = await Database.open(self.settings.database_path)
-        await super().login(token)
 
     async def setup_hook(self) -> None:
+        await self.open_store()
         refiled = await refile_upgraded_servers(self.db)  # once, after the upgrade that added month totals
         if refiled:
             log.info("month board totals refiled for %d servers in their timezones", len(refiled))
