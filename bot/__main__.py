@@ -125,11 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     except Exception as exc:  # a database Recall cannot use: one line; anything else is a bug and keeps its traceback
+        from bot.core.errors import Busy
         from bot.store.db import UnusableDatabase
 
         if isinstance(exc, UnusableDatabase):
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, Busy):  # a start-up write (a refiling, the command hash) met another program's lock
+            print(f"error: DATABASE_PATH: another program kept {str(settings.database_path)!r} locked; let it finish "
+                  "(or stop it) and start Recall again.", file=sys.stderr)
+            return 1
         raise
 
 

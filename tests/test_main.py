@@ -85,3 +85,22 @@ def test_an_upload_limit_over_discords_is_refused_at_start_up(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: MAX_UPLOAD_BYTES must be at most 10485760 (10 MB, Discord's attachment limit), got {1024 ** 3}."]
+
+
+def test_a_start_up_write_kept_out_by_another_program_is_one_line(
+    restore_logging: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bot.__main__ as entry
+    from bot.core.errors import NotSaved
+
+    async def locked_out(settings: object, *, sync_only: bool = False) -> int:
+        raise NotSaved()  # what a start-up write (the command hash, a refiling) raises after BUSY_PATIENCE
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "r.db"))
+    monkeypatch.setattr(entry, "_run", locked_out)
+    assert entry.main(["run"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"error: DATABASE_PATH: another program kept {str(tmp_path / 'r.db')!r} locked; let it finish "
+                     "(or stop it) and start Recall again."]

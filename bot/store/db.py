@@ -488,8 +488,9 @@ class Database:
         """
         if offload:
             ((ok, value),) = await self._patiently(
-                lambda: _in_worker(self.conn, _write_group, _raw(self.conn), [body]), NotSaved, committing=True
+                lambda: _in_worker(self.conn, _write_group, _raw(self.conn), [body]), NotSaved
             )
+            self._committed()
             if not ok:
                 raise value
             if after_commit is not None:
@@ -551,9 +552,7 @@ class Database:
                         BUSY_PATIENCE, len(self._queued) - len(waiting))
         self._queued[:] = waiting
 
-    async def _patiently(
-        self, attempt: Callable[[], Awaitable[T]], refusal: type[Busy], *, committing: bool = False
-    ) -> T:
+    async def _patiently(self, attempt: Callable[[], Awaitable[T]], refusal: type[Busy]) -> T:
         """`await attempt()` under the lock; while it finds the database locked by another program, try again after
         a pause with the lock released, until BUSY_PATIENCE passes (then `refusal`)."""
         loop = asyncio.get_running_loop()
@@ -568,9 +567,6 @@ class Database:
                     if loop.time() + pause > give_up_at:
                         log.warning("another program held the database lock for %.0f s; gave up", BUSY_PATIENCE)
                         raise refusal() from exc
-                finally:
-                    if committing:
-                        self._committed()
             await asyncio.sleep(pause)
         raise AssertionError("unreachable: _pauses() never ends")
 
