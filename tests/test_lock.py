@@ -7,21 +7,19 @@ run`), as a member meets it; the second runs it in this process to shorten how l
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import sqlite3
-import threading
-import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
-import asyncio
 import pytest
 
 import bot.store.db as dbmod
+from bench.procs import RECALL, BotProcess, bot_env
 from bot.core.errors import NOT_SAVED
 from bot.emulator import Emulator
-from bench.procs import RECALL, BotProcess, bot_env
 from tests.conftest import SEED_DECK, SHIPPED_DECKS
 
 DECK = "pytorch-lr-schedulers"
@@ -81,7 +79,9 @@ async def test_a_held_write_lock_freezes_nothing_and_loses_no_rating(recall_proc
     study = await answered(await emu.slash(alice, channel, "study", deck=DECK))
     await answered(await emu.click(alice, study, custom_id=button(study, "Reveal")))
 
+    loop = asyncio.get_running_loop()
     with write_lock_held(database) as other:
+        held_from = loop.time()
         rating = await emu.click(alice, study, custom_id=button(study, "Good"))
         listing = await emu.slash(bob, channel, "decks list")
         board = await emu.slash(carol, channel, "leaderboard")
@@ -96,7 +96,7 @@ async def test_a_held_write_lock_freezes_nothing_and_loses_no_rating(recall_proc
             await ix.wait_ack(timeout=5)
             assert not ix.failed
         assert study.embeds[0]["description"] != SECOND_FRONT
-        await asyncio.sleep(max(0.0, HOLD - 3))  # keep holding: longer than SQLite's 5 s busy timeout in all
+        await asyncio.sleep(max(0.0, held_from + HOLD - loop.time()))  # hold it HOLD seconds in all
     # The lock is gone: the rating is saved and shown, and the new session starts.
     note = await rating.wait_message(timeout=20)
     assert note.id == study.id and study.embeds[0]["description"] == SECOND_FRONT

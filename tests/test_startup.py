@@ -18,7 +18,7 @@ from typing import AsyncIterator, Callable
 import pytest
 
 from bot.emulator import Emulator
-from bot.store.db import Database
+from bot.store.db import Database, _migrations
 
 REPO = Path(__file__).resolve().parent.parent
 EXIT_TIMEOUT = 30  # a bot that starts instead of refusing is stopped here, and the test fails
@@ -109,7 +109,7 @@ async def schema_broken(path: Path) -> str:
     await recall_database(path)
     with sqlite3.connect(path) as raw:  # a table dropped by hand: Recall would fail on every /study
         raw.execute("DROP TABLE reviews")
-    return "is Recall's (schema version 8) but lacks table reviews"
+    return f"is Recall's (schema version {len(_migrations())}) but lacks table reviews"
 
 
 @pytest.mark.parametrize("damage", [not_a_database, truncated, unopenable_log, schema_broken])
