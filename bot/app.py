@@ -22,7 +22,7 @@ from bot.settings import Settings, SettingsError
 from bot.store.db import Database
 from bot.store.meta import get_meta, set_meta
 from bot.ui.items import RecallSubmit, route_submit
-from bot.ui.replies import failure_text, send_private
+from bot.ui.replies import OPTION, OWN, PUBLIC, failure_text, reply_kind, send_private, start_ack_timer
 
 log = logging.getLogger("recall")
 
@@ -47,8 +47,18 @@ def intents() -> discord.Intents:
 
 
 class RecallTree(app_commands.CommandTree):
-    """Every slash command's errors answered in one place: Recall's refusals with their text, discord.py's checks
-    with what to do, anything else logged and answered privately."""
+    """Every slash command acknowledged in time when its work is slow (`interaction_check`), and every slash
+    command's errors answered in one place: Recall's refusals with their text, discord.py's checks with what to do,
+    anything else logged and answered privately."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        # Runs before every command (and autocomplete) is parsed and invoked; it never refuses.
+        if interaction.type is discord.InteractionType.application_command:
+            kind = reply_kind(interaction.command)
+            if kind != OWN:
+                public = kind == PUBLIC or (kind == OPTION and getattr(interaction.namespace, "public", None) is True)
+                start_ack_timer(interaction, thinking=True, ephemeral=not public)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)

@@ -86,21 +86,25 @@ async def test_a_held_write_lock_freezes_nothing_and_loses_no_rating(recall_proc
         listing = await emu.slash(bob, channel, "decks list")
         board = await emu.slash(carol, channel, "leaderboard")
         started = await emu.slash(bob, channel, "study", deck=DECK)  # a new session is a write too
+        hidden = await emu.slash(carol, channel, "settings hide-streak", hidden=True)  # a command's write
         # Reads are answered in full while the lock is still held: they never waited for it.
         listed, ranked = await answered(listing), await answered(board)
         assert other.in_transaction
         assert listed.embeds[0]["title"] == "Decks on Study Hall" and "pytorch-lr-schedulers" in listed.text()
         assert not board.failed and ranked.embeds
         # The writes were acknowledged in time and are still waiting for the lock.
-        for ix in (rating, started):
+        for ix in (rating, started, hidden):
             await ix.wait_ack(timeout=5)
             assert not ix.failed
+        assert hidden.ack_type == 5 and hidden.ephemeral  # "thinking…", privately
         assert study.embeds[0]["description"] != SECOND_FRONT
         await asyncio.sleep(max(0.0, held_from + HOLD - loop.time()))  # hold it HOLD seconds in all
     # The lock is gone: the rating is saved and shown, and the new session starts.
     note = await rating.wait_message(timeout=20)
     assert note.id == study.id and study.embeds[0]["description"] == SECOND_FRONT
     assert (await started.wait_message(timeout=20)).embeds[0]["description"] == FIRST_FRONT
+    reply = await hidden.wait_message(timeout=20)
+    assert reply.ephemeral and reply.visible_to == carol.user.id and "hidden" in reply.text()
     # Everything works afterwards, and every rating shown as saved is stored.
     await answered(await emu.click(alice, study, custom_id=button(study, "Reveal")))
     await answered(await emu.click(alice, study, custom_id=button(study, "Good")))

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.streaks import is_valid_zone
 from bot.services.progress import ProgressService
+from bot.ui import replies
 from bot.ui.progress import (
     ConfirmResetView,
     daily_minimum_text,
@@ -50,7 +51,8 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
     def progress(self) -> ProgressService:
         return self.bot.services.progress
 
-    @app_commands.command(name="timezone", description="The server's timezone: days, streaks and boards follow it")
+    @app_commands.command(name="timezone", description="The server's timezone: days, streaks and boards follow it",
+                          extras=replies.OWN_ACK)
     @app_commands.describe(zone="An IANA timezone such as Europe/Berlin (members can pick their own in /settings)")
     @app_commands.autocomplete(zone=timezone_autocomplete)
     @manage_guild
@@ -62,9 +64,10 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
         # Refiling the month totals and recounting streaks can take a while: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.progress.set_server_timezone(interaction.guild_id, zone)
-        await interaction.followup.send(server_zone_text(result), ephemeral=True)
+        await replies.send(interaction, server_zone_text(result), ephemeral=True)
 
-    @app_commands.command(name="daily-minimum", description="Activities a member needs in a day for it to count")
+    @app_commands.command(name="daily-minimum", description="Activities a member needs in a day for it to count",
+                          extras=replies.OWN_ACK)
     @app_commands.describe(count="Study ratings, quiz answers or explain attempts per day (1 = any activity)")
     @manage_guild
     async def daily_minimum(
@@ -73,7 +76,7 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         recounted = await self.progress.set_daily_minimum(interaction.guild_id, count)
-        await interaction.followup.send(daily_minimum_text(count, recounted), ephemeral=True)
+        await replies.send(interaction, daily_minimum_text(count, recounted), ephemeral=True)
 
     @app_commands.command(name="retention", description="Desired retention for spaced repetition (0.70–0.99)")
     @app_commands.describe(value="Share of cards you want to remember when due: higher means more reviews")
@@ -83,7 +86,7 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
     ) -> None:
         assert interaction.guild_id is not None
         await self.progress.set_retention(interaction.guild_id, round(value, 3))
-        await interaction.response.send_message(retention_text(value), ephemeral=True)
+        await replies.send(interaction, retention_text(value), ephemeral=True)
 
     @app_commands.command(name="new-cards", description="How many new cards a member sees per day")
     @app_commands.describe(count="New cards per member per day (0 = only reviews)")
@@ -93,14 +96,15 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
     ) -> None:
         assert interaction.guild_id is not None
         await self.progress.set_new_card_limit(interaction.guild_id, count)
-        await interaction.response.send_message(new_cards_text(count), ephemeral=True)
+        await replies.send(interaction, new_cards_text(count), ephemeral=True)
 
     @app_commands.command(name="reset-leaderboard", description="Start the leaderboards from zero (history is kept)")
     @manage_guild
     async def reset_leaderboard(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         settings = await self.progress.server_settings(interaction.guild_id)
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             reset_prompt_text(settings.board_reset_at),
             view=ConfirmResetView(interaction.user.id, self.confirm_reset),
             ephemeral=True,
@@ -112,7 +116,7 @@ class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group
             raise NotAllowed(NEEDS_MANAGE_SERVER)
         at = await self.progress.reset_boards(interaction.guild_id)
         log.info("leaderboard of server %s reset by %s", interaction.guild_id, interaction.user.id)
-        await interaction.response.edit_message(content=reset_done_text(at), view=None)
+        await replies.edit(interaction, content=reset_done_text(at), view=None)
 
 
 async def setup(bot: RecallBot) -> None:

@@ -28,6 +28,7 @@ from bot.ui.decks import (
     replace_question,
     replace_view,
 )
+from bot.ui import replies
 from bot.ui.replies import send_private
 
 if TYPE_CHECKING:
@@ -63,11 +64,11 @@ class DecksCog(RecallCog, name="Decks"):
     @app_commands.describe(page="Page to open (8 decks per page)")
     async def list_decks(self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1) -> None:
         embed, view = self.listing(interaction, page - 1)
-        await interaction.response.send_message(embed=embed, view=view or discord.utils.MISSING, ephemeral=True)
+        await replies.send(interaction, embed=embed, view=view or discord.utils.MISSING, ephemeral=True)
 
     async def show_page(self, interaction: discord.Interaction, page: int) -> None:
         embed, view = self.listing(interaction, page)
-        await interaction.response.edit_message(embed=embed, view=view)
+        await replies.edit(interaction, embed=embed, view=view)
 
     # --- /decks info ------------------------------------------------------------------------------------------------
 
@@ -77,14 +78,15 @@ class DecksCog(RecallCog, name="Decks"):
     async def info(self, interaction: discord.Interaction, deck: str) -> None:
         found = require_deck(interaction, deck)
         stored = await self.service.stored_of(interaction.guild_id, found)
-        await interaction.response.send_message(embed=info_embed(found, stored), ephemeral=True)
+        await replies.send(interaction, embed=info_embed(found, stored), ephemeral=True)
 
     # --- /decks upload ----------------------------------------------------------------------------------------------
     # default_permissions cannot be set on a subcommand (Discord applies it per top-level command, and list/info
     # are for everyone), so the permission is checked when the command runs.
 
     @decks.command(name="upload",
-                   description="Add a deck for this server: Recall YAML, Red trivia, Anki, Quizlet or CSV")
+                   description="Add a deck for this server: Recall YAML, Red trivia, Anki, Quizlet or CSV",
+                   extras=replies.OWN_ACK)
     @app_commands.describe(file="The deck file (at most 2 MB)", fmt="The file's format (detected when left out)")
     @app_commands.rename(fmt="format")
     @app_commands.choices(fmt=FORMAT_CHOICES)
@@ -106,8 +108,8 @@ class DecksCog(RecallCog, name="Decks"):
         if isinstance(outcome, Added):
             await send_private(interaction, added_text(outcome.result))
             return
-        await interaction.followup.send(replace_question(outcome.new, outcome.current, outcome.shipped),
-                                        view=replace_view(outcome.token), ephemeral=True)
+        await replies.send(interaction, replace_question(outcome.new, outcome.current, outcome.shipped),
+                           view=replace_view(outcome.token), ephemeral=True)
 
     async def confirm_replace(self, interaction: discord.Interaction, token: str, replace: bool) -> None:
         # Checked again here: Manage Server may have been taken away since the upload (it was checked then).
@@ -119,7 +121,7 @@ class DecksCog(RecallCog, name="Decks"):
             text = kept_text(outcome.deck_id)
         else:
             text = added_text(outcome.result)
-        await interaction.response.edit_message(content=text, view=None)
+        await replies.edit(interaction, content=text, view=None)
 
     # --- /decks remove ----------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from bot.ui.explain import (
     prompt_view,
     result_embed,
 )
+from bot.ui import replies
 from bot.ui.replies import mark_saved
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ class ExplainCog(RecallCog, name="Explain"):
     def service(self) -> ExplainService:
         return self.bot.services.explain
 
-    @app_commands.command(name="explain", description="Explain an idea in your own words, graded by its key concepts")
+    @app_commands.command(name="explain", description="Explain an idea in your own words, graded by its key concepts",
+                          extras=replies.OPTION_REPLY)
     @app_commands.describe(
         deck="Deck to take the prompt from (default: your most due prompt in any deck)",
         public="Post the prompt in the channel instead of only for you",
@@ -50,21 +52,22 @@ class ExplainCog(RecallCog, name="Explain"):
         chosen = require_deck(interaction, deck) if deck else None
         shown = await self.service.ask(interaction.guild_id, interaction.user.id, chosen, public=public,
                                        channel_id=interaction.channel_id)
-        response = await interaction.response.send_message(
+        message_id = await replies.send(
+            interaction,
             embed=prompt_embed(shown.deck, shown.prompt, hint_shown=False),
             view=prompt_view(interaction.user.id, shown.nonce, has_hint=bool(shown.prompt.hint), hint_shown=False),
             ephemeral=not public,
         )
-        if response.message_id is not None:
-            await self.service.remember_message(interaction.guild_id, interaction.user.id, shown.nonce,
-                                                response.message_id)
+        if message_id is not None:
+            await self.service.remember_message(interaction.guild_id, interaction.user.id, shown.nonce, message_id)
 
     # --- ExplainActions ------------------------------------------------------------------------------------------
 
     async def hint_pressed(self, interaction: discord.Interaction, owner_id: int, nonce: str) -> None:
         assert interaction.guild_id is not None  # prompts are only shown in servers
         shown = await self.service.use_hint(interaction.guild_id, owner_id, nonce)
-        await interaction.response.edit_message(
+        await replies.edit(
+            interaction,
             embed=prompt_embed(shown.deck, shown.prompt, hint_shown=True),
             view=prompt_view(owner_id, nonce, has_hint=bool(shown.prompt.hint), hint_shown=True),
         )
@@ -82,9 +85,9 @@ class ExplainCog(RecallCog, name="Explain"):
         embed = result_embed(answered.prompt, answered.grade, answered.saved, text)
         if interaction.message is not None:
             # The result takes the prompt's place, so its buttons go away with it.
-            await interaction.response.edit_message(embed=embed, view=None)
+            await replies.edit(interaction, embed=embed, view=None)
         else:
-            await interaction.response.send_message(embed=embed, ephemeral=not answered.public)
+            await replies.send(interaction, embed=embed, ephemeral=not answered.public)
 
 
 async def setup(bot: RecallBot) -> None:

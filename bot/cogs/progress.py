@@ -12,6 +12,7 @@ from bot.core.errors import InvalidInput
 from bot.core.leaderboard import Board, Period
 from bot.core.streaks import is_valid_zone
 from bot.services.progress import ProgressService
+from bot.ui import replies
 from bot.ui.progress import (
     BOTS_HAVE_NO_STATS,
     DYNAMIC_ITEMS,
@@ -46,7 +47,8 @@ class ProgressCog(RecallCog, name="Progress"):
 
     # --- /leaderboard ----------------------------------------------------------------------------------------------
 
-    @app_commands.command(name="leaderboard", description="This server's top members: points, streaks, reviews, accuracy")
+    @app_commands.command(name="leaderboard", description="This server's top members: points, streaks, reviews, accuracy",
+                          extras=replies.PUBLIC_REPLY)
     @app_commands.describe(
         board="What to rank by (default: quiz points)",
         period="Which time window (default: this week; in the server's timezone)",
@@ -64,13 +66,13 @@ class ProgressCog(RecallCog, name="Progress"):
     ) -> None:
         deck_id = require_deck(interaction, deck).id if deck and deck.strip() else None
         embed, view = await self.render(interaction, BoardRef(Board(board), Period(period), deck_id, 0))
-        await interaction.response.send_message(embed=embed, view=view or discord.utils.MISSING)
+        await replies.send(interaction, embed=embed, view=view or discord.utils.MISSING)
 
     async def turn_page(self, interaction: discord.Interaction, ref: BoardRef, step: int) -> None:
         """◀ / ▶ from anyone: show the neighbouring page (re-counted now), with the clicker's own rank."""
         turned = BoardRef(ref.board, ref.period, ref.deck_id, max(ref.page + step, 0))
         embed, view = await self.render(interaction, turned)
-        await interaction.response.edit_message(embed=embed, view=view)
+        await replies.edit(interaction, embed=embed, view=view)
 
     async def render(
         self, interaction: discord.Interaction, ref: BoardRef
@@ -83,7 +85,8 @@ class ProgressCog(RecallCog, name="Progress"):
 
     # --- /stats ----------------------------------------------------------------------------------------------------
 
-    @app_commands.command(name="stats", description="Streak, reviews, retention, quiz and explain stats, with a heatmap")
+    @app_commands.command(name="stats", description="Streak, reviews, retention, quiz and explain stats, with a heatmap",
+                          extras=replies.OWN_ACK)
     @app_commands.describe(member="Whose stats (default: yours)", public="Post in the channel instead of only for you")
     @app_commands.guild_only()
     async def stats(
@@ -96,7 +99,8 @@ class ProgressCog(RecallCog, name="Progress"):
         # Several queries and a picture: acknowledge first.
         await interaction.response.defer(ephemeral=not public, thinking=True)
         stats = await self.progress.stats(interaction.guild_id, target.id)
-        await interaction.followup.send(
+        await replies.send(
+            interaction,
             embed=stats_embed(target.display_name, stats),
             file=discord.File(io.BytesIO(stats.heatmap_png), filename=HEATMAP_FILENAME),
             ephemeral=not public,
@@ -104,7 +108,8 @@ class ProgressCog(RecallCog, name="Progress"):
 
     # --- /settings -------------------------------------------------------------------------------------------------
 
-    @settings.command(name="timezone", description="The timezone your days (and streak) are counted in")
+    @settings.command(name="timezone", description="The timezone your days (and streak) are counted in",
+                      extras=replies.OWN_ACK)
     @app_commands.describe(zone="An IANA timezone such as Europe/Berlin; or the server's timezone")
     @app_commands.autocomplete(zone=member_timezone_autocomplete)
     async def settings_timezone(self, interaction: discord.Interaction, zone: str) -> None:
@@ -118,7 +123,7 @@ class ProgressCog(RecallCog, name="Progress"):
         result = await self.progress.set_member_timezone(
             interaction.guild_id, user.id, user.display_name, None if use_server else zone
         )
-        await interaction.followup.send(member_zone_text(result), ephemeral=True)
+        await replies.send(interaction, member_zone_text(result), ephemeral=True)
 
     @settings.command(name="hide-streak", description="Hide your streak from the streak leaderboard (or show it again)")
     @app_commands.describe(hidden="True to hide your streak from the board, False to show it")
@@ -126,7 +131,7 @@ class ProgressCog(RecallCog, name="Progress"):
         assert interaction.guild_id is not None
         user = interaction.user
         await self.progress.set_hide_streak(interaction.guild_id, user.id, user.display_name, hidden)
-        await interaction.response.send_message(hide_streak_text(hidden), ephemeral=True)
+        await replies.send(interaction, hide_streak_text(hidden), ephemeral=True)
 
 
 async def setup(bot: RecallBot) -> None:

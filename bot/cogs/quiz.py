@@ -33,6 +33,7 @@ from bot.ui.quiz import (
     stop_refused_text,
     stop_view,
 )
+from bot.ui import replies
 from bot.ui.replies import send_private
 
 if TYPE_CHECKING:
@@ -100,7 +101,8 @@ class QuizCog(RecallCog, name="Quiz"):
 
     # /quiz -------------------------------------------------------------------------------------------------------
 
-    @app_commands.command(name="quiz", description="Start a multiple-choice quiz in this channel; answer with letter reactions")
+    @app_commands.command(name="quiz", description="Start a multiple-choice quiz in this channel; answer with letter reactions",
+                          extras=replies.PUBLIC_REPLY)
     @app_commands.guild_only()
     @app_commands.describe(
         deck="The deck to quiz on (your last deck when left out)",
@@ -163,9 +165,9 @@ class QuizCog(RecallCog, name="Quiz"):
         try:
             embed = announcement_embed(deck, questions=len(picked), seconds=seconds, starter_id=interaction.user.id,
                                        removes_reactions=removes, asked_for=asked_for)
-            response = await interaction.response.send_message(embed=embed, view=stop_view(record.id))
-            if response.message_id is not None:
-                session.record = await self.service.set_announcement(record, response.message_id)
+            message_id = await replies.send(interaction, embed=embed, view=stop_view(record.id))
+            if message_id is not None:
+                session.record = await self.service.set_announcement(record, message_id)
         except Exception:
             self.forget(session)
             await self.service.finish_round(record.id, "failed", clock())

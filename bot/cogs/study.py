@@ -16,6 +16,7 @@ from bot.core.decks import Deck
 from bot.core.errors import DeckGone, InvalidInput, Stale
 from bot.core.study_queue import StudyScreen
 from bot.services.study import StudyService
+from bot.ui import replies
 from bot.ui.replies import mark_saved
 from bot.ui.study import (
     DYNAMIC_ITEMS,
@@ -60,7 +61,8 @@ class StudyCog(RecallCog, name="Study"):
 
     # --- /study ----------------------------------------------------------------------------------------------------
 
-    @app_commands.command(name="study", description="Study flashcards; Recall brings each card back when it is due")
+    @app_commands.command(name="study", description="Study flashcards; Recall brings each card back when it is due",
+                          extras=replies.OWN_ACK)
     @app_commands.describe(
         deck="Deck to study (default: your last deck)",
         public="Post the session in the channel instead of only for you",

@@ -74,6 +74,8 @@ class HintButton(_OnPrompt, RecallItem[discord.ui.Button], prefix="explain:hint"
 class AnswerButton(_OnPrompt, RecallItem[discord.ui.Button], prefix="explain:answer", feature="Explain"):
     """Answer on a prompt (`explain:answer:<owner id>:<nonce>`): opens the answer form."""
 
+    acknowledges_when_slow = False  # its answer is a modal, which cannot follow a deferral
+
     def __init__(self, user_id: int, nonce: str) -> None:
         super().__init__(discord.ui.Button(
             label="Answer", emoji="✍️", style=discord.ButtonStyle.primary, custom_id=self.custom_id_of(user_id, nonce),

@@ -10,6 +10,10 @@ A `RecallItem` (a discord.py `DynamicItem`) or `RecallSubmit` (a modal submit, r
 - `owner`: whose item it is (None: anyone may use it); anyone else gets "start your own with `/command`".
 - `run(interaction, actions)`: the work. It runs inside `guard`: a `RecallError` becomes its private reply, any
   other failure is logged with its traceback and the member is told privately (and whether their answer was saved).
+  Work still running after `replies.ACK_AFTER` seconds is acknowledged first (a deferred update of the item's
+  message), so `run` answers with `replies.edit` / `replies.send`, never with `interaction.response` directly.
+  An item whose answer must be the first response (a modal), or that acknowledges itself, sets
+  `acknowledges_when_slow = False`.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from typing import Any, Awaitable, ClassVar, Generic, Iterable, Sequence, TypeVa
 import discord
 
 from bot.core.errors import RecallError
-from bot.ui.replies import failure_text, send_private
+from bot.ui.replies import failure_text, send_private, start_ack_timer
 
 log = logging.getLogger("recall.ui")
 
@@ -104,6 +108,9 @@ class _Checked:
     feature: ClassVar[str]
     command: ClassVar[str] = "/study"  # the command that starts one of your own (for the "not yours" note)
     unavailable: ClassVar[str] = "This is not available right now (Recall is restarting a part); try again soon."
+    # Defer when `run` is slow (see bot.ui.replies); False for items that answer with a modal or acknowledge
+    # themselves (the study buttons have their own budget).
+    acknowledges_when_slow: ClassVar[bool] = True
     refused: bool = False
 
     @property
@@ -140,6 +147,10 @@ class _Checked:
         raise NotImplementedError
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        if self.acknowledges_when_slow:
+            # A modal submitted from a command has no message to update: it defers as a private "thinking…".
+            without_message = interaction.message is None
+            start_ack_timer(interaction, thinking=without_message, ephemeral=True)
         await guard(interaction, self.run(interaction, self.actions(interaction)), type(self).__name__)
 
 

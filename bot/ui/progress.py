@@ -19,6 +19,7 @@ from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPa
 from bot.core.paging import page_count
 from bot.core.stats import MemberStats, MemberZone, ServerZone
 from bot.core.streaks import MAX_FREEZES, zone
+from bot.ui import replies
 from bot.ui.common import COLOUR, clip, days_text, member_text
 from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, number, one_of
 
@@ -311,7 +312,7 @@ class ConfirmResetView(discord.ui.View):
         if interaction.user.id != self.admin_id:
             await guard(
                 interaction,
-                interaction.response.send_message(not_yours_text(self.admin_id, RESET_COMMAND), ephemeral=True),
+                replies.send(interaction, not_yours_text(self.admin_id, RESET_COMMAND), ephemeral=True),
                 "ConfirmResetView check",
             )
             return False
@@ -320,13 +321,14 @@ class ConfirmResetView(discord.ui.View):
     @discord.ui.button(label="Reset the leaderboard", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
+        replies.start_ack_timer(interaction, thinking=False, ephemeral=True)  # the reset is a write: may wait
         await guard(interaction, self.on_confirm(interaction), "ConfirmResetView confirm")
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         await guard(
-            interaction, interaction.response.edit_message(content=RESET_CANCELLED, view=None), "ConfirmResetView cancel"
+            interaction, replies.edit(interaction, content=RESET_CANCELLED, view=None), "ConfirmResetView cancel"
         )
 
 

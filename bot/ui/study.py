@@ -143,6 +143,8 @@ FEATURE = "Study"  # the cog's name
 
 
 class RevealButton(RecallItem[discord.ui.Button], prefix="study:rev", feature=FEATURE):
+    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
+
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
             discord.ui.Button(label="Reveal", style=discord.ButtonStyle.primary, custom_id=ref.custom_id("rev"))
@@ -162,6 +164,8 @@ class RevealButton(RecallItem[discord.ui.Button], prefix="study:rev", feature=FE
 
 
 class RateButton(RecallItem[discord.ui.Button], prefix="study:rate", feature=FEATURE):
+    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
+
     def __init__(self, ref: CardRef, rating: int, interval: timedelta | None = None) -> None:
         label = RATING_NAMES[rating] if interval is None else f"{RATING_NAMES[rating]} · {format_interval(interval)}"
         super().__init__(
@@ -184,6 +188,8 @@ class RateButton(RecallItem[discord.ui.Button], prefix="study:rate", feature=FEA
 
 
 class StopButton(RecallItem[discord.ui.Button], prefix="study:stop", feature=FEATURE):
+    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
+
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
             discord.ui.Button(label="Stop", style=discord.ButtonStyle.secondary, custom_id=ref.custom_id("stop"))
@@ -204,6 +210,8 @@ class StopButton(RecallItem[discord.ui.Button], prefix="study:stop", feature=FEA
 
 class DeckPicker(RecallItem[discord.ui.Select], prefix="study:pick", feature=FEATURE):
     """The deck menu shown by /study without a deck when the member has no last deck."""
+
+    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
 
     def __init__(self, owner_id: int, public: bool, decks: Iterable[Deck] = ()) -> None:
         options = [
