@@ -87,14 +87,16 @@ class DecksCog(RecallCog, name="Decks"):
     @decks.command(name="upload",
                    description="Add a deck for this server: Recall YAML, Red trivia, Anki, Quizlet or CSV",
                    extras=replies.OWN_ACK)
-    @app_commands.describe(file="The deck file (at most 2 MB)", fmt="The file's format (detected when left out)")
+    @app_commands.describe(file="The deck file (2 MB at most, unless the bot's host set another limit)",
+                           fmt="The file's format (detected when left out)")
     @app_commands.rename(fmt="format")
     @app_commands.choices(fmt=FORMAT_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def upload(self, interaction: discord.Interaction, file: discord.Attachment,
                      fmt: app_commands.Choice[str] | None = None) -> None:
         assert interaction.guild_id is not None  # guild_only
-        self.service.check_size(file.filename, file.size)  # from the attachment's metadata: never downloaded
+        # From the attachment's metadata: a file that would be refused is never downloaded.
+        self.service.check_upload(interaction.guild_id, file.filename, file.size)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             data = await file.read()

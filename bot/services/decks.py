@@ -159,11 +159,14 @@ class DeckService:
 
     # --- Uploading -------------------------------------------------------------------------------------------------
 
-    def check_size(self, filename: str, size: int) -> None:
-        """Refuse a file over the limit from its size alone, before it is downloaded."""
+    def check_upload(self, guild_id: int, filename: str, size: int) -> None:
+        """Refuse, before the file is downloaded: one over the size limit, or a second one while this server's
+        previous upload is still being read (read_upload checks that again, for two that arrive together)."""
         limit = self.settings.max_upload_bytes
         if size > limit:
             raise InvalidInput(too_large_text(filename, size, limit))
+        if guild_id in self.reading:
+            raise InvalidInput(ONE_AT_A_TIME)
 
     async def read_upload(self, guild_id: int, data: bytes, filename: str, fmt: str | None) -> Imported:
         """Parse an uploaded file into a deck in a limited worker process. One upload per server at a time

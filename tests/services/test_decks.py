@@ -75,9 +75,9 @@ async def test_a_stored_deck_that_no_longer_loads_is_skipped(service: DeckServic
 
 
 async def test_a_file_over_the_limit_is_refused_by_its_size(service: DeckService) -> None:
-    service.check_size("small.yaml", 4096)
+    service.check_upload(GUILD, "small.yaml", 4096)
     with pytest.raises(InvalidInput, match="`huge.yaml` is 5 KB; the limit is 4 KB per file"):
-        service.check_size("huge.yaml", 5000)
+        service.check_upload(GUILD, "huge.yaml", 5000)
 
 
 async def test_a_broken_file_changes_nothing(service: DeckService, db: Database) -> None:
@@ -200,6 +200,9 @@ async def test_one_upload_per_server_at_a_time(service: DeckService) -> None:
     with pytest.raises(InvalidInput) as refused:
         await service.upload(GUILD, ADMIN, GOOD, "photosynthesis.yaml")
     assert str(refused.value) == ONE_AT_A_TIME
+    with pytest.raises(InvalidInput, match=ONE_AT_A_TIME):  # refused from its metadata, before it is downloaded
+        service.check_upload(GUILD, "photosynthesis.yaml", 4096)
+    service.check_upload(OTHER, "photosynthesis.yaml", 4096)
     other = await started(service, OTHER)  # another server is not held up by it
     for task in (first, other):
         with pytest.raises(ImportStopped):
