@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bot.core.importers.anki import looks_html
 from bot.core.importers.common import (
     cloze_numbers,
-    cloze_sides,
+    Cloze,
     html_to_markdown,
     plain_text,
 )
@@ -186,7 +186,7 @@ def test_cloze_scanner_matches_the_old_pattern(text: str, number: int) -> None:
     def back(m: re.Match[str]) -> str:
         return f"**{m.group(2)}**" if int(m.group(1)) == number else m.group(2)
 
-    assert cloze_sides(text, number) == (OLD_CLOZE.sub(front, text), OLD_CLOZE.sub(back, text))
+    assert Cloze(text).sides(number) == (OLD_CLOZE.sub(front, text), OLD_CLOZE.sub(back, text))
 
 
 @settings(max_examples=300, deadline=None)

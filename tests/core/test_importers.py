@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bot.core.decks import Card, Concept, Deck, ExplainPrompt, QuizQuestion, load_deck_dir, load_deck_file, parse_deck
 from bot.core.importers import FORMATS, ImportFailed, ImportLimits, detect_format, import_file
 from bot.core.importers.common import (
-    cloze_sides,
+    Cloze,
     deck_to_yaml,
     html_to_markdown,
     is_near_duplicate,
@@ -565,7 +565,7 @@ def test_html_media_counted() -> None:
 
 
 def test_cloze_sides_with_hint_and_other_deletions() -> None:
-    front, back = cloze_sides("{{c1::A}} then {{c2::B::letter}}", 2)
+    front, back = Cloze("{{c1::A}} then {{c2::B::letter}}").sides(2)
     assert front == "A then [letter]" and back == "A then **B**"
 
 

@@ -555,10 +555,6 @@ def cloze_numbers(text: str) -> list[int]:
     return sorted({found.number for found in _find_clozes(text)})
 
 
-def cloze_sides(text: str, number: int) -> tuple[str, str]:
-    return Cloze(text).sides(number)
-
-
 # --- Writing YAML --------------------------------------------------------------------------------------------------
 
 
