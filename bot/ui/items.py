@@ -106,7 +106,7 @@ class _Checked:
 
     prefix: ClassVar[str]
     feature: ClassVar[str]
-    command: ClassVar[str] = "/study"  # the command that starts one of your own (for the "not yours" note)
+    command: ClassVar[str]  # the command that starts one of your own (for the "not yours" note of owned items)
     unavailable: ClassVar[str] = "This is not available right now (Recall is restarting a part); try again soon."
     # Defer when `run` is slow (see bot.ui.replies); False for items that answer with a modal or acknowledge
     # themselves (the study buttons have their own budget).

@@ -132,10 +132,6 @@ async def edit(interaction: discord.Interaction, **kwargs: Any) -> None:
 async def send_private(interaction: discord.Interaction, text: str) -> None:
     """Reply privately whether or not the interaction was already acknowledged."""
     try:
-        await settle(interaction)
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        await send(interaction, text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not send a private reply to interaction %s", interaction.id)

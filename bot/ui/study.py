@@ -142,9 +142,25 @@ class StudyActions(Protocol):
 FEATURE = "Study"  # the cog's name
 
 
-class RevealButton(RecallItem[discord.ui.Button], prefix="study:rev", feature=FEATURE):
-    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
+class _StudyItem:
+    """What every study item shares: /study starts one of your own, and StudyCog.answer acknowledges slow work
+    within its own budget (so the items' generic acknowledgement stays off)."""
 
+    command = "/study"
+    acknowledges_when_slow = False
+
+
+class _OnCard(_StudyItem):
+    """A button on a card: it belongs to the member the card's ref names."""
+
+    ref: CardRef
+
+    @property
+    def owner(self) -> int:
+        return self.ref.user_id
+
+
+class RevealButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rev", feature=FEATURE):
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
             discord.ui.Button(label="Reveal", style=discord.ButtonStyle.primary, custom_id=ref.custom_id("rev"))
@@ -155,17 +171,11 @@ class RevealButton(RecallItem[discord.ui.Button], prefix="study:rev", feature=FE
     def parse(cls, item: discord.ui.Button, args: str | None) -> "RevealButton":
         return cls(CardRef.parse(fields_of(args, 4)))
 
-    @property
-    def owner(self) -> int:
-        return self.ref.user_id
-
     async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         await actions.reveal(interaction, self.ref)
 
 
-class RateButton(RecallItem[discord.ui.Button], prefix="study:rate", feature=FEATURE):
-    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
-
+class RateButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rate", feature=FEATURE):
     def __init__(self, ref: CardRef, rating: int, interval: timedelta | None = None) -> None:
         label = RATING_NAMES[rating] if interval is None else f"{RATING_NAMES[rating]} · {format_interval(interval)}"
         super().__init__(
@@ -179,17 +189,11 @@ class RateButton(RecallItem[discord.ui.Button], prefix="study:rate", feature=FEA
         fields = fields_of(args, 5)
         return cls(CardRef.parse(fields), int(one_of(fields[4], ("1", "2", "3", "4"))))
 
-    @property
-    def owner(self) -> int:
-        return self.ref.user_id
-
     async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         await actions.rate(interaction, self.ref, self.rating)
 
 
-class StopButton(RecallItem[discord.ui.Button], prefix="study:stop", feature=FEATURE):
-    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
-
+class StopButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:stop", feature=FEATURE):
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
             discord.ui.Button(label="Stop", style=discord.ButtonStyle.secondary, custom_id=ref.custom_id("stop"))
@@ -200,18 +204,12 @@ class StopButton(RecallItem[discord.ui.Button], prefix="study:stop", feature=FEA
     def parse(cls, item: discord.ui.Button, args: str | None) -> "StopButton":
         return cls(CardRef.parse(fields_of(args, 4)))
 
-    @property
-    def owner(self) -> int:
-        return self.ref.user_id
-
     async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         await actions.stop(interaction, self.ref)
 
 
-class DeckPicker(RecallItem[discord.ui.Select], prefix="study:pick", feature=FEATURE):
+class DeckPicker(_StudyItem, RecallItem[discord.ui.Select], prefix="study:pick", feature=FEATURE):
     """The deck menu shown by /study without a deck when the member has no last deck."""
-
-    acknowledges_when_slow = False  # StudyCog.answer acknowledges within its own budget
 
     def __init__(self, owner_id: int, public: bool, decks: Iterable[Deck] = ()) -> None:
         options = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,8 +57,9 @@ class FakeResponse:
     def is_done(self) -> bool:
         return bool(self.sent)
 
-    async def send_message(self, content: str, *, ephemeral: bool = False, **_: Any) -> None:
+    async def send_message(self, content: str, *, ephemeral: bool = False, **_: Any) -> Any:
         self.sent.append((content, ephemeral))
+        return SimpleNamespace(message_id=None)  # the callback response: only its message id is read
 
 
 @dataclass
