@@ -148,7 +148,7 @@ class ExplainService:
         at = at or utcnow()
         shown = await self.showing(guild_id, user_id, nonce, ALREADY_RECORDED)
         graded = grade(text, shown.prompt.concepts)  # before the transaction: grading needs no lock
-        retention = (await get_guild_settings(self.db, guild_id)).desired_retention  # type: ignore[arg-type]
+        retention = (await get_guild_settings(self.db, guild_id)).desired_retention
 
         async def body(conn: Connection) -> SavedAttempt | None:
             # Read again inside the transaction: the hint flag then matches what the member saw, and a racing

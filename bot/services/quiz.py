@@ -26,7 +26,7 @@ class QuizService:
 
     async def last_deck(self, guild_id: int, user_id: int) -> str | None:
         """The deck the member used last (what /quiz quizzes on when no deck is named)."""
-        prefs = await get_member(self.db, guild_id, user_id)  # type: ignore[arg-type]
+        prefs = await get_member(self.db, guild_id, user_id)
         return prefs.last_deck if prefs else None
 
     # Rounds ---------------------------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ class QuizService:
         for answer in answers:
             if not await store.insert_answer(conn, quiz, question_id, answer, letter_name(answer.letter)):
                 continue  # stored before (a replayed event, a restart): its activity was logged then
-            await remember_member(conn, quiz.guild_id, answer.user_id,  # type: ignore[arg-type]
+            await remember_member(conn, quiz.guild_id, answer.user_id,
                                   names.get(answer.user_id) or str(answer.user_id))
             streaks[answer.user_id] = await record_activity(conn, quiz.guild_id, answer.user_id, "quiz",
                                                             answer.answered_at)

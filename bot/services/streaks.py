@@ -81,7 +81,7 @@ async def recompute_member(conn: Connection, guild_id: int, user_id: int) -> rul
 
 async def recompute(db: Store, guild_id: int, user_id: int | None = None) -> int:
     """Recount streaks after a timezone or daily-minimum change (one member, or everyone in the server)."""
-    users = [user_id] if user_id is not None else await store.streak_members(db, guild_id)  # type: ignore[arg-type]
+    users = [user_id] if user_id is not None else await store.streak_members(db, guild_id)
 
     async def body(conn: Connection) -> None:
         for user in users:
@@ -93,7 +93,7 @@ async def recompute(db: Store, guild_id: int, user_id: int | None = None) -> int
 
 async def current(db: Store, guild_id: int, user_id: int, now: datetime | None = None) -> rules.StreakView:
     """The member's streak as of their local today."""
-    stored = await store.load_streak(db, guild_id, user_id)  # type: ignore[arg-type]
+    stored = await store.load_streak(db, guild_id, user_id)
     if stored is None:
         return rules.StreakView(0, 0, 0, False)
     return rules.view(stored.state, rules.today_in(rules.zone(stored.timezone), now))

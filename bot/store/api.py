@@ -45,7 +45,7 @@ class Store(Protocol):
     async def atomic(
         self,
         body: Callable[[Connection], Awaitable[T]],
-        after_commit: Callable[[T], None] | None = None,
+        after_commit: Callable[[T], object] | None = None,
         *,
         offload: bool = False,
     ) -> T: ...

@@ -376,7 +376,7 @@ class Database:
         self._lock = asyncio.Lock()
         # (body, its caller's future, after_commit, when it gives up on a locked database)
         self._queued: list[
-            tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any], Callable[[Any], None] | None, float]
+            tuple[Callable[[InlineConnection], Awaitable[Any]], asyncio.Future[Any], Callable[[Any], object] | None, float]
         ] = []
         self._writer: asyncio.Task[None] | None = None
         self._checkpointer: Checkpointer | None = None
@@ -465,7 +465,7 @@ class Database:
     async def atomic(
         self,
         body: Callable[[Any], Awaitable[T]],
-        after_commit: Callable[[T], None] | None = None,
+        after_commit: Callable[[T], object] | None = None,
         *,
         offload: bool = False,
     ) -> T:
@@ -572,6 +572,8 @@ class Database:
 
     async def lookup(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """The first row of a short, indexed read on a hot path (a key lookup), without a thread hop."""
+        # The first try is written out rather than handed to _patiently: every Reveal runs it, and the closure and
+        # pause generator are only needed when another program holds the lock.
         async with self._lock:
             try:
                 return _fetch_one(_raw(self.conn), sql, params)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.clock import from_text, to_text
 from bot.core.streaks import StreakState
-from bot.store.db import Connection, Database
+from bot.store.api import Connection, Store
 
 ACTIVITY_KINDS = ("study", "quiz", "explain")
 
@@ -138,7 +138,7 @@ async def activity_times(conn: Connection, guild_id: int, user_id: int) -> list[
         return [from_text(row["at"]) for row in await cur.fetchall()]
 
 
-async def streak_members(db: Database, guild_id: int) -> list[int]:
+async def streak_members(db: Store, guild_id: int) -> list[int]:
     """Everyone in the server with activity or a stored streak."""
     rows = await db.fetchall(
         "SELECT DISTINCT user_id FROM activity WHERE guild_id = ? UNION SELECT user_id FROM streaks WHERE guild_id = ?",
@@ -147,6 +147,6 @@ async def streak_members(db: Database, guild_id: int) -> list[int]:
     return [row["user_id"] for row in rows]
 
 
-async def load_streak(db: Database, guild_id: int, user_id: int) -> StoredStreak | None:
+async def load_streak(db: Store, guild_id: int, user_id: int) -> StoredStreak | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM streaks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
     return _stored(row) if row else None
