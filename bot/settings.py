@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -31,6 +32,8 @@ class SettingsError(Exception):
 class Settings:
     token: str = ""
     database_path: Path = Path("data/recall.db")
+    database_url: str | None = None  # postgresql://…: PostgreSQL instead of the SQLite file at database_path
+    database_pool_size: int = 10
     decks_dir: Path = Path("decks")
     dev_guild_id: int | None = None
     api_base: str | None = None
@@ -42,8 +45,10 @@ class Settings:
     import_memory_mb: int = 384  # … or past this much memory (a 64 MB Anki collection needs about 300)
     imports_at_once: int = 2  # uploads read at the same time, all servers together (one per server)
 
-    def __repr__(self) -> str:  # the token must never reach a log line through a repr
+    def __repr__(self) -> str:  # the token (and a database password) must never reach a log line through a repr
         shown = {k: v for k, v in self.__dict__.items() if k != "token"}
+        if self.database_url:
+            shown["database_url"] = redact_url(self.database_url)
         return f"Settings(token={'<set>' if self.token else '<missing>'}, {shown})"
 
     def require_token(self) -> str:
@@ -85,6 +90,23 @@ def _url(values: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str 
     return raw.rstrip("/")
 
 
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ***, for log lines and error messages."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _database_url(values: Mapping[str, str]) -> str | None:
+    raw = values.get("DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(
+            f"DATABASE_URL must start with postgresql:// (e.g. postgresql://recall@localhost:5432/recall), got "
+            f"{redact_url(raw)!r}. Leave it unset to use the SQLite file at DATABASE_PATH."
+        )
+    return raw
+
+
 def _writable_database(path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,11 +129,15 @@ def load_settings(
     if level not in logging.getLevelNamesMapping():
         raise SettingsError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {level!r}.")
     database_path = Path(values.get("DATABASE_PATH", "").strip() or "data/recall.db")
-    if check_paths:
+    database_url = _database_url(values)
+    if check_paths and database_url is None:
         database_path = _writable_database(database_path)
     return Settings(
         token=values.get("DISCORD_TOKEN", "").strip(),
         database_path=database_path,
+        database_url=database_url,
+        database_pool_size=_int(values, "DATABASE_POOL_SIZE", Settings.database_pool_size, minimum=1,
+                                maximum=100) or 0,
         decks_dir=Path(values.get("DECKS_DIR", "").strip() or "decks"),
         dev_guild_id=_int(values, "DEV_GUILD_ID", None, minimum=1),
         api_base=_url(values, "DISCORD_API_BASE", ("http", "https")),
