@@ -19,7 +19,8 @@ from bot.core.library import DeckLibrary
 from bot.services import Services
 from bot.services.progress import refile_upgraded_servers
 from bot.settings import Settings, SettingsError
-from bot.store.db import Database
+from bot.store.api import Store
+from bot.store.open import open_database
 from bot.store.meta import get_meta, set_meta
 from bot.ui.items import RecallSubmit, route_submit
 from bot.ui.replies import OPTION, OWN, PUBLIC, failure_text, reply_kind, send_private, start_ack_timer
@@ -77,7 +78,7 @@ class RecallTree(app_commands.CommandTree):
 
 
 class RecallBot(commands.Bot):
-    db: Database
+    db: Store
     decks: DeckLibrary
     services: Services
 
@@ -103,7 +104,7 @@ class RecallBot(commands.Bot):
         """Open the database (once). `python -m bot` calls it before logging in, so a file Recall cannot use is
         refused with its one line (UnusableDatabase) before Discord sees a login, even when Discord is unreachable."""
         if not hasattr(self, "db"):
-            self.db = await Database.open(self.settings.database_path)
+            self.db = await open_database(self.settings)
 
     async def setup_hook(self) -> None:
         await self.open_store()
