@@ -13,6 +13,8 @@ from typing import Mapping
 
 from dotenv import dotenv_values
 
+from bot.core.shards import AUTO, ShardCount, format_ids, ids_outside, parse_count, parse_ids
+
 # Discord's attachment limit in a server without boosts (discord.py 2.7: utils.DEFAULT_FILE_SIZE_LIMIT_BYTES; boost
 # levels 2 and 3 raise it to 50 and 100 MiB). Enough for any deck (a deck file holds at most 2 MB and an .apkg's
 # media is left out); a larger MAX_UPLOAD_BYTES would only let each upload held in memory cost more.
@@ -44,6 +46,12 @@ class Settings:
     import_cpu_seconds: int = 5  # each upload is read in a worker process stopped past this much CPU time
     import_memory_mb: int = 384  # … or past this much memory (a 64 MB Anki collection needs about 300)
     imports_at_once: int = 2  # uploads read at the same time, all servers together (one per server)
+    shard_count: ShardCount | None = None  # None: one unsharded connection; "auto": Discord's recommended count
+    shard_ids: tuple[int, ...] | None = None  # this process's shards; None: every shard of shard_count
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
 
     def __repr__(self) -> str:  # the token (and a database password) must never reach a log line through a repr
         shown = {k: v for k, v in self.__dict__.items() if k != "token"}
@@ -107,6 +115,48 @@ def _database_url(values: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _shards(values: Mapping[str, str], database_url: str | None) -> tuple[ShardCount | None, tuple[int, ...] | None]:
+    count: ShardCount | None = None
+    raw_count = values.get("SHARD_COUNT", "").strip()
+    if raw_count:
+        try:
+            count = parse_count(raw_count)
+        except ValueError as exc:
+            raise SettingsError(f"SHARD_COUNT {exc}.") from None
+    raw_ids = values.get("SHARD_IDS")
+    if raw_ids is None:
+        return count, None
+    # Set but blank is refused rather than read as "every shard": in a deployment of several processes, a blank
+    # SHARD_IDS would make each of them serve every server.
+    try:
+        ids = parse_ids(raw_ids)
+    except ValueError as exc:
+        raise SettingsError(f"SHARD_IDS {exc}.") from None
+    if count is None:
+        raise SettingsError(
+            f"SHARD_IDS={raw_ids.strip()} needs SHARD_COUNT, the number of shards of all Recall processes together "
+            "(e.g. SHARD_COUNT=4 with SHARD_IDS=0-1 here and SHARD_IDS=2-3 in the other process)."
+        )
+    if count == AUTO:
+        raise SettingsError(
+            "SHARD_IDS needs a fixed SHARD_COUNT, not auto: every process must split the same number of shards, and "
+            "Discord's recommendation can change between starts. Set SHARD_COUNT to a number, or leave SHARD_IDS "
+            "out to run every shard in this process."
+        )
+    outside = ids_outside(ids, count)
+    if outside:
+        raise SettingsError(
+            f"SHARD_IDS={format_ids(ids)}: with SHARD_COUNT={count} the shards are 0 to {count - 1}, "
+            f"so {format_ids(outside)} does not exist."
+        )
+    if database_url is None and len(ids) < count:
+        raise SettingsError(
+            f"SHARD_IDS={format_ids(ids)} runs {len(ids)} of the {count} shards, but several processes cannot share "
+            "one SQLite file: set DATABASE_URL to PostgreSQL, or run every shard in this process (leave SHARD_IDS out)."
+        )
+    return count, ids
+
+
 def _writable_database(path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +182,7 @@ def load_settings(
     database_url = _database_url(values)
     if check_paths and database_url is None:
         database_path = _writable_database(database_path)
+    shard_count, shard_ids = _shards(values, database_url)
     return Settings(
         token=values.get("DISCORD_TOKEN", "").strip(),
         database_path=database_path,
@@ -150,4 +201,6 @@ def load_settings(
                                 maximum=300) or 0,
         import_memory_mb=_int(values, "IMPORT_MEMORY_MB", Settings.import_memory_mb, minimum=128) or 0,
         imports_at_once=_int(values, "IMPORTS_AT_ONCE", Settings.imports_at_once, minimum=1, maximum=16) or 0,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )

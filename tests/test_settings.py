@@ -86,3 +86,74 @@ def test_upload_and_import_limits_out_of_range(name: str, value: str, message: s
     with pytest.raises(SettingsError) as refused:
         load_settings({name: value}, env_file=None, check_paths=False)
     assert str(refused.value) == message
+
+
+# --- Sharding -------------------------------------------------------------------------------------------------------
+
+PG = {"DATABASE_URL": "postgresql://recall@localhost:5432/recall"}
+
+
+def test_unsharded_by_default() -> None:
+    settings = load_settings({}, env_file=None, check_paths=False)
+    assert (settings.shard_count, settings.shard_ids, settings.sharded) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("values", "count", "ids"),
+    [
+        ({"SHARD_COUNT": "2"}, 2, None),  # every shard in this process: fine on SQLite
+        ({"SHARD_COUNT": "auto"}, "auto", None),
+        ({"SHARD_COUNT": " AUTO "}, "auto", None),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-3"}, 4, (0, 1, 2, 3)),  # all of them, named: SQLite is fine too
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2,3", **PG}, 4, (2, 3)),
+        ({"SHARD_COUNT": "6", "SHARD_IDS": "4, 0-1", **PG}, 6, (0, 1, 4)),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "1", **PG}, 2, (1,)),
+    ],
+)
+def test_shard_settings(values: dict[str, str], count: object, ids: object) -> None:
+    settings = load_settings(values, env_file=None, check_paths=False)
+    assert (settings.shard_count, settings.shard_ids, settings.sharded) == (count, ids, True)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be a whole number of at least 1, or auto; got '0'."),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number of at least 1, or auto; got 'two'."),
+        ({"SHARD_COUNT": "-1"}, "SHARD_COUNT must be a whole number of at least 1, or auto; got '-1'."),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS=0 needs SHARD_COUNT, the number of shards of all Recall processes together "
+                             "(e.g. SHARD_COUNT=4 with SHARD_IDS=0-1 here and SHARD_IDS=2-3 in the other process)."),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "", **PG},
+         "SHARD_IDS is empty; list this process's shards (e.g. 0-1) or leave it out to run every shard."),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": " , ", **PG},
+         "SHARD_IDS must list shard ids or ranges such as 0-3, 4,5 or 0-1,3; got ','."),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-1,x", **PG},
+         "SHARD_IDS must list shard ids or ranges such as 0-3, 4,5 or 0-1,3; got '0-1,x'."),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-2,1", **PG}, "SHARD_IDS names shard 1 more than once; got '0-2,1'."),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1", **PG},
+         "SHARD_IDS has the range '3-1' running backwards; write it as 1-3."),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2-5", **PG},
+         "SHARD_IDS=2-5: with SHARD_COUNT=4 the shards are 0 to 3, so 4-5 does not exist."),
+        ({"SHARD_COUNT": "auto", "SHARD_IDS": "0", **PG},
+         "SHARD_IDS needs a fixed SHARD_COUNT, not auto: every process must split the same number of shards, and "
+         "Discord's recommendation can change between starts. Set SHARD_COUNT to a number, or leave SHARD_IDS out "
+         "to run every shard in this process."),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0"},
+         "SHARD_IDS=0 runs 1 of the 2 shards, but several processes cannot share one SQLite file: set DATABASE_URL "
+         "to PostgreSQL, or run every shard in this process (leave SHARD_IDS out)."),
+    ],
+)
+def test_invalid_shard_settings_are_one_line_naming_the_setting(values: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(values, env_file=None, check_paths=False)
+    assert str(refused.value) == message
+
+
+def test_shard_settings_from_the_env_file(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("SHARD_COUNT=4\nSHARD_IDS=0-3\n")
+    settings = load_settings({}, env_file=env, check_paths=False)
+    assert (settings.shard_count, settings.shard_ids) == (4, (0, 1, 2, 3))
+    env.write_text("SHARD_COUNT=4\nSHARD_IDS=\n")  # a blank line left in .env is refused, not read as "every shard"
+    with pytest.raises(SettingsError, match="SHARD_IDS is empty"):
+        load_settings({}, env_file=env, check_paths=False)
