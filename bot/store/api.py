@@ -1,7 +1,14 @@
-"""The store interface services program against; `bot.store.db.Database` is its SQLite implementation.
+"""The store interface services program against, and its two implementations' shared errors.
 
-A second backend implements the same two protocols: a transaction body gets a `Connection` and may await only it,
-writes happen only inside `Store.atomic`, and reads outside a transaction go through the three read helpers.
+`bot.store.db.Database` (SQLite) and `bot.store.postgres.PostgresDatabase` implement it: a transaction body gets a
+`Connection` and may await only it, writes happen only inside `Store.atomic`, and reads outside a transaction go
+through the three read helpers. A body may be run more than once (its earlier run rolled back whole: another program
+held SQLite's lock, or PostgreSQL found a conflicting transaction), so it must not act outside the database; what it
+records beside the database belongs in `after_commit`.
+
+Store SQL is written once, for both: `?` (or `:name`) placeholders, upserts with ON CONFLICT, RETURNING instead of
+rowcount or lastrowid, aggregates with FILTER, NULLS FIRST where order matters; the PostgreSQL connection turns
+placeholders into `$n` and leaves out SQLite's `INDEXED BY` hints.
 """
 from __future__ import annotations
 
@@ -9,6 +16,15 @@ from typing import Any, Awaitable, Callable, Iterable, Protocol, Sequence, TypeV
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+
+
+class UnusableDatabase(Exception):
+    """DATABASE_PATH or DATABASE_URL names a database Recall cannot use; the message is one line for the person
+    running the bot (a password is never in it)."""
+
+
+class SchemaTooNewError(UnusableDatabase):
+    """The database was written by a newer Recall than this one."""
 
 
 class Cursor(Protocol):
@@ -23,12 +39,6 @@ class Cursor(Protocol):
     async def fetchone(self) -> Any: ...
 
     async def fetchall(self) -> list[Any]: ...
-
-    @property
-    def lastrowid(self) -> int | None: ...
-
-    @property
-    def rowcount(self) -> int: ...
 
 
 class Connection(Protocol):

@@ -18,6 +18,7 @@ from bot.core.clock import from_text, to_text
 from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPage, BoardWindow, Entry, Period, Ranked
 from bot.core.stats import StatsBounds, StudyCounts
 from bot.store.api import Connection, Store
+from bot.store.sql import upsert
 
 # Windows read the logs through covering indexes: a short window is a range of boards_*_window; a window covering most
 # of a server's history is cheaper as one ordered walk of boards_*_member (no sort). Share of history above which
@@ -32,7 +33,7 @@ _WINDOW_SQL = {
         "GROUP BY user_id"
     ),
     Board.ACCURACY: (
-        "SELECT user_id, CAST(SUM(correct) AS REAL) / COUNT(*) AS value, COUNT(*) AS answers, "
+        "SELECT user_id, CAST(SUM(correct) AS DOUBLE PRECISION) / COUNT(*) AS value, COUNT(*) AS answers, "
         "SUM(correct) AS correct, MAX(answered_at) AS reached_at "
         "FROM quiz_answers INDEXED BY {index} WHERE guild_id = ? AND answered_at >= ? {deck} "
         "GROUP BY user_id HAVING COUNT(*) >= ?"
@@ -54,7 +55,7 @@ _INDEXES = {
 _TOTALS = {
     Board.POINTS: ("{points}", "{answers}", "{correct}", "{points} > 0", "last_point_at"),
     Board.ACCURACY: (
-        "CAST({correct} AS REAL) / {answers}", "{answers}", "{correct}", "{answers} >= ?", "last_answer_at"
+        "CAST({correct} AS DOUBLE PRECISION) / {answers}", "{answers}", "{correct}", "{answers} >= ?", "last_answer_at"
     ),
     Board.REVIEWS: ("{reviews}", "0", "0", "{reviews} > 0", "last_review_at"),
 }
@@ -77,7 +78,7 @@ _BASELINE_JOIN = {
 # tie-break moment).
 _MONTH = {
     Board.POINTS: ("points", "scored", "0", "scored > 0", "last_point_at"),
-    Board.ACCURACY: ("CAST(correct AS REAL) / answers", "answers", "correct", "answers >= ?", "last_answer_at"),
+    Board.ACCURACY: ("CAST(correct AS DOUBLE PRECISION) / answers", "answers", "correct", "answers >= ?", "last_answer_at"),
     Board.REVIEWS: ("reviews", "0", "0", "reviews > 0", "last_review_at"),
 }
 _MONTH_SQL = (
@@ -101,14 +102,14 @@ _MONTH_OF = (
 _REFILE_ANSWERS = (
     "INSERT INTO board_months (guild_id, month, user_id, deck_id, points, scored, answers, correct, "
     "last_point_at, last_answer_at) "
-    "SELECT a.guild_id, {month} AS month_key, a.user_id, a.deck_id, SUM(a.points), SUM(a.points > 0), COUNT(*), "
+    "SELECT a.guild_id, {month} AS month_key, a.user_id, a.deck_id, SUM(a.points), COUNT(*) FILTER (WHERE a.points > 0), COUNT(*), "
     "SUM(a.correct), MAX(CASE WHEN a.points > 0 THEN a.answered_at END), MAX(a.answered_at) "
-    "FROM quiz_answers a WHERE a.guild_id = ? GROUP BY month_key, a.user_id, a.deck_id"
+    "FROM quiz_answers a WHERE a.guild_id = ? GROUP BY a.guild_id, month_key, a.user_id, a.deck_id"
 ).format(month=_MONTH_OF.format(log="a", at="answered_at"))
 _REFILE_REVIEWS = (
     "INSERT INTO board_months (guild_id, month, user_id, deck_id, reviews, last_review_at) "
     "SELECT r.guild_id, {month} AS month_key, r.user_id, r.deck_id, COUNT(*), MAX(r.reviewed_at) "
-    "FROM reviews r WHERE r.guild_id = ? GROUP BY month_key, r.user_id, r.deck_id "
+    "FROM reviews r WHERE r.guild_id = ? GROUP BY r.guild_id, month_key, r.user_id, r.deck_id "
     "ON CONFLICT (guild_id, month, user_id, deck_id) DO UPDATE SET "
     "reviews = excluded.reviews, last_review_at = excluded.last_review_at"
 ).format(month=_MONTH_OF.format(log="r", at="reviewed_at"))
@@ -117,7 +118,7 @@ _REFILE_MEMBERS = (
     "last_point_at, last_answer_at, last_review_at) "
     "SELECT guild_id, month, user_id, SUM(points), SUM(scored), SUM(answers), SUM(correct), SUM(reviews), "
     "MAX(last_point_at), MAX(last_answer_at), MAX(last_review_at) "
-    "FROM board_months WHERE guild_id = ? GROUP BY month, user_id"
+    "FROM board_months WHERE guild_id = ? GROUP BY guild_id, month, user_id"
 )
 
 # Current streaks: alive on each member's local today (given per zone), hidden ones left out. A streak survives at
@@ -134,7 +135,7 @@ _STREAK_SQL = (
 _RANKED_SQL = (
     "WITH grouped AS MATERIALIZED ({grouped}), me AS (SELECT * FROM grouped WHERE user_id = ?) "
     "SELECT *, 0 AS rank, (SELECT COUNT(*) FROM grouped) AS total FROM ("
-    "SELECT * FROM grouped ORDER BY value DESC, reached_at ASC, user_id ASC LIMIT ? OFFSET ?) "
+    "SELECT * FROM grouped ORDER BY value DESC, reached_at ASC NULLS FIRST, user_id ASC LIMIT ? OFFSET ?) AS page "
     "UNION ALL "
     "SELECT me.*, 1 + (SELECT COUNT(*) FROM grouped g WHERE g.value > me.value OR (g.value = me.value AND "
     "(g.reached_at < me.reached_at OR (g.reached_at = me.reached_at AND g.user_id < me.user_id)))) AS rank, "
@@ -309,7 +310,7 @@ async def _ranked(
 
 async def _count(db: Store, grouped: tuple[str, list]) -> int:
     sql, params = grouped
-    row = await db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql})", params)
+    row = await db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql}) AS grouped", params)
     return row["n"] if row else 0
 
 
@@ -329,7 +330,7 @@ async def take_baselines(conn: Connection, guild_id: int, at: datetime) -> None:
         (guild_id,),
     )
     await conn.execute(
-        "INSERT OR REPLACE INTO board_resets (guild_id, reset_at) VALUES (?, ?)", (guild_id, to_text(at))
+        upsert("board_resets", ("guild_id", "reset_at"), ("guild_id",)), (guild_id, to_text(at))
     )
 
 
@@ -339,13 +340,14 @@ async def study_counts(db: Store, guild_id: int, user_id: int, bounds: StatsBoun
     recent = to_text(bounds.recent)
     reviews = await db.fetchone(
         "SELECT COUNT(*) AS total, "
-        "COALESCE(SUM(reviewed_at >= ?), 0) AS today, COALESCE(SUM(reviewed_at >= ?), 0) AS week, "
-        "COALESCE(SUM(reviewed_at >= ?), 0) AS recent, COALESCE(SUM(reviewed_at >= ? AND rating > 1), 0) AS kept "
+        "COUNT(*) FILTER (WHERE reviewed_at >= ?) AS today, COUNT(*) FILTER (WHERE reviewed_at >= ?) AS week, "
+        "COUNT(*) FILTER (WHERE reviewed_at >= ?) AS recent, "
+        "COUNT(*) FILTER (WHERE reviewed_at >= ? AND rating > 1) AS kept "
         "FROM reviews WHERE guild_id = ? AND user_id = ?",
         (to_text(bounds.today), to_text(bounds.week), recent, recent, *member),
     )
     due = await db.fetchone(
-        "SELECT COALESCE(SUM(due <= ?), 0) AS now, COUNT(*) AS today FROM srs_state "
+        "SELECT COUNT(*) FILTER (WHERE due <= ?) AS now, COUNT(*) AS today FROM srs_state "
         "WHERE guild_id = ? AND user_id = ? AND due < ?",
         (to_text(bounds.now), *member, to_text(bounds.tomorrow)),
     )

@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable, Generator, Iterable, Iterator
 import aiosqlite
 
 from bot.core.errors import Busy, NotSaved
-from bot.store.api import Connection, Params, T
+from bot.store.api import Connection, Params, SchemaTooNewError, T, UnusableDatabase
 
 log = logging.getLogger("recall.store")
 
@@ -30,14 +30,6 @@ FIRST_PAUSE = 0.002
 LONGEST_PAUSE = 0.1
 
 
-class UnusableDatabase(Exception):
-    """DATABASE_PATH points at a file Recall cannot use; the message is one line for the person running the bot."""
-
-
-class SchemaTooNewError(UnusableDatabase):
-    """The database was written by a newer Recall than this one."""
-
-
 def _is_busy(exc: BaseException) -> bool:
     """SQLITE_BUSY (any extended code): another connection holds a lock; trying again later may succeed."""
     return isinstance(exc, sqlite3.OperationalError) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
@@ -50,10 +42,10 @@ def _pauses() -> Iterator[float]:
         pause = min(pause * 2, LONGEST_PAUSE)
 
 
-def _migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every bundled migration, in order."""
+def _migrations(folder: str = "migrations") -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled migration, in order (`migrations_pg`: PostgreSQL's)."""
     found = []
-    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
+    for entry in resources.files("bot.store").joinpath(folder).iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))

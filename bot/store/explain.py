@@ -13,6 +13,7 @@ from typing import Any
 from bot.core.clock import from_text, to_text
 from bot.core.explain import ExplainGrade
 from bot.store.api import Connection, Store
+from bot.store.sql import upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class OpenPrompt:
 _OPEN_COLUMNS = (
     "guild_id, user_id, deck_id, prompt_id, nonce, hint_used, public, channel_id, message_id, opened_at, answered_at"
 )
+_SAVE_OPEN = upsert("explain_open", _OPEN_COLUMNS.split(", "), ("guild_id", "user_id"))
 
 
 def new_nonce() -> str:
@@ -57,7 +59,7 @@ def _open(row: Any) -> OpenPrompt:
 async def open_prompt(conn: Connection, prompt: OpenPrompt) -> None:
     """Store the member's new showing; it replaces the one they had open, whose buttons stop working."""
     await conn.execute(
-        f"INSERT OR REPLACE INTO explain_open ({_OPEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _SAVE_OPEN,
         (
             prompt.guild_id, prompt.user_id, prompt.deck_id, prompt.prompt_id, prompt.nonce, int(prompt.hint_used),
             int(prompt.public), prompt.channel_id, prompt.message_id, to_text(prompt.opened_at),
@@ -94,10 +96,10 @@ async def mark_hint_used(conn: Connection, guild_id: int, user_id: int, nonce: s
     """Mark the hint of this showing as used; False when it was answered or replaced meanwhile."""
     cur = await conn.execute(
         "UPDATE explain_open SET hint_used = 1 "
-        "WHERE guild_id = ? AND user_id = ? AND nonce = ? AND answered_at IS NULL",
+        "WHERE guild_id = ? AND user_id = ? AND nonce = ? AND answered_at IS NULL RETURNING 1",
         (guild_id, user_id, nonce),
     )
-    return cur.rowcount > 0
+    return await cur.fetchone() is not None
 
 
 async def mark_answered(conn: Connection, guild_id: int, user_id: int, nonce: str, at: datetime) -> None:
@@ -113,14 +115,15 @@ async def insert_attempt(
     """Store one graded answer of the showing `prompt`; returns its id. The table's unique nonce keeps it to one."""
     cursor = await conn.execute(
         "INSERT INTO explain_attempts (guild_id, user_id, deck_id, prompt_id, text, hit, total, concepts_json, "
-        "hint_used, rating, created_at, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "hint_used, rating, created_at, nonce) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             prompt.guild_id, prompt.user_id, prompt.deck_id, prompt.prompt_id, text, grade.hit, grade.total,
             json.dumps([{"name": n, "hit": h} for n, h in zip(grade.names, grade.hits)]),
             int(prompt.hint_used), rating, to_text(at), prompt.nonce,
         ),
     )
-    return int(cursor.lastrowid or 0)
+    (attempt_id,) = await cursor.fetchone()
+    return int(attempt_id)
 
 
 async def explain_due(db: Store, guild_id: int, user_id: int) -> dict[tuple[str, str], datetime]:

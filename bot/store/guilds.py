@@ -8,6 +8,7 @@ from typing import Any
 from bot.core.clock import from_text, to_text
 from bot.core.scheduling import DEFAULT_RETENTION
 from bot.store.api import Connection, Store
+from bot.store.sql import upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class GuildSettings:
 _FIELDS = tuple(f.name for f in fields(GuildSettings))
 _COLUMNS = ", ".join(_FIELDS)
 _SELECT = f"SELECT {_COLUMNS} FROM guild_settings WHERE guild_id = ?"
+_SAVE = upsert("guild_settings", _FIELDS, ("guild_id",))
 
 
 def _settings(guild_id: int, row: Any) -> GuildSettings:
@@ -57,7 +59,7 @@ async def change_guild_settings(conn: Connection, guild_id: int, **changes: Any)
     async with conn.execute(_SELECT, (guild_id,)) as cursor:
         updated = replace(_settings(guild_id, await cursor.fetchone()), **changes)
     await conn.execute(
-        f"INSERT OR REPLACE INTO guild_settings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        _SAVE,
         (
             guild_id,
             updated.timezone,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.store.api import Connection, Store
+from bot.store.sql import upsert
 
 
 async def get_meta(db: Store, key: str) -> str | None:
@@ -11,6 +12,6 @@ async def get_meta(db: Store, key: str) -> str | None:
 
 async def set_meta(db: Store, key: str, value: str) -> None:
     async def body(conn: Connection) -> None:
-        await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        await conn.execute(upsert("meta", ("key", "value"), ("key",)), (key, value))
 
     await db.atomic(body)

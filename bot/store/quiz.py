@@ -99,10 +99,11 @@ async def insert_round(
 ) -> RoundRecord:
     cur = await conn.execute(
         "INSERT INTO quiz_rounds (guild_id, channel_id, deck_id, starter_id, question_count, seconds, started_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (guild_id, channel_id, deck_id, starter_id, question_count, seconds, to_text(started_at)),
     )
-    return RoundRecord(int(cur.lastrowid or 0), guild_id, channel_id, deck_id, starter_id, question_count, seconds,
+    (round_id,) = await cur.fetchone()
+    return RoundRecord(round_id, guild_id, channel_id, deck_id, starter_id, question_count, seconds,
                        None, "running", started_at, None)
 
 
@@ -167,13 +168,13 @@ async def insert_answer(conn: Connection, quiz: RoundRecord, question_id: str, a
     """Store one graded answer (`letter`: its name, "A"…); False when the member's answer was already stored."""
     # The UNIQUE key makes a second store of the same member's answer (a replayed event, a restart) a no-op.
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, "
+        "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, "
         "question_id, letter, choice, correct, response_ms, points, answered_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
         (quiz.id, answer.question_index, quiz.guild_id, quiz.channel_id, answer.user_id, quiz.deck_id, question_id,
          letter, answer.choice, int(answer.correct), answer.response_ms, answer.points, to_text(answer.answered_at)),
     )
-    return cur.rowcount == 1
+    return await cur.fetchone() is not None
 
 
 async def answers_of(db: Store, round_id: int) -> list[AnswerRow]:

@@ -6,8 +6,10 @@ from typing import Any
 from bot.core.clock import from_text, to_text
 from bot.core.library import StoredDeck
 from bot.store.api import Connection, Store
+from bot.store.sql import upsert
 
 _COLUMNS = "guild_id, deck_id, title, yaml_text, source_format, source_name, item_count, uploaded_by, uploaded_at"
+_SAVE = upsert("server_decks", _COLUMNS.split(", "), ("guild_id", "deck_id"))
 
 
 def _stored(row: Any) -> StoredDeck:
@@ -21,7 +23,7 @@ async def save_server_deck(conn: Connection, deck: StoredDeck) -> bool:
                             (deck.guild_id, deck.deck_id)) as cur:
         existed = await cur.fetchone() is not None
     await conn.execute(
-        f"INSERT OR REPLACE INTO server_decks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _SAVE,
         (deck.guild_id, deck.deck_id, deck.title, deck.yaml_text, deck.source_format, deck.source_name,
          deck.item_count, deck.uploaded_by, to_text(deck.uploaded_at)),
     )
@@ -42,5 +44,6 @@ async def list_server_decks(db: Store) -> list[StoredDeck]:
 
 async def delete_server_deck(conn: Connection, guild_id: int, deck_id: str) -> bool:
     """Delete a server's deck (inside a transaction); False when there was none."""
-    cur = await conn.execute("DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ?", (guild_id, deck_id))
-    return cur.rowcount > 0
+    cur = await conn.execute("DELETE FROM server_decks WHERE guild_id = ? AND deck_id = ? RETURNING 1",
+                             (guild_id, deck_id))
+    return await cur.fetchone() is not None

@@ -64,7 +64,8 @@ async def save_review(
         "INSERT INTO srs_state (guild_id, user_id, deck_id, item_id, kind, card_json, state, due, reps, lapses, "
         "first_seen, last_review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
         "ON CONFLICT (guild_id, user_id, deck_id, item_id) DO UPDATE SET card_json = excluded.card_json, "
-        "state = excluded.state, due = excluded.due, reps = reps + 1, lapses = lapses + excluded.lapses, "
+        "state = excluded.state, due = excluded.due, reps = srs_state.reps + 1, "
+        "lapses = srs_state.lapses + excluded.lapses, "
         "last_review = excluded.last_review",
         (
             guild_id, user_id, deck_id, item_id, kind, card.to_json(), int(card.state), due, int(rating == 1),

@@ -72,7 +72,7 @@ CONTEXT_COLUMNS = (
 )
 
 _CONTEXT_SQL = (
-    f"SELECT {CONTEXT_COLUMNS} FROM (SELECT 1) LEFT JOIN guild_settings g ON g.guild_id = :g "
+    f"SELECT {CONTEXT_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN guild_settings g ON g.guild_id = :g "
     "LEFT JOIN members m ON m.guild_id = :g AND m.user_id = :u "
     "LEFT JOIN streaks sk ON sk.guild_id = :g AND sk.user_id = :u"
 )

@@ -6,7 +6,6 @@ Rows in, rows out: which item comes next, FSRS and streaks are bot.core's rules,
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from bot.core.clock import from_text, to_text
 from bot.core.scheduling import DEFAULT_RETENTION
 from bot.core.study_queue import KIND_CARD, ItemSchedule, StudySession
 from bot.store.api import Connection, Store
+from bot.store.sql import upsert
 from bot.store.streaks import CONTEXT_COLUMNS as STREAK_COLUMNS
 from bot.store.streaks import StreakInputs, inputs_of
 
@@ -82,14 +82,14 @@ _RATING_SQL = (
 )
 _CONTEXT_SQL = (
     "SELECT g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz "
-    "FROM (SELECT ? AS guild_id, ? AS user_id) k "
+    "FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) k "
     "LEFT JOIN guild_settings g ON g.guild_id = k.guild_id "
     "LEFT JOIN members m ON m.guild_id = k.guild_id AND m.user_id = k.user_id"
 )
 # Where /study without a deck continues: the session's deck (and whether it is open), the member's last deck.
 _DECK_HISTORY_SQL = (
     "SELECT s.deck_id AS session_deck, s.item_id AS session_item, m.last_deck "
-    "FROM (SELECT ? AS guild_id, ? AS user_id) k "
+    "FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) k "
     "LEFT JOIN study_sessions s ON s.guild_id = k.guild_id AND s.user_id = k.user_id "
     "LEFT JOIN members m ON m.guild_id = k.guild_id AND m.user_id = k.user_id"
 )
@@ -140,18 +140,12 @@ async def read_context(conn: Connection, guild_id: int, user_id: int) -> StudyCo
 
 async def read_misses(conn: Connection, guild_id: int, user_id: int, deck_id: str) -> dict[str, datetime]:
     """Quiz questions of the deck the member answered wrong: question id -> the latest wrong answer."""
-    try:
-        async with conn.execute(
-            "SELECT question_id, MAX(answered_at) AS missed_at FROM quiz_answers "
-            "WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND correct = 0 GROUP BY question_id",
-            (guild_id, user_id, deck_id),
-        ) as cur:
-            rows = await cur.fetchall()
-    except sqlite3.OperationalError as exc:
-        # A database from before the quiz feature has no answers table yet: then there are no misses either.
-        if "no such table" in str(exc):
-            return {}
-        raise
+    async with conn.execute(
+        "SELECT question_id, MAX(answered_at) AS missed_at FROM quiz_answers "
+        "WHERE guild_id = ? AND user_id = ? AND deck_id = ? AND correct = 0 GROUP BY question_id",
+        (guild_id, user_id, deck_id),
+    ) as cur:
+        rows = await cur.fetchall()
     return {row["question_id"]: from_text(row["missed_at"]) for row in rows}
 
 
@@ -187,11 +181,9 @@ class StoredSchedule:
 
 async def load_schedule(conn: Connection, deck_id: str, guild_id: int, user_id: int) -> StoredSchedule:
     """The member's stored schedule of the deck's items."""
-    # The stored columns, so no fsrs Card is parsed until one is shown. (state is NULL only in rows written before
-    # that column existed.)
+    # The stored columns, so no fsrs Card is parsed until one is shown (migration 0007 filled state in older rows).
     async with conn.execute(
-        "SELECT item_id, kind, first_seen, due, last_review, "
-        "COALESCE(state, json_extract(card_json, '$.state')), card_json "
+        "SELECT item_id, kind, first_seen, due, last_review, state, card_json "
         "FROM srs_state WHERE guild_id = ? AND user_id = ? AND deck_id = ?",
         (guild_id, user_id, deck_id),
     ) as cur:
@@ -211,12 +203,7 @@ async def load_schedule(conn: Connection, deck_id: str, guild_id: int, user_id: 
     return StoredSchedule(items, first_seen, cards)
 
 
-# An upsert rather than INSERT OR REPLACE: updating the row in place spares a delete and re-insert in two b-trees.
-_WRITE_SESSION_SQL = (
-    f"INSERT INTO study_sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' for _ in _SESSION_FIELDS)}) "
-    "ON CONFLICT (guild_id, user_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_FIELDS if c not in ("guild_id", "user_id"))
-)
+_WRITE_SESSION_SQL = upsert("study_sessions", _SESSION_FIELDS, ("guild_id", "user_id"))
 
 
 async def write_session(conn: Connection, s: StudySession) -> None:

@@ -1,1 +1,1 @@
-from tests.store.conftest import db  # noqa: F401  the same database fixture as the store tests
+from tests.store.conftest import backend, db, sqlite_db  # noqa: F401  the store tests' database fixtures

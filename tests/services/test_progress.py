@@ -4,7 +4,6 @@ study service told to forget after each committed change)."""
 from __future__ import annotations
 
 import io
-import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +18,7 @@ from bot.services.streaks import record_activity
 from bot.store.db import Database
 from bot.store.guilds import get_guild_settings, update_guild_settings
 from bot.store.members import get_member, remember_member
+from tests.backends import committed_row
 from tests.store.conftest import write
 from tests.store.test_boards import answer, review, seed_stats
 
@@ -39,11 +39,10 @@ class Recorder:
     def __call__(self, guild_id: int) -> None:
         self.calls.append(guild_id)
         # Read from another connection: only what is committed is visible there.
-        with sqlite3.connect(self.db.path) as other:
-            self.seen.append(other.execute(
-                "SELECT timezone, daily_minimum, desired_retention, new_card_limit, board_reset_at "
-                "FROM guild_settings WHERE guild_id = ?", (guild_id,)
-            ).fetchone())
+        self.seen.append(committed_row(
+            self.db, "SELECT timezone, daily_minimum, desired_retention, new_card_limit, board_reset_at "
+            "FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        ))
 
 
 @pytest.fixture

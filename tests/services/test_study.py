@@ -69,7 +69,7 @@ async def count(db: Database, table: str) -> int:
 
 
 async def state_of(db: Database, item_id: str):
-    return await get_state(db.conn, G, U, DECK.id, item_id)
+    return await db.atomic(lambda conn: get_state(conn, G, U, DECK.id, item_id))
 
 
 async def test_open_shows_the_first_new_card_and_remembers_the_member(db: Database, study: StudyService):

@@ -6,11 +6,26 @@ from typing import Any, AsyncIterator, Sequence
 
 import pytest
 
+from bot.store.api import Store
 from bot.store.db import Database
+from tests.backends import BACKENDS, open_store
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on: every store and service test runs on both."""
+    return str(request.param)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(backend: str, tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(backend, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only: for what is SQLite's alone (its file, its lock, its write queue)."""
     database = await Database.open(tmp_path / "recall.db")
     try:
         yield database
@@ -18,7 +33,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         await database.close()
 
 
-async def write(db: Database, sql: str, *rows: Sequence[Any]) -> None:
+async def write(db: Store, sql: str, *rows: Sequence[Any]) -> None:
     """Run one statement (once per row of parameters, or once without any) in a transaction of its own."""
 
     async def body(conn: Any) -> None:

@@ -197,9 +197,9 @@ async def test_member_totals_stay_the_sum_of_deck_totals_through_edits_and_delet
         await review(db, G, user, at, deck=deck)
     async def edit(conn) -> None:
         await conn.execute("UPDATE quiz_answers SET deck_id = 'deck-b', points = points + 5 WHERE user_id = ?", (ALICE,))
-        await conn.execute("UPDATE quiz_answers SET user_id = ? WHERE rowid % 3 = 0", (CAROL,))
-        await conn.execute("DELETE FROM quiz_answers WHERE rowid % 4 = 0")
-        await conn.execute("DELETE FROM reviews WHERE rowid % 5 = 0")
+        await conn.execute("UPDATE quiz_answers SET user_id = ? WHERE id % 3 = 0", (CAROL,))
+        await conn.execute("DELETE FROM quiz_answers WHERE id % 4 = 0")
+        await conn.execute("DELETE FROM reviews WHERE id % 5 = 0")
 
     await db.atomic(edit)
     grouped = await db.fetchall(

@@ -26,6 +26,12 @@ def insert(key: str, *, fail: bool = False):
     return body
 
 
+@pytest.fixture
+def db(sqlite_db: Database) -> Database:
+    """SQLite's own write path: these tests run on SQLite only (tests/store/test_postgres.py has PostgreSQL's)."""
+    return sqlite_db
+
+
 def committed_keys(path: Path) -> set[str]:
     """What another connection sees: only committed rows."""
     with sqlite3.connect(path) as other:

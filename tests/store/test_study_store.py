@@ -153,18 +153,6 @@ async def test_quiz_misses_are_the_latest_wrong_answer_per_question(db: Database
     assert await run(db, read_misses, G, U, "deck") == {"q0": T0 - timedelta(days=1)}
 
 
-async def test_no_quiz_table_means_no_misses(db: Database):
-    async def body(conn: Any) -> dict:
-        await conn.execute("DROP TABLE quiz_answers")
-        misses = await read_misses(conn, G, U, "deck")
-        raise LookupError(misses)  # roll the DROP back
-
-    try:
-        await db.atomic(body)
-    except LookupError as done:
-        assert done.args[0] == {}
-
-
 async def test_deck_history_is_the_open_sessions_deck_and_the_last_deck(db: Database):
     assert await deck_history(db, G, U) == (None, None)
     await run(db, write_session, session(deck_id="open"))
