@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import secrets
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +31,7 @@ from .gateway import (
     EventData,
     Gateway,
     Session,
+    shard_of,
 )
 from .interactions import (
     APPLICATION_COMMAND,
@@ -81,7 +82,12 @@ class Emulator:
     """A local Discord (REST v10 + gateway) for the real discord.py client, and the test API to drive it."""
 
     def __init__(
-        self, bot_name: str = "Recall", seed: int = 1, host: str = "127.0.0.1", ack_deadline: float = ACK_DEADLINE
+        self,
+        bot_name: str = "Recall",
+        seed: int = 1,
+        host: str = "127.0.0.1",
+        ack_deadline: float = ACK_DEADLINE,
+        shard_count: int | None = None,
     ) -> None:
         self.world = World(bot_name)
         # Discord's 3 s; a test of the failure path may shorten it.
@@ -103,6 +109,7 @@ class Emulator:
         self._timers: dict[int, asyncio.TimerHandle] = {}  # ack deadlines by interaction id
         self._runner: web.AppRunner | None = None
         self.gateway = Gateway(self.token, self._identify_events)
+        self.gateway.shard_count = shard_count
         self.responder = Responder(self)
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -159,11 +166,46 @@ class Emulator:
     def connections(self) -> int:
         return self.gateway.connections
 
+    @property
+    def shard_count(self) -> int | None:
+        """The shard count bots must identify with, which GET /gateway/bot recommends; None (the default): any
+        valid shard, or none (then /gateway/bot recommends 1). A count above 1 makes an unsharded IDENTIFY fail
+        with 4011 (sharding required), another count with 4010 (invalid shard), as Discord closes them."""
+        return self.gateway.shard_count
+
+    @shard_count.setter
+    def shard_count(self, count: int | None) -> None:
+        if count is not None and count < 1:
+            raise ValueError(f"a shard count is at least 1, got {count}")
+        self.gateway.shard_count = count
+
+    @staticmethod
+    def shard_of(guild: FakeGuild | int, count: int) -> int:
+        """The shard that receives the guild's events with `count` shards (Discord's formula)."""
+        return shard_of(guild.id if isinstance(guild, FakeGuild) else guild, count)
+
+    def sent_to_shard(self, shard_id: int | None) -> Counter[tuple[str, int | None]]:
+        """The gateway events sent so far to the sessions of one shard (None: unsharded sessions), counted by
+        (event name, guild id or None)."""
+        counts: Counter[tuple[str, int | None]] = Counter()
+        for (shard, event, guild_id), n in self.gateway.sent.items():
+            if shard == shard_id:
+                counts[(event, guild_id)] += n
+        return counts
+
+    def guilds_sent_to(self, shard_id: int | None) -> set[int]:
+        """The guilds whose events went to the sessions of one shard (None: unsharded sessions)."""
+        return {guild_id for (shard, _, guild_id) in self.gateway.sent if shard == shard_id and guild_id is not None}
+
     # --- building the world ---------------------------------------------------------------------------
 
-    def add_guild(self, name: str) -> FakeGuild:
-        guild = self.world.add_guild(name)
-        self.gateway.dispatch("GUILD_CREATE", self._guild_create(guild, joined=True), INTENT_GUILDS)
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> FakeGuild:
+        """A server the bot is in; `shard=(id, count)` picks an id that lands on that shard with that count
+        (without it, consecutive servers spread over the shards of any count)."""
+        if shard is not None and not 0 <= shard[0] < shard[1]:
+            raise ValueError(f"shard {shard[0]} does not exist with {shard[1]} shards")
+        guild = self.world.add_guild(name, shard=shard)
+        self.gateway.dispatch("GUILD_CREATE", self._guild_create(guild, joined=True), INTENT_GUILDS, guild_id=guild.id)
         return guild
 
     def add_channel(
@@ -172,7 +214,7 @@ class Emulator:
         channel = self.world.add_channel(guild, name)
         if bot_deny or bot_allow:
             self._set_overwrite(channel, self.bot_user.id, 1, allow=bot_allow, deny=bot_deny, announce=False)
-        self.gateway.dispatch("CHANNEL_CREATE", payloads.channel_payload(channel), INTENT_GUILDS)
+        self.gateway.dispatch("CHANNEL_CREATE", payloads.channel_payload(channel), INTENT_GUILDS, guild_id=guild.id)
         return channel
 
     def add_member(
@@ -192,7 +234,7 @@ class Emulator:
             roles.append(self.world.role_with(guild, "Admin", perms.flag("administrator")).id)
         member = self.world.add_member(guild, name, bot=bot, user=user, role_ids=roles)
         data = payloads.member_payload(member) | {"guild_id": str(guild.id)}
-        self.gateway.dispatch("GUILD_MEMBER_ADD", data, INTENT_MEMBERS)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", data, INTENT_MEMBERS, guild_id=guild.id)
         return member
 
     def set_bot_permissions(self, channel: FakeChannel, *, deny: Iterable[str] = (), allow: Iterable[str] = ()) -> None:
@@ -225,7 +267,8 @@ class Emulator:
     ) -> None:
         channel.overwrites[target_id] = Overwrite(target_id, kind, perms.flags(allow), perms.flags(deny))
         if announce:
-            self.gateway.dispatch("CHANNEL_UPDATE", payloads.channel_payload(channel), INTENT_GUILDS)
+            self.gateway.dispatch("CHANNEL_UPDATE", payloads.channel_payload(channel), INTENT_GUILDS,
+                                  guild_id=channel.guild_id)
 
     def messages(self, channel: FakeChannel, *, include_deleted: bool = False) -> list[FakeMessage]:
         return [m for m in self.world.channel_messages.get(channel.id, []) if include_deleted or not m.deleted]
@@ -236,41 +279,44 @@ class Emulator:
 
     # --- gateway control ------------------------------------------------------------------------------
 
-    async def drop_gateway(self, lose_events: bool = False) -> None:
-        """Close the bot's gateway socket; it stays down until the test next waits for something.
+    async def drop_gateway(self, lose_events: bool = False, *, shard_id: int | None = None) -> None:
+        """Close the bot's gateway socket (only shard `shard_id`'s, when given); it stays down until the test
+        next waits for something.
 
         Events produced meanwhile are replayed on RESUME, or lost with lose_events=True
         (that is how a test makes the bot miss, say, a reaction).
         """
-        await self.gateway.drop(lose_events=lose_events)
+        await self.gateway.drop(lose_events=lose_events, shard_id=shard_id)
 
-    async def wait_until_connected(self, timeout: float = 5) -> None:
+    async def wait_until_connected(self, timeout: float = 5, *, shard_id: int | None = None) -> None:
         try:
-            await self.gateway.wait_connected(timeout)
+            await self.gateway.wait_connected(timeout, shard_id)
         except asyncio.TimeoutError:
+            which = "the bot" if shard_id is None else f"shard {shard_id}"
             raise asyncio.TimeoutError(
-                f"the bot was not connected to the gateway within {timeout}s "
+                f"{which} was not connected to the gateway within {timeout}s "
                 f"(connections so far: {self.gateway.connections})"
             ) from None
 
-    async def _bot_session(self, timeout: float = 5) -> None:
-        """Before the bot's first connection, members wait for it, so a slow start loses no event.
+    async def _bot_session(self, guild_id: int | None, timeout: float = 5) -> None:
+        """Before the first connection of the shard that receives this guild's events (None: direct messages),
+        members wait for it, so a slow start loses no event.
 
-        Later, a member acting while the bot is offline (say, between a close and a restart) is lost
+        Later, a member acting while that connection is down (say, between a close and a restart) is lost
         to the bot, as on Discord.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.gateway.connections == 0:
+        while not self.gateway.reaches(guild_id):
             if loop.time() > deadline:
                 raise asyncio.TimeoutError(f"the bot never opened a gateway session within {timeout}s")
             await asyncio.sleep(0.01)
 
-    def _identify_events(self, session: Session) -> list[tuple[str, EventData]]:
+    def _identify_events(self, session: Session) -> list[tuple[str, EventData, int | None]]:
         ready = {
             "v": 10,
             "user": payloads.user_payload(self.bot_user) | {"verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds if session.routes(g)],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -284,9 +330,12 @@ class Emulator:
             "user_settings": {},
             "_trace": ["emulator"],
         }
-        events: list[tuple[str, EventData]] = [("READY", ready)]
+        if session.shard is not None:
+            ready["shard"] = list(session.shard)
+        events: list[tuple[str, EventData, int | None]] = [("READY", ready, None)]
         if session.wants(INTENT_GUILDS):
-            events += [("GUILD_CREATE", self._guild_create(g)) for g in self.world.guilds.values()]
+            events += [("GUILD_CREATE", self._guild_create(g), g.id) for g in self.world.guilds.values()
+                       if session.routes(g.id)]
         return events
 
     def _guild_create(self, guild: FakeGuild, *, joined: bool = False) -> Callable[[Session], dict[str, Any]]:
@@ -338,7 +387,7 @@ class Emulator:
             data = {"id": str(message.id), "channel_id": str(message.channel_id)}
             if message.guild_id:
                 data["guild_id"] = str(message.guild_id)
-            self.gateway.dispatch("MESSAGE_DELETE", data, self._message_intent(message))
+            self.gateway.dispatch("MESSAGE_DELETE", data, self._message_intent(message), guild_id=message.guild_id)
 
     def _message_intent(self, message: FakeMessage, *, reactions: bool = False) -> int:
         if message.guild_id is None:
@@ -365,7 +414,7 @@ class Emulator:
                 data.update(content="", embeds=[], attachments=[], components=[])
             return data
 
-        self.gateway.dispatch(event, build, self._message_intent(message))
+        self.gateway.dispatch(event, build, self._message_intent(message), guild_id=message.guild_id)
 
     def _seen_message(self, message: FakeMessage) -> None:
         self._seen.append(message)
@@ -403,7 +452,7 @@ class Emulator:
 
     async def send_message(self, member: FakeMember, channel: FakeChannel, content: str) -> FakeMessage:
         """A member posts in a channel (the bot gets MESSAGE_CREATE, content blank without its intent)."""
-        await self._bot_session()
+        await self._bot_session(channel.guild_id)
         allowed = self.world.permissions_in(channel, member.user.id)
         if not perms.has(allowed, "view_channel") or not perms.has(allowed, "send_messages"):
             raise EmulatorError(f"{member.user.name} cannot send messages in #{channel.name}")
@@ -432,7 +481,8 @@ class Emulator:
         guild = self.world.guilds.get(message.guild_id) if message.guild_id else None
         if guild is not None and user.id in guild.members:
             data["member"] = payloads.member_payload(guild.members[user.id])
-        self.gateway.dispatch("MESSAGE_REACTION_ADD", data, self._message_intent(message, reactions=True))
+        self.gateway.dispatch("MESSAGE_REACTION_ADD", data, self._message_intent(message, reactions=True),
+                              guild_id=message.guild_id)
         return True
 
     def _remove_reaction(self, message: FakeMessage, user_id: int, key: str) -> bool:
@@ -443,7 +493,8 @@ class Emulator:
         if not users:
             del message.reactions[key]
         data = self._reaction_event(message, self.world.users[user_id], key)
-        self.gateway.dispatch("MESSAGE_REACTION_REMOVE", data, self._message_intent(message, reactions=True))
+        self.gateway.dispatch("MESSAGE_REACTION_REMOVE", data, self._message_intent(message, reactions=True),
+                              guild_id=message.guild_id)
         return True
 
     def _clear_reactions(self, message: FakeMessage, key: str | None) -> None:
@@ -457,7 +508,7 @@ class Emulator:
             message.reactions.pop(key, None)
             data["emoji"] = payloads.emoji_payload(key)
             event = "MESSAGE_REACTION_REMOVE_EMOJI"
-        self.gateway.dispatch(event, data, self._message_intent(message, reactions=True))
+        self.gateway.dispatch(event, data, self._message_intent(message, reactions=True), guild_id=message.guild_id)
 
     def _reaction_event(self, message: FakeMessage, user: FakeUser, key: str) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -474,7 +525,7 @@ class Emulator:
 
     async def react(self, member: Actor, message: FakeMessage, emoji: str) -> bool:
         """A member adds a reaction; False (and no event) when Discord would not let them."""
-        await self._bot_session()
+        await self._bot_session(message.guild_id)
         user = _user_of(member)
         if message.ephemeral or message.deleted:
             raise EmulatorError(f"cannot react to message {message.id}: it is ephemeral or deleted")
@@ -487,14 +538,14 @@ class Emulator:
             return False
 
     async def unreact(self, member: Actor, message: FakeMessage, emoji: str) -> bool:
-        await self._bot_session()
+        await self._bot_session(message.guild_id)
         return self._remove_reaction(message, _user_of(member).id, payloads.emoji_key(emoji))
 
     # --- interactions: what members do ---------------------------------------------------------------
 
     async def slash(self, member: Actor, channel: FakeChannel, command: str, /, **options: Any) -> FakeInteraction:
         """A member runs a slash command ("study" or "decks upload"), options typed from the registered schema."""
-        await self._bot_session()
+        await self._bot_session(channel.guild_id)
         cmd, subs = find_command(self.world, channel.guild_id, command)
         guild_member = member if isinstance(member, FakeMember) else None
         check_member_can_use(self.world, cmd, guild_member)
@@ -512,7 +563,7 @@ class Emulator:
         **options: Any,
     ) -> list[dict[str, Any]]:
         """The choices the bot offers while the member types `typed` into `option`."""
-        await self._bot_session()
+        await self._bot_session(channel.guild_id)
         cmd, subs = find_command(self.world, channel.guild_id, command)
         values = dict(options, **{option: typed})
         data = build_command_data(self.world, cmd, subs, values, store_file=self._slash_file, focused=option)
@@ -525,7 +576,7 @@ class Emulator:
     async def click(
         self, member: Actor, message: FakeMessage, label: str | None = None, *, custom_id: str | None = None
     ) -> FakeInteraction:
-        await self._bot_session()
+        await self._bot_session(message.guild_id)
         if label is None and custom_id is None:
             raise ValueError("click needs a label or a custom_id")
         self._check_can_use(member, message)
@@ -535,7 +586,7 @@ class Emulator:
         return self._start_interaction(MESSAGE_COMPONENT, member, channel, data, message=message)
 
     async def select(self, member: Actor, message: FakeMessage, custom_id: str, values: list[str]) -> FakeInteraction:
-        await self._bot_session()
+        await self._bot_session(message.guild_id)
         self._check_can_use(member, message)
         menu = find_select(message, custom_id, values)
         data = {"custom_id": custom_id, "component_type": menu["type"], "values": list(values)}
@@ -544,7 +595,7 @@ class Emulator:
 
     async def submit_modal(self, member: Actor, ix: FakeInteraction, answers: dict[str, Any]) -> FakeInteraction:
         """Fill in and submit the modal the bot answered `ix` with; keys are input custom_ids or labels."""
-        await self._bot_session()
+        await self._bot_session(ix.channel.guild_id)
         if ix.modal is None:
             raise EmulatorError(f"interaction {ix.describe()} was not answered with a modal (ack type {ix.ack_type})")
         data = {"custom_id": ix.modal["custom_id"], "components": modal_submit_components(ix.modal, answers)}
@@ -588,7 +639,7 @@ class Emulator:
         ix.payload = self._interaction_payload(ix)
         self.interactions[ix.id] = ix
         self._by_token[ix.token] = ix
-        self.gateway.dispatch("INTERACTION_CREATE", ix.payload)
+        self.gateway.dispatch("INTERACTION_CREATE", ix.payload, guild_id=channel.guild_id)
         self._timers[ix.id] = asyncio.get_running_loop().call_later(self.ack_deadline, self._deadline, ix)
         return ix
 

@@ -129,7 +129,7 @@ class RestApi:
 
     async def get_gateway_bot(self, request: web.Request) -> Any:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return {"url": self.emu.gateway_url, "shards": 1, "session_start_limit": limit}
+        return {"url": self.emu.gateway_url, "shards": self.emu.shard_count or 1, "session_start_limit": limit}
 
     async def get_application(self, request: web.Request) -> Any:
         bot = self.emu.bot_user

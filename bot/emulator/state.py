@@ -36,6 +36,18 @@ class SnowflakeFactory:
         self._last = max(self._last + 1, candidate)
         return self._last
 
+    def next_guild(self, shard: tuple[int, int] | None = None) -> int:
+        """A guild id that starts a millisecond of its own, so guilds made one after another spread over the shards
+        (Discord's shard is the timestamp part modulo the count); with `shard=(id, count)`, the first such
+        millisecond that lands on that shard. Ids may run a few milliseconds ahead of the clock; they stay
+        monotonic."""
+        stamp = max((self._last >> 22) + 1, int(time.time() * 1000) - DISCORD_EPOCH_MS)
+        if shard is not None:
+            shard_id, count = shard
+            stamp += (shard_id - stamp) % count
+        self._last = stamp << 22
+        return self._last
+
 
 def iso_now() -> str:
     return datetime.now(timezone.utc).isoformat()
@@ -257,8 +269,8 @@ class World:
 
     # --- building the world -------------------------------------------------------------------
 
-    def add_guild(self, name: str) -> FakeGuild:
-        guild = FakeGuild(self.ids.next(), name, owner_id=self.owner_user.id)
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> FakeGuild:
+        guild = FakeGuild(self.ids.next_guild(shard), name, owner_id=self.owner_user.id)
         guild.roles[guild.id] = FakeRole(guild.id, guild.id, "@everyone", perms.EVERYONE_DEFAULT)
         bot_role = FakeRole(
             self.ids.next(), guild.id, self.bot_user.name, perms.BOT_DEFAULT, position=1, managed_for=self.bot_user.id
