@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.core.shards import format_ids
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("recall")
@@ -78,6 +79,12 @@ async def _run(settings: Settings, *, sync_only: bool = False) -> int:
     except discord.PrivilegedIntentsRequired:
         print("Discord says the bot asked for a privileged intent it was not granted; see README 'Intents'.", file=sys.stderr)
         return 2
+    except discord.ConnectionClosed as exc:
+        refusal = _shard_refusal(exc.code, settings)
+        if refusal is None:
+            raise
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     except (aiohttp.ClientConnectionError, discord.GatewayNotFound, discord.DiscordServerError) as exc:
         # Exit code 1, not 2: nothing is misconfigured for sure, and a supervisor's restart may well succeed.
         where = settings.api_base or "discord.com"
@@ -86,6 +93,18 @@ async def _run(settings: Settings, *, sync_only: bool = False) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _shard_refusal(code: int | None, settings: Settings) -> str | None:
+    """The line for a gateway close that says the shard settings are wrong (Discord's codes 4010 and 4011)."""
+    if code == 4011:
+        return ("SHARD_COUNT: Discord requires this bot to shard (gateway close 4011, sharding required: too many "
+                "servers for one connection). Set SHARD_COUNT=auto, or a count and each process's SHARD_IDS.")
+    if code == 4010:
+        ids = format_ids(settings.shard_ids) if settings.shard_ids else "all"
+        return (f"SHARD_COUNT={settings.shard_count}, SHARD_IDS={ids}: Discord refused these shards (gateway close "
+                "4010, invalid shard). Every process must use the same SHARD_COUNT, with shard ids below it.")
+    return None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,11 +1,17 @@
-"""The Bot subclass: opens the store, loads decks and cogs, registers restart-proof buttons, syncs commands."""
+"""The Bot subclass: opens the store, loads decks and cogs, registers restart-proof buttons, syncs commands.
+
+With SHARD_COUNT set, `RecallBot(settings)` is a `ShardedRecallBot`: discord.py's AutoShardedBot running this
+process's shards (SHARD_IDS, or all of them), and work no member triggered limited to their guilds (`owns_guild`).
+"""
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
 import logging
 import pkgutil
+from typing import Any
 
 import discord
 import yarl
@@ -16,6 +22,7 @@ import bot.cogs
 from bot.core.decks import load_deck_dir
 from bot.core.errors import RecallError
 from bot.core.library import DeckLibrary
+from bot.core.shards import AUTO, Owns, Shards, every_guild
 from bot.services import Services
 from bot.services.progress import refile_upgraded_servers
 from bot.settings import Settings, SettingsError
@@ -28,6 +35,9 @@ from bot.ui.replies import OPTION, OWN, PUBLIC, failure_text, reply_kind, send_p
 log = logging.getLogger("recall")
 
 COMMAND_HASH_KEY = "global_command_hash"
+# Discord allows one IDENTIFY per 5 s (per max_concurrency bucket), and discord.py waits this long before each one
+# but a process's first; tests against the emulator, which sets no such limit, pass a shorter pause.
+IDENTIFY_PAUSE = 5.0
 
 
 def point_at_endpoints(settings: Settings) -> None:
@@ -82,7 +92,17 @@ class RecallBot(commands.Bot):
     decks: DeckLibrary
     services: Services
 
-    def __init__(self, settings: Settings, *, guild_ready_timeout: float = 2.0, sync_commands: bool = True) -> None:
+    def __new__(cls, settings: Settings, **options: Any) -> RecallBot:
+        # The class follows the settings, so every caller (python -m bot, tests, the benchmark) keeps writing
+        # RecallBot(settings): unsharded, a plain commands.Bot as before; with SHARD_COUNT, an AutoShardedBot.
+        if cls is RecallBot and settings.sharded:
+            cls = ShardedRecallBot
+        return super().__new__(cls)
+
+    def __init__(
+        self, settings: Settings, *, guild_ready_timeout: float = 2.0, sync_commands: bool = True,
+        identify_pause: float = IDENTIFY_PAUSE,
+    ) -> None:
         point_at_endpoints(settings)
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -94,8 +114,14 @@ class RecallBot(commands.Bot):
             max_messages=1000,
             chunk_guilds_at_startup=False,
             guild_ready_timeout=guild_ready_timeout,
+            **self.shard_options(settings),
         )
         self.settings = settings
+        self.identify_pause = identify_pause
+        # Whether a guild's work (quiz recovery, refiles, loading its decks) is this process's: every guild unless
+        # sharded, then the guilds of its shards (known once the count is, in setup_hook).
+        self.owns_guild: Owns = every_guild
+        self.shards_run: Shards | None = None
         self.sync_on_start = sync_commands
         self.deck_problems: list = []
         self.submit_routes: list[type[RecallSubmit]] = []  # modal submits by custom id (RecallCog registers them)
@@ -106,9 +132,22 @@ class RecallBot(commands.Bot):
         if not hasattr(self, "db"):
             self.db = await open_database(self.settings)
 
+    def shard_options(self, settings: Settings) -> dict[str, Any]:
+        """discord.py's options for the shards this process runs (none for an unsharded bot)."""
+        return {}
+
+    async def resolve_shards(self) -> None:
+        """Learn which guilds are this process's before any start-up work touches one (sharded bots only)."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(self.identify_pause)
+
     async def setup_hook(self) -> None:
         await self.open_store()
-        refiled = await refile_upgraded_servers(self.db)  # once, after the upgrade that added month totals
+        await self.resolve_shards()
+        # Once, after the upgrade that added month totals; each process refiles the servers of its own shards.
+        refiled = await refile_upgraded_servers(self.db, owns=self.owns_guild)
         if refiled:
             log.info("month board totals refiled for %d servers in their timezones", len(refiled))
         self.reload_decks()
@@ -166,8 +205,9 @@ class RecallBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "Recall ready as %s: %d decks, %d items, %d servers",
+            "Recall ready as %s%s: %d decks, %d items, %d servers",
             self.user,
+            f" ({self.shards_run})" if self.shards_run else "",
             len(self.decks.shipped),
             self.decks.item_count,
             len(self.guilds),
@@ -179,3 +219,39 @@ class RecallBot(commands.Bot):
         if hasattr(self, "db"):
             await self.db.close()
             del self.db
+
+
+class ShardedRecallBot(RecallBot, commands.AutoShardedBot):
+    """Recall on discord.py's AutoShardedBot: one gateway connection per shard of SHARD_IDS (all shards when left
+    out) out of SHARD_COUNT; with SHARD_COUNT=auto, the count Discord recommends (GET /gateway/bot)."""
+
+    def shard_options(self, settings: Settings) -> dict[str, Any]:
+        count = None if settings.shard_count == AUTO else settings.shard_count
+        ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+        return {"shard_count": count, "shard_ids": ids}
+
+    async def resolve_shards(self) -> None:
+        if self.shard_count is None:
+            # AutoShardedBot would ask only when connecting, after setup_hook; the start-up work needs the count
+            # first. Once it is set, discord.py connects to the configured gateway like an unsharded bot.
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            log.info("SHARD_COUNT=auto: Discord recommends %d shards", self.shard_count)
+        ids = tuple(self.shard_ids) if self.shard_ids else tuple(range(self.shard_count))
+        self.shards_run = Shards(self.shard_count, ids)
+        self.owns_guild = self.shards_run.owns
+        log.info("Recall runs %s in this process", self.shards_run)
+
+    def servers_on(self, shard_id: int) -> int:
+        return sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        log.info("shard %d of %s: connected", shard_id, self.shard_count)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %s: ready, %d servers", shard_id, self.shard_count, self.servers_on(shard_id))
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d of %s: resumed", shard_id, self.shard_count)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.info("shard %d of %s: disconnected", shard_id, self.shard_count)

@@ -307,7 +307,8 @@ async def recover_interrupted(
     """
     await bot.wait_until_ready()
     for record in await service.running_rounds():
-        if is_live(record.id):
+        # Another process's round (a guild of a shard this process does not run) may well be live there.
+        if is_live(record.id) or not bot.owns_guild(record.guild_id):
             continue
         deck = bot.decks.get(record.guild_id, record.deck_id)
         session = QuizSession(bot, service, forget, record, [], deck_title=deck.title if deck else record.deck_id,

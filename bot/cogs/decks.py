@@ -51,7 +51,7 @@ class DecksCog(RecallCog, name="Decks"):
 
     async def cog_load(self) -> None:
         await super().cog_load()
-        await self.service.load()
+        await self.service.load(owns=self.bot.owns_guild)
 
     # --- /decks list ------------------------------------------------------------------------------------------------
 

@@ -125,11 +125,14 @@ class DeckService:
         self.slots = asyncio.Semaphore(settings.imports_at_once)
         self.waiting = 0
 
-    async def load(self) -> int:
+    async def load(self, owns: Callable[[int], bool] = lambda guild_id: True) -> int:
         """Every server's uploads into the library (at start-up); a stored deck the loader now refuses is logged
-        and skipped. Returns how many were loaded."""
+        and skipped. Returns how many were loaded. `owns`: the servers whose decks this process serves (a sharded
+        process: those of its shards; the others' decks would only take memory)."""
         loaded = 0
         for stored in await list_server_decks(self.db):
+            if not owns(stored.guild_id):
+                continue
             try:
                 deck = parse_deck(stored.yaml_text, deck_id=stored.deck_id, source=SERVER_SOURCE)
             except DeckError as exc:

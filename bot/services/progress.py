@@ -35,10 +35,11 @@ async def _refile(conn: Connection, guild_id: int, zone_setting: str | None) -> 
     await boards.rebuild_board_months(conn, guild_id, starts)
 
 
-async def refile_upgraded_servers(db: Store) -> list[int]:
+async def refile_upgraded_servers(db: Store, owns: Callable[[int], bool] = lambda guild_id: True) -> list[int]:
     """Refile the months of servers whose timezone was set before migration 0008 (their rows sit in UTC months, so
-    their month boards read the logs until then); the servers done. Meant for start-up; later runs find none."""
-    servers = await boards.unfiled_servers(db)
+    their month boards read the logs until then); the servers done. Meant for start-up; later runs find none.
+    `owns`: the servers this process may refile (a sharded process: those of its shards)."""
+    servers = [(g, zone) for g, zone in await boards.unfiled_servers(db) if owns(g)]
     for guild_id, zone_setting in servers:
         # One server per transaction: writers wait for one refile at most.
         await db.atomic(lambda conn, g=guild_id, z=zone_setting: _refile(conn, g, z), offload=True)
