@@ -10,9 +10,17 @@ from typing import Any, AsyncIterator
 
 import pytest
 
+from tests.backends import BACKENDS, database_settings
+
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_DECKS = REPO / "decks"
 SEED_DECK = "pytorch-lr-schedulers.yaml"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: every store, service and end-to-end test runs on both (tests/backends.py)."""
+    return str(request.param)
 
 
 @pytest.fixture(autouse=True)
@@ -88,21 +96,21 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, decks_dir: Path) -> AsyncIterator[World]:
+async def world(tmp_path: Path, decks_dir: Path, backend: str) -> AsyncIterator[World]:
     from bot.emulator import Emulator
     from bot.settings import Settings
 
-    async with Emulator() as emu:
+    async with Emulator() as emu, database_settings(backend, tmp_path) as database:
         guild = emu.add_guild("Study Hall")
         channel = emu.add_channel(guild, "general")
         members = {name: emu.add_member(guild, name) for name in ("alice", "bob", "carol")}
         admin = emu.add_member(guild, "teacher", manage_guild=True)
         settings = Settings(
             token=emu.token,
-            database_path=tmp_path / "data" / "recall.db",
             decks_dir=decks_dir,
             api_base=emu.api_base,
             gateway_url=emu.gateway_url,
+            **database,
         )
         world = World(emu, settings, guild, channel, members["alice"], members["bob"], members["carol"], admin)
         await world.start_bot()

@@ -28,6 +28,12 @@ SECOND_FRONT = "Why do we adjust the learning rate during training?"
 HOLD = 7.0  # longer than SQLite's 5 s busy timeout Recall used to wait with, shorter than its BUSY_PATIENCE (12 s)
 
 
+@pytest.fixture
+def backend() -> str:
+    """SQLite's write lock is what these tests are about."""
+    return "sqlite"
+
+
 @contextlib.contextmanager
 def write_lock_held(path: Path) -> Iterator[sqlite3.Connection]:
     """A plain sqlite3 connection holding the write lock (BEGIN IMMEDIATE) until the block ends."""

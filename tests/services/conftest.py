@@ -1,1 +1,1 @@
-from tests.store.conftest import backend, db, sqlite_db  # noqa: F401  the store tests' database fixtures
+from tests.store.conftest import db, sqlite_db  # noqa: F401  the store tests' database fixtures

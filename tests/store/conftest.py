@@ -8,13 +8,7 @@ import pytest
 
 from bot.store.api import Store
 from bot.store.db import Database
-from tests.backends import BACKENDS, open_store
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """Which database the test runs on: every store and service test runs on both."""
-    return str(request.param)
+from tests.backends import open_store
 
 
 @pytest.fixture

@@ -187,3 +187,10 @@ FOR EACH ROW EXECUTE FUNCTION board_totals_review();
 
 CREATE TRIGGER board_totals_review_removed AFTER DELETE ON reviews
 FOR EACH ROW EXECUTE FUNCTION board_totals_review();
+
+-- SQLite's julianday() for the text dates and times the store's SQL compares (the streak board counts the days
+-- between a member's local today and their streak's last day): the same number for the same text. STABLE, not
+-- IMMUTABLE: text without an offset is read in the session's zone, which Recall sets to UTC on every connection.
+CREATE FUNCTION julianday(moment text) RETURNS double precision
+    LANGUAGE sql STABLE STRICT
+    AS $$ SELECT (extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5)::double precision $$;
