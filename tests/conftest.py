@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -15,6 +16,22 @@ from tests.backends import BACKENDS, database_settings
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_DECKS = REPO / "decks"
 SEED_DECK = "pytorch-lr-schedulers.yaml"
+
+
+_skipped_postgres: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "postgres" in report.nodeid:
+        _skipped_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # RECALL_REQUIRE_POSTGRES=1 (CI): a PostgreSQL test that skipped for any reason fails the run.
+    if _skipped_postgres and os.environ.get("RECALL_REQUIRE_POSTGRES") == "1":
+        print(f"\nRECALL_REQUIRE_POSTGRES=1 but {len(_skipped_postgres)} PostgreSQL tests were skipped, e.g. "
+              f"{_skipped_postgres[0]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(params=BACKENDS)
