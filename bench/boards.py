@@ -6,6 +6,10 @@ half, spread evenly over the last 120 days, a few members far more active than t
 deck; streaks for a fifth of the members.
 Queries go through bot.services.progress.ProgressService.board_page (the server's settings, the window in its zone,
 then bot.store.boards.load_board), exactly as /leaderboard runs them (less the names of the page's members).
+
+On PostgreSQL the same rows are seeded with COPY (bench.pg_seed): the logs go in with the total-keeping triggers
+off and their secondary indexes dropped, then the indexes are rebuilt from their own definitions and the totals
+filled from the logs as the migrations fill them for existing logs, and checked against the logs.
 """
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from bot.core.clock import to_text
 from bot.core.leaderboard import Board, Period
 from bot.services.progress import ProgressService
 from bot.store.db import Database
+from bot.store.open import open_database
 
+from bench.backends import Backend, Target
 from bench.common import percentile
 
 LARGEST_SHARE = 0.3
@@ -95,6 +101,30 @@ def _streaks(population: Population, now: datetime, rng: random.Random) -> Itera
                    stamp, rng.choice(ZONES), 1, stamp)
 
 
+MEMBER_COLUMNS = ("guild_id", "user_id", "display_name", "updated_at")
+ANSWER_COLUMNS = ("round_id", "question_index", "guild_id", "channel_id", "user_id", "deck_id", "question_id", "letter",
+                  "choice", "correct", "response_ms", "points", "answered_at")
+REVIEW_COLUMNS = ("guild_id", "user_id", "deck_id", "item_id", "kind", "rating", "reviewed_at", "due_after")
+STREAK_COLUMNS = ("guild_id", "user_id", "current", "best", "freezes", "last_day", "reached_at", "pending_day",
+                  "pending_count", "last_at", "timezone", "daily_minimum", "updated_at")
+
+
+def seed_rows(population: Population, rows: int, now: datetime, rng: random.Random) -> dict[str, Iterator[tuple]]:
+    """Every seeded table's rows (generated lazily, in this order: the random draws must not be reordered)."""
+    moments = _moments(now, rng)
+    stamp = to_text(now)
+    return {
+        "members": ((g, u, f"member {u % 1_000_000}", stamp) for g, users in population.guilds for u in users),
+        "quiz_answers": _answers(population, rows // 2, moments, rng),
+        "reviews": _reviews(population, rows - rows // 2, moments, rng),
+        "streaks": _streaks(population, now, rng),
+    }
+
+
+COLUMNS = {"members": MEMBER_COLUMNS, "quiz_answers": ANSWER_COLUMNS, "reviews": REVIEW_COLUMNS,
+           "streaks": STREAK_COLUMNS}
+
+
 def _insert(raw: sqlite3.Connection, sql: str, rows: Iterator[tuple]) -> None:
     batch: list[tuple] = []
     for row in rows:
@@ -110,7 +140,6 @@ async def seed(path: Path, members: int, rows: int, servers: int, now: datetime,
     db = await Database.open(path)  # every migration, with the board indexes and triggers
     await db.close()
     population = Population(members, servers)
-    moments = _moments(now, rng)
     raw = sqlite3.connect(path, isolation_level=None)
     try:
         # Seeding only: no journal and a big cache (a million rows through the log would take a minute).
@@ -118,22 +147,27 @@ async def seed(path: Path, members: int, rows: int, servers: int, now: datetime,
         raw.execute("PRAGMA synchronous=OFF")
         raw.execute("PRAGMA cache_size=-400000")
         raw.execute("BEGIN")
-        stamp = to_text(now)
-        _insert(raw, "INSERT INTO members (guild_id, user_id, display_name, updated_at) VALUES (?, ?, ?, ?)",
-                ((g, u, f"member {u % 1_000_000}", stamp) for g, users in population.guilds for u in users))
-        _insert(raw, "INSERT INTO quiz_answers (round_id, question_index, guild_id, channel_id, user_id, deck_id, "
-                "question_id, letter, choice, correct, response_ms, points, answered_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _answers(population, rows // 2, moments, rng))
-        _insert(raw, "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _reviews(population, rows - rows // 2, moments, rng))
-        _insert(raw, "INSERT INTO streaks (guild_id, user_id, current, best, freezes, last_day, reached_at, "
-                "pending_day, pending_count, last_at, timezone, daily_minimum, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _streaks(population, now, rng))
+        for table, generated in seed_rows(population, rows, now, rng).items():
+            columns = COLUMNS[table]
+            _insert(raw, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    generated)
         raw.execute("COMMIT")
         raw.execute("ANALYZE")
         raw.execute("PRAGMA journal_mode=WAL")
     finally:
         raw.close()
+    return population
+
+
+async def seed_target(target: Target, members: int, rows: int, servers: int, now: datetime,
+                      rng: random.Random) -> Population:
+    """Seed the phase's database on its backend (the same rows on both)."""
+    if target.url is None:
+        return await seed(target.path, members, rows, servers, now, rng)
+    from bench.pg_seed import seed_postgres
+
+    population = Population(members, servers)
+    await seed_postgres(target, {t: (COLUMNS[t], g) for t, g in seed_rows(population, rows, now, rng).items()})
     return population
 
 
@@ -143,31 +177,42 @@ def queries() -> list[tuple[Board, Period]]:
 
 
 async def boards_phase(members: int, rows: int, servers: int, repeats: int, workdir: Path,
-                       seed_number: int = 5) -> dict[str, Any]:
+                       seed_number: int = 5, backend: Backend | None = None) -> dict[str, Any]:
+    backend = backend or Backend.sqlite()
     rng = random.Random(seed_number)
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "boards.db"
     now = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    population = await seed(path, members, rows, servers, now, rng)
-    seeded = time.perf_counter() - started
-    guild, users = population.guilds[0]
-    results = []
-    db = await Database.open(path)
-    progress = ProgressService(db, on_settings_change=lambda guild_id: None)
-    try:
-        for board, period in queries():
-            times: list[float] = []
-            for _ in range(repeats):
-                viewer = rng.choice(users)
-                began = time.perf_counter()
-                page = await progress.board_page(guild, board, period, None, now, page=0, viewer_id=viewer)
-                times.append((time.perf_counter() - began) * 1000)
-            name = board.value if board is Board.STREAK else f"{board.value} · {period.value}"
-            results.append({"name": name, "p50_ms": round(percentile(times, 0.5), 2),
-                            "p99_ms": round(percentile(times, 0.99), 2), "ranked": page.total})
-    finally:
-        await db.close()
-    return {"members": members, "rows": rows, "servers": servers, "largest_server_members": len(users),
-            "seed_seconds": round(seeded, 1), "database_mb": round(path.stat().st_size / 2**20, 1),
+    async with backend.target(workdir, "boards") as target:
+        started = time.perf_counter()
+        population = await seed_target(target, members, rows, servers, now, rng)
+        seeded = time.perf_counter() - started
+        guild, users = population.guilds[0]
+        results = []
+        db = await open_database(target.settings())
+        progress = ProgressService(db, on_settings_change=lambda guild_id: None)
+        try:
+            for board, period in queries():
+                times: list[float] = []
+                for _ in range(repeats):
+                    viewer = rng.choice(users)
+                    began = time.perf_counter()
+                    page = await progress.board_page(guild, board, period, None, now, page=0, viewer_id=viewer)
+                    times.append((time.perf_counter() - began) * 1000)
+                name = board.value if board is Board.STREAK else f"{board.value} · {period.value}"
+                results.append({"name": name, "p50_ms": round(percentile(times, 0.5), 2),
+                                "p99_ms": round(percentile(times, 0.99), 2), "ranked": page.total})
+        finally:
+            await db.close()
+        size = await database_mb(target)
+    return {"backend": backend.name, "members": members, "rows": rows, "servers": servers,
+            "largest_server_members": len(users), "seed_seconds": round(seeded, 1), "database_mb": size,
             "repeats": repeats, "queries": results}
+
+
+async def database_mb(target: Target) -> float:
+    """The database's size on disk: the SQLite file, or every relation of the phase's PostgreSQL schema."""
+    if target.url is None:
+        return round(target.path.stat().st_size / 2**20, 1)
+    (size,), = await target.rows(
+        "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
+    return round(int(size) / 2**20, 1)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from bench.backends import Target
+
 REPO = Path(__file__).resolve().parent.parent
 RECALL_READY = "Recall ready as"
 BASELINE_READY = "Baseline ready"
@@ -146,20 +148,41 @@ class BotProcess:
         return self.process.returncode
 
 
-def bot_env(*, token: str, api_base: str, gateway_url: str, database: Path, decks: Path,
-            session_ratings: int) -> dict[str, str]:
-    """The environment both bots read (Recall through bot.settings; the baseline reads the same names)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_", "DECKS_", "DEV_GUILD"))}
+def server_cpu_seconds(name: str = "postgres") -> float:
+    """User + system CPU time of every live process called `name` (the PostgreSQL server: its postmaster, background
+    workers and one backend per connection). Machine-wide: other programs' connections count too."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # exited meanwhile
+            continue
+        comm, _, rest = text.partition(" (")[2].rpartition(")")
+        if comm == name:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def bot_env(*, token: str, api_base: str, gateway_url: str, database: Path | Target, decks: Path,
+            session_ratings: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment both bots read (Recall through bot.settings; the baseline reads the same names).
+
+    `database` is an SQLite file, or a phase's Target (an SQLite file or a PostgreSQL schema: DATABASE_URL).
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DISCORD_", "DATABASE_", "DECKS_", "DEV_GUILD", "SHARD_"))}
     env.update(
         DISCORD_TOKEN=token,
         DISCORD_API_BASE=api_base,
         DISCORD_GATEWAY_URL=gateway_url,
-        DATABASE_PATH=str(database),
         DECKS_DIR=str(decks),
         LOG_LEVEL="INFO",
         BENCH_SESSION_RATINGS=str(session_ratings),
         PYTHONPATH=str(REPO),
     )
+    env.update(database.env() if isinstance(database, Target) else {"DATABASE_PATH": str(database)})
+    env.update(extra or {})
     return env
 
 

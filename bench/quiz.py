@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -15,6 +14,7 @@ from typing import Any, Callable
 from bot.core.clock import from_text
 from bot.emulator import FakeMessage
 
+from bench.backends import Backend, Target
 from bench.common import BENCH_DECK, TimedEmulator, collector_paused, write_study_decks
 from bench.procs import BotProcess, BotSpec, bot_env
 
@@ -48,18 +48,25 @@ def reaction_plan(count: int, opened: float, window: float, rng: random.Random) 
     return sorted(early + late)
 
 
-def _stored(database: Path) -> tuple[int, str | None]:
+async def _stored(target: Target) -> tuple[int, str | None]:
     """(answers stored, closes_at) of the benchmark's single round, read after the bot stopped."""
-    with sqlite3.connect(database) as raw:
-        answers = raw.execute("SELECT count(*) FROM quiz_answers").fetchone()[0]
-        closes = raw.execute("SELECT closes_at FROM quiz_questions ORDER BY round_id, question_index").fetchone()
-    return answers, closes[0] if closes else None
+    (answers,), = await target.rows("SELECT count(*) FROM quiz_answers")
+    closes = await target.rows("SELECT closes_at FROM quiz_questions ORDER BY round_id, question_index LIMIT 1")
+    return int(answers), closes[0][0] if closes else None
 
 
 async def quiz_crowd(
-    recall: BotSpec, members: int, seconds: int, workdir: Path, *, wait_for_ready: bool = True, seed: int = 11
+    recall: BotSpec, members: int, seconds: int, workdir: Path, *, wait_for_ready: bool = True, seed: int = 11,
+    backend: Backend | None = None,
 ) -> dict[str, Any]:
-    rng = random.Random(seed)
+    backend = backend or Backend.sqlite()
+    async with backend.target(workdir, "quiz") as target:
+        result = await _crowd(recall, members, seconds, workdir, target, wait_for_ready, random.Random(seed))
+    return {"backend": backend.name, **result}
+
+
+async def _crowd(recall: BotSpec, members: int, seconds: int, workdir: Path, target: Target, wait_for_ready: bool,
+                 rng: random.Random) -> dict[str, Any]:
     stamps: dict[str, float] = {}
     async with TimedEmulator() as emu:
         guild = emu.add_guild("Quiz Hall")
@@ -67,8 +74,7 @@ async def quiz_crowd(
         teacher = emu.add_member(guild, "teacher", manage_guild=True)
         crowd = [emu.add_member(guild, f"player{n}") for n in range(members)]
         decks = write_study_decks(workdir / "decks", cards=5)
-        database = workdir / "quiz.db"
-        env = bot_env(token=emu.token, api_base=emu.api_base, gateway_url=emu.gateway_url, database=database,
+        env = bot_env(token=emu.token, api_base=emu.api_base, gateway_url=emu.gateway_url, database=target,
                       decks=decks, session_ratings=10)
         bot = BotProcess(recall, env)
         await bot.start(until=None if wait_for_ready else emu.wait_until_connected)
@@ -99,7 +105,7 @@ async def quiz_crowd(
             removed = sum(1 for call in emu.rest_calls if call.method == "DELETE" and "/reactions/" in call.path)
         finally:
             await bot.stop()
-        graded, closes_at = _stored(database)
+        graded, closes_at = await _stored(target)
     closes = from_text(closes_at).timestamp() if closes_at else None
     results_after = stamps["results"] - closes if closes and "results" in stamps else None
     return {

@@ -53,6 +53,7 @@ class PhaseResult:
     bot_cpu: float  # share of one core the bot used
     driver_cpu: float  # share of one core the emulator + load generator used
     offered_rate: float | None = None
+    server_cpu: float | None = None  # share of one core the database server used (PostgreSQL), when measured
 
     @property
     def bot_cpu_ms_per_interaction(self) -> float:
@@ -83,6 +84,7 @@ class PhaseResult:
             "bot_cpu": round(self.bot_cpu, 2),
             "bot_cpu_ms_per_interaction": _round(self.bot_cpu_ms_per_interaction),
             "driver_cpu": round(self.driver_cpu, 2),
+            "server_cpu": None if self.server_cpu is None else round(self.server_cpu, 2),
             "offered_rate": self.offered_rate,
         }
 
@@ -186,9 +188,12 @@ async def _worker(emu: Any, pool: MemberPool, channel: FakeChannel, until: float
 
 async def run_phase(
     name: str, emu: Any, guild: FakeGuild, channel: FakeChannel, bot: Any, *, members: int, seconds: float,
-    warmup: float, rate: float | None = None, seed: int = 7,
+    warmup: float, rate: float | None = None, seed: int = 7, server_cpu: Callable[[], float] | None = None,
 ) -> PhaseResult:
-    """Run `members` workers for warmup + seconds; measure what was answered in the last `seconds`."""
+    """Run `members` workers for warmup + seconds; measure what was answered in the last `seconds`.
+
+    `server_cpu` reads the database server's CPU seconds so far (PostgreSQL runs outside the bot's process).
+    """
     rng = random.Random(seed)
     pool = MemberPool(emu, guild, f"{name}-")
     recorder = Recorder()
@@ -200,9 +205,11 @@ async def run_phase(
         for _ in range(members)
     ]
     await asyncio.sleep(warmup)
+    server0 = server_cpu() if server_cpu else 0.0
     bot_cpu0, own_cpu0, wall0 = bot.cpu_seconds(), time.process_time(), time.perf_counter()
     await asyncio.sleep(max(0.0, until - time.perf_counter()))
     bot_cpu1, own_cpu1, wall1 = bot.cpu_seconds(), time.process_time(), time.perf_counter()
+    server1 = server_cpu() if server_cpu else 0.0
     await asyncio.gather(*workers)
     acked = recorder.acked_between(measure_from, until)
     latencies = [(ix.acked_at - ix.sent_at) * 1000 for ix in acked  # type: ignore[attr-defined]
@@ -220,4 +227,5 @@ async def run_phase(
         bot_cpu=(bot_cpu1 - bot_cpu0) / wall if wall else 0.0,
         driver_cpu=(own_cpu1 - own_cpu0) / wall if wall else 0.0,
         offered_rate=rate,
+        server_cpu=(server1 - server0) / wall if server_cpu and wall else None,
     )
