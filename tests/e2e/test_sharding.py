@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,10 +24,12 @@ import discord
 import pytest
 
 from bot.app import RecallBot, ShardedRecallBot
+from bot.core.decks import Deck, load_deck_dir
 from bot.core.quiz import LETTERS, PACING
 from bot.core.shards import Shards
 from bot.emulator import Emulator, FakeChannel, FakeGuild, FakeMember, FakeMessage
 from bot.settings import Settings
+from tests.conftest import REPO, SHIPPED_DECKS
 
 DECK = "pytorch-lr-schedulers"
 SERVERS = (("North", 0), ("East", 1), ("South", 0), ("West", 1))  # (name, shard of 2), interleaved
@@ -172,17 +178,22 @@ async def study_one_card(emu: Emulator, server: Server, member: FakeMember) -> N
     assert "Reveal" in [b["label"] for b in card.buttons()]  # the next card is up: the rating was taken
 
 
-async def open_question(emu: Emulator, bot: RecallBot, server: Server) -> tuple[FakeMessage, str, str]:
+@lru_cache(maxsize=1)
+def seed_deck() -> Deck:
+    """The deck every bot here quizzes on (tests/conftest.py's decks_dir holds only this one)."""
+    return load_deck_dir(SHIPPED_DECKS).decks[DECK]
+
+
+async def open_question(emu: Emulator, server: Server, *, seconds: int = 5) -> tuple[FakeMessage, str, str]:
     """Start a one-question /quiz; its question once the bot's letters are on it, the right and a wrong letter."""
-    ix = await emu.slash(server.alice, server.channel, "quiz", deck=DECK, questions=1, seconds=5)
+    ix = await emu.slash(server.alice, server.channel, "quiz", deck=DECK, questions=1, seconds=seconds)
     await ix.wait_ack()
     question = await posted(emu, server, "Question 1/1")
     choices = next(f for f in question.embeds[0]["fields"] if f["name"] == "Choices")["value"].split("\n")
     await until(lambda: all(emu.bot_user.id in question.reactions.get(e, []) for e in LETTERS[:len(choices)]),
                 f"the letters on {server.name}'s question")
-    deck = bot.decks.get(server.guild.id, DECK)
-    assert deck is not None
-    asked = next(q for q in deck.quiz if q.question == question.embeds[0]["description"].split("\n\n")[0])
+    text = question.embeds[0]["description"].split("\n\n")[0]
+    asked = next(q for q in seed_deck().quiz if q.question == text)
     right = [c.split(" ", 1)[1] for c in choices].index(asked.answer)
     return question, LETTERS[right], LETTERS[(right + 1) % len(choices)]
 
@@ -192,9 +203,9 @@ async def answer(emu: Emulator, server: Server, question: FakeMessage, right: st
     assert await emu.react(server.bob, question, wrong)
 
 
-async def play_quiz(emu: Emulator, bot: RecallBot, server: Server) -> FakeMessage:
+async def play_quiz(emu: Emulator, server: Server) -> FakeMessage:
     """A one-question round: alice right, bob wrong; the scoreboard."""
-    question, right, wrong = await open_question(emu, bot, server)
+    question, right, wrong = await open_question(emu, server)
     await answer(emu, server, question, right, wrong)
     return await posted(emu, server, "🏁 Quiz over")
 
@@ -224,13 +235,13 @@ async def statuses(bot: RecallBot) -> dict[int, str]:
     return {row[0]: row[1] for row in await bot.db.fetchall("SELECT guild_id, status FROM quiz_rounds")}
 
 
-async def serve_everything(world: ShardWorld, bots: dict[int, RecallBot]) -> None:
-    """Members study, play a quiz and read the points board in all four servers; `bots` by shard."""
+async def serve_everything(world: ShardWorld) -> None:
+    """Members study, play a quiz and read the points board in all four servers."""
     emu = world.emu
     for server in world.servers:
         await study_one_card(emu, server, server.alice)
         await study_one_card(emu, server, server.bob)
-    boards = await asyncio.gather(*(play_quiz(emu, bots[s.shard_id], s) for s in world.servers))
+    boards = await asyncio.gather(*(play_quiz(emu, s) for s in world.servers))
     for server, board in zip(world.servers, boards):
         assert f"🥇 {mention(server.alice)}" in board.text() and "1/1 correct" in board.text()
     for server in world.servers:
@@ -263,7 +274,7 @@ async def test_one_process_runs_both_shards_on_sqlite(
     assert bot.shards_run == Shards(2, (0, 1)) and sorted(bot.shards) == [0, 1]
     assert {g.id: g.shard_id for g in bot.guilds} == {s.guild.id: s.shard_id for s in shard_world.servers}
 
-    await serve_everything(shard_world, {0: bot, 1: bot})
+    await serve_everything(shard_world)
     await check_rows(shard_world, bot)
     assert run.heard == shard_world.ids(shard_world.servers)
     # Each shard's connection carried only the events of its own two servers.
@@ -310,7 +321,7 @@ async def test_a_quiz_left_open_on_another_shard_is_not_closed_by_this_process(
     first = await shard_world.start(shard_count=2)
     asked = {}
     for server in (north, east):
-        question, right, wrong = await open_question(emu, first.bot, server)
+        question, right, wrong = await open_question(emu, server)
         await answer(emu, server, question, right, wrong)
         asked[server.name] = question
     await shard_world.stop(first)  # both rounds cut off mid-question
@@ -377,7 +388,7 @@ async def test_two_processes_split_the_shards_over_one_postgres_database(
             assert run.bot.shards_run == Shards(2, (shard_id,))
             assert {g.id for g in run.bot.guilds} == shard_world.ids(shard_world.on_shard(shard_id))
 
-        await serve_everything(shard_world, {0: first.bot, 1: second.bot})
+        await serve_everything(shard_world)
         await check_rows(shard_world, first.bot)
         # Each process only ever received its own servers' events.
         for run, shard_id in ((first, 0), (second, 1)):
@@ -396,9 +407,9 @@ async def test_a_restarted_process_closes_its_own_round_and_leaves_the_others_li
         on_pg = {"database_url": url, "database_pool_size": 4, "shard_count": 2}
         first = await shard_world.start(**on_pg, shard_ids=(0,))
         second = await shard_world.start(**on_pg, shard_ids=(1,))
-        live, right, wrong = await open_question(emu, first.bot, north)
+        live, right, wrong = await open_question(emu, north)
         await answer(emu, north, live, right, wrong)
-        cut, right_e, wrong_e = await open_question(emu, second.bot, east)
+        cut, right_e, wrong_e = await open_question(emu, east)
         await answer(emu, east, cut, right_e, wrong_e)
 
         await shard_world.stop(second)  # east's process goes away mid-question…
@@ -426,3 +437,188 @@ async def test_a_restarted_process_closes_its_own_round_and_leaves_the_others_li
         assert await per_server(first.bot, "SELECT guild_id, COUNT(*) FROM reviews GROUP BY guild_id") == {
             south.guild.id: 1}
         await shard_world.stop_all()
+
+
+# --- Real processes: python -m bot ------------------------------------------------------------------------------------
+
+
+class BotProcess:
+    """`python -m bot run` as its own process against the emulator in this one; its log lines kept as they come."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process) -> None:
+        self.name = name
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, name: str, env: dict[str, str], cwd: Path) -> BotProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(name, process)
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def log(self) -> str:
+        return "\n".join(self.lines[-60:])
+
+    async def wait_for(self, fragment: str, timeout: float = 30) -> str:
+        """The first log line containing `fragment`; fails with the log if the process ends or never says it."""
+        def found() -> str | None:
+            line = next((line for line in self.lines if fragment in line), None)
+            if line is None and self.process.returncode is not None:
+                pytest.fail(f"{self.name} exited ({self.process.returncode}) before saying {fragment!r}:\n{self.log()}")
+            return line
+
+        try:
+            return await until(found, f"{self.name} to log {fragment!r}", timeout)
+        except asyncio.TimeoutError:
+            pytest.fail(f"{self.name} never logged {fragment!r}:\n{self.log()}")
+
+    async def exit_code(self, timeout: float = 30) -> int:
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout)
+        except asyncio.TimeoutError:
+            await self.kill()
+            pytest.fail(f"{self.name} kept running instead of stopping:\n{self.log()}")
+        await self._reader
+        return code
+
+    async def kill(self) -> None:
+        """kill -9: no goodbye to Discord, no clean close of anything."""
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+        await self._reader
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await self.exit_code()
+
+
+def process_env(emu: Emulator, tmp_path: Path, decks_dir: Path, **settings: str) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("DISCORD_", "DATABASE_", "DEV_GUILD", "SHARD_"))}
+    return {
+        **inherited,
+        "PYTHONPATH": str(REPO),
+        "LOG_LEVEL": "INFO",
+        "DISCORD_TOKEN": emu.token,
+        "DISCORD_API_BASE": emu.api_base,
+        "DISCORD_GATEWAY_URL": emu.gateway_url,
+        "DATABASE_PATH": str(tmp_path / "data" / "recall.db"),
+        "DECKS_DIR": str(decks_dir),
+        **settings,
+    }
+
+
+async def refused(emu: Emulator, tmp_path: Path, decks_dir: Path, **settings: str) -> str:
+    """Run `python -m bot` expecting it to stop with exit code 2 and one error line, no traceback: that line."""
+    process = await BotProcess.start("recall", process_env(emu, tmp_path, decks_dir, **settings), tmp_path)
+    code = await process.exit_code()
+    text = process.log()
+    errors = [line for line in process.lines if line.startswith("error:")]
+    assert code == 2 and "Traceback" not in text and len(errors) == 1 and process.lines[-1] == errors[0], text
+    return errors[0]
+
+
+async def test_python_m_bot_refuses_shard_settings_discord_or_sqlite_cannot_serve(
+    shard_world: ShardWorld, tmp_path: Path, decks_dir: Path
+) -> None:
+    emu = shard_world.emu  # expects two shards
+    line = await refused(emu, tmp_path, decks_dir, SHARD_COUNT="2", SHARD_IDS="1")
+    assert line == ("error: SHARD_IDS=1 runs 1 of the 2 shards, but several processes cannot share one SQLite file: "
+                    "set DATABASE_URL to PostgreSQL, or run every shard in this process (leave SHARD_IDS out).")
+    assert emu.connections == 0 and not emu.rest_calls  # refused before anything went online
+
+    line = await refused(emu, tmp_path, decks_dir)  # unsharded, where Discord wants two shards
+    assert line.startswith("error: SHARD_COUNT: Discord requires this bot to shard (gateway close 4011")
+    line = await refused(emu, tmp_path, decks_dir, SHARD_COUNT="1")  # a count Discord refuses
+    assert line.startswith("error: SHARD_COUNT=1, SHARD_IDS=all: Discord refused these shards (gateway close 4010")
+    assert emu.connections == 0  # no IDENTIFY was accepted
+
+
+async def test_two_processes_on_postgres_survive_a_kill_9_mid_quiz(
+    shard_world: ShardWorld, tmp_path: Path, decks_dir: Path
+) -> None:
+    """The issue's scenario: two `python -m bot` processes (SHARD_IDS=0 and 1 of SHARD_COUNT=2) on one PostgreSQL
+    database. Members study, quiz and read boards in all four servers; each process only ever receives its own
+    servers' events. One process is killed with SIGKILL in the middle of a quiz; the other's servers keep working
+    throughout; the killed one restarts, grades the interrupted question from its reactions and closes the round;
+    no review, answer or streak day is lost or doubled."""
+    import asyncpg
+
+    emu = shard_world.emu
+    north, east, south, west = shard_world.servers  # shards 0, 1, 0, 1
+    carol = emu.add_member(east.guild, "east-carol")
+    async with postgres_url() as url:
+        def env(shard_ids: str) -> dict[str, str]:
+            return process_env(emu, tmp_path, decks_dir, DATABASE_URL=url, SHARD_COUNT="2", SHARD_IDS=shard_ids)
+
+        first = await BotProcess.start("the shard 0 process", env("0"), tmp_path)
+        await first.wait_for("Recall ready as")
+        second = await BotProcess.start("the shard 1 process", env("1"), tmp_path)
+        await second.wait_for("Recall ready as")
+        database = await asyncpg.connect(url)
+        try:
+            async def count(sql: str) -> dict[int, int]:
+                return {row[0]: row[1] for row in await database.fetch(sql)}
+
+            # Everyone studies one card; the shard 1 process's round in East is then cut off by a kill -9.
+            for server in shard_world.servers:
+                await study_one_card(emu, server, server.alice)
+            question, right, wrong = await open_question(emu, east, seconds=120)
+            await answer(emu, east, question, right, wrong)
+            answers = "SELECT guild_id, COUNT(*) FROM quiz_answers GROUP BY guild_id"
+            while (await count(answers)).get(east.guild.id, 0) < 2:  # both answers stored before the kill
+                await asyncio.sleep(0.02)
+            await second.kill()
+            assert await emu.react(carol, question, right)  # while its process is dead: found on the message later
+
+            # The shard 0 process's servers keep working throughout.
+            for server in (north, south):
+                await study_one_card(emu, server, server.bob)
+            board = await play_quiz(emu, north)
+            assert f"🥇 {mention(north.alice)}" in board.text()
+            assert north.alice.user.global_name in await leaderboard(emu, north)
+
+            second = await BotProcess.start("the restarted shard 1 process", env("1"), tmp_path)
+            await second.wait_for("Recall ready as")
+            board = await posted(emu, east, "🏁 Quiz over")
+            assert "interrupted by a restart" in board.text()
+            reveal = (await posted(emu, east, "Question 1/1: the answer")).text()
+            assert f"{mention(east.alice)} **+" in reveal and f"{mention(carol)} **+500**" in reveal  # carol at t = T
+            assert f"{mention(east.bob)} chose {wrong}" in reveal
+            for server in (east, west):
+                await study_one_card(emu, server, server.bob)
+            assert east.alice.user.global_name in await leaderboard(emu, east)
+
+            # Counted in the database: every action once.
+            everyone = {s.guild.id: 2 for s in shard_world.servers}
+            assert await count("SELECT guild_id, COUNT(*) FROM reviews GROUP BY guild_id") == everyone
+            assert await count(answers) == {north.guild.id: 2, east.guild.id: 3}
+            assert await count("SELECT guild_id, COUNT(*) FROM quiz_rounds GROUP BY guild_id") == {
+                north.guild.id: 1, east.guild.id: 1}
+            statuses = {row[0]: row[1] for row in await database.fetch("SELECT guild_id, status FROM quiz_rounds")}
+            assert statuses == {north.guild.id: "finished", east.guild.id: "interrupted"}
+            activity = {s.guild.id: 2 for s in shard_world.servers} | {north.guild.id: 4, east.guild.id: 5}
+            assert await count("SELECT guild_id, COUNT(*) FROM activity GROUP BY guild_id") == activity
+            members = {s.guild.id: 2 for s in shard_world.servers} | {east.guild.id: 3}
+            assert await count("SELECT guild_id, COUNT(*) FROM streaks WHERE current = 1 GROUP BY guild_id") == members
+            assert await count("SELECT guild_id, COUNT(*) FROM streaks GROUP BY guild_id") == members
+        finally:
+            await database.close()
+            codes = [await process.stop() for process in (first, second)]
+        assert codes == [0, 0], first.log() + "\n" + second.log()
+        for process in (first, second):
+            assert "Traceback" not in process.log(), process.log()
+        # Each process only ever received its own servers' events (the killed one's session too).
+        for shard_id in (0, 1):
+            assert emu.guilds_sent_to(shard_id) == shard_world.ids(shard_world.on_shard(shard_id))
+        assert any("shard 1 of 2: ready, 2 servers" in line for line in second.lines)
