@@ -2,9 +2,10 @@
 each of two shards.
 
 One process running both shards works on SQLite; two processes splitting the shards need one shared database, so
-those tests run on PostgreSQL (skipped, saying why, without a server). Both "processes" are RecallBot instances in
-this test's process here; each only ever receives its own servers' events, and work no member triggered (closing
-quiz rounds a restart cut off, refiling months, loading server decks) touches only its own servers.
+those tests run on PostgreSQL (skipped, saying why, without a server). Most tests run the "processes" as RecallBot
+instances in this test's process; the last ones run `python -m bot` as real processes (one of them killed with
+SIGKILL). Each only ever receives its own servers' events, and work no member triggered (closing quiz rounds a
+restart cut off, refiling months, loading server decks) touches only its own servers.
 """
 from __future__ import annotations
 
