@@ -1,17 +1,26 @@
 """The benchmark runs end to end at a tiny size and prints its table. No timing is asserted: machines are noisy."""
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from bench import report
-from bench.boards import server_sizes
+from bench.backends import SCHEMA_PREFIX, URL_VARIABLE, Backend, Target, with_search_path
+from bench.boards import Population, seed_rows, server_sizes
 from bench.common import Sizes, percentile, study_deck_yaml
 from bench.decks import write_many_decks, write_question_decks
+from bench.pg_seed import KNOWN_TRIGGERS, seed_postgres
 from bench.quiz import reaction_plan
+from bench.run import chosen_phases
 from bot.core.decks import load_deck_dir, parse_deck
+from tests.backends import require_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -94,3 +103,180 @@ def test_json_output_is_machine_readable() -> None:
     results = json.loads(done.stdout)
     assert results["phases"]["decks"]["questions"] == Sizes.quick().deck_questions
     assert results["machine"]["cpus"] >= 1
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------------
+
+TOTAL_TABLES = {
+    "board_totals": "guild_id, user_id, deck_id",
+    "board_member_totals": "guild_id, user_id",
+    "board_months": "guild_id, month, user_id, deck_id",
+    "board_member_months": "guild_id, month, user_id",
+}
+
+
+async def _bench_schemas(url: str) -> set[str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", SCHEMA_PREFIX + "%")
+        return {row[0] for row in rows}
+    finally:
+        await conn.close()
+
+
+def test_quick_postgres_run_prints_labelled_figures() -> None:
+    url = require_postgres()
+    before = asyncio.run(_bench_schemas(url))
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--backend", "postgres", "--only", "recall",
+         "--phases", "study,quiz,boards,sharded", "--postgres-url", url],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout
+    assert [part.strip() for part in table.splitlines()[0].split("|")][:4] == [
+        "phase", "metric", "Recall · PostgreSQL", "baseline"]
+    for metric in ("interactions/s (best run)", "p99 latency", "database server CPU per interaction",
+                   "close → results message", "points · all p50 / p99", "streak p50 / p99",
+                   "2 bots (separate processes), flat-out interactions/s together", "… each bot: p99 time in line"):
+        assert cells(table, metric)[2] not in ("", "-"), f"no figure for {metric!r}:\n{table}"
+    assert cells(table, "Recall / baseline")[4] == "≥ 0.6"  # PostgreSQL's target, not SQLite's
+    assert cells(table, "failed / unanswered / refused")[2] == "0 / 0 / 0"
+    graded, sent = cells(table, "reactions graded / sent")[2].split(" / ")
+    assert graded == sent == str(Sizes.quick().quiz_members)
+    # Nothing failed in the two sharded processes, and each received only the events of its own server.
+    assert cells(table, "failed or unanswered; each bot got only its server's events")[2] == "0; yes"
+    assert "PostgreSQL 15" in table or "PostgreSQL 1" in table
+    assert asyncio.run(_bench_schemas(url)) <= before  # every schema the run made is dropped
+
+
+def test_unreachable_postgres_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--backend", "postgres", "--phases", "boards",
+         "--postgres-url", "postgresql://nobody:secret@127.0.0.1:1/none"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2 and not done.stdout
+    line = done.stderr.strip()
+    assert len(line.splitlines()) == 1 and "PostgreSQL at postgresql://nobody:***@127.0.0.1:1/none" in line
+    assert "secret" not in line and URL_VARIABLE in line
+
+
+def test_phases_per_backend() -> None:
+    assert chosen_phases(None, "sqlite") == ("study", "quiz", "boards", "decks", "startup", "imports")
+    assert chosen_phases(None, "postgres") == ("study", "quiz", "boards", "sharded")
+    assert "sharded" in chosen_phases(None, "both")
+    with pytest.raises(ValueError, match="needs PostgreSQL"):
+        chosen_phases("study,sharded", "sqlite")
+    with pytest.raises(ValueError, match="unknown phases: nope"):
+        chosen_phases("study,nope", "postgres")
+
+
+def test_targets_point_the_bot_at_their_database(tmp_path: Path) -> None:
+    url = with_search_path("postgresql://u:pw@db:5432/recall?sslmode=disable&search_path=old", "recall_bench_1")
+    assert url == "postgresql://u:pw@db:5432/recall?sslmode=disable&search_path=recall_bench_1"
+    postgres = Target("postgres", tmp_path / "x.db", url)
+    assert postgres.env() == {"DATABASE_PATH": str(tmp_path / "x.db"), "DATABASE_URL": url}
+    assert postgres.settings().database_url == url
+    assert Target("sqlite", tmp_path / "x.db").env() == {"DATABASE_PATH": str(tmp_path / "x.db")}
+
+
+def test_a_failed_phase_drops_its_postgres_schema(tmp_path: Path) -> None:
+    url = require_postgres()
+    backend = Backend.postgres(url)
+
+    async def fail_inside() -> str:
+        async with backend.target(tmp_path, "doomed") as target:
+            assert target.url is not None
+            schema = target.url.rsplit("search_path=", 1)[1]
+            assert await target.rows("SELECT current_schema()") == [(schema,)]  # the bot's connections land there
+            raise RuntimeError(schema)
+        raise AssertionError("unreachable")
+
+    with pytest.raises(RuntimeError) as failed:
+        asyncio.run(fail_inside())
+    assert failed.value.args[0].startswith(SCHEMA_PREFIX)
+    assert failed.value.args[0] not in asyncio.run(_bench_schemas(url)) and not backend.schemas
+
+
+async def _totals(target: Target) -> dict[str, list[tuple]]:
+    return {table: await target.rows(f"SELECT * FROM {table} ORDER BY {key}") for table, key in TOTAL_TABLES.items()}
+
+
+async def _seed_both_ways(tmp_path: Path, url: str) -> tuple[dict, dict]:
+    """The board totals after the bench's fast seeding, and after inserting the same rows one by one (the
+    triggers keeping the totals, as in a running bot)."""
+    from bot.store.open import open_database
+
+    backend = Backend.postgres(url)
+    now = datetime(2024, 5, 3, 12, 0, tzinfo=timezone.utc)
+
+    def rows() -> dict:
+        return seed_rows(Population(120, 3), 1_500, now, random.Random(3))
+
+    async with backend.target(tmp_path, "fast") as fast, backend.target(tmp_path, "slow") as slow:
+        from bench.boards import COLUMNS
+
+        await seed_postgres(fast, {t: (COLUMNS[t], generated) for t, generated in rows().items()})
+        db = await open_database(slow.settings())
+        try:
+            async with db.pool.acquire() as conn:
+                for table, generated in rows().items():
+                    columns = COLUMNS[table]
+                    marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+                    await conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                                           list(generated))
+        finally:
+            await db.close()
+        (triggers,), = await fast.rows(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled = 'O' AND c.relnamespace = current_schema()::regnamespace")
+        assert triggers == sum(len(names) for names in KNOWN_TRIGGERS.values())  # switched back on
+        return await _totals(fast), await _totals(slow)
+
+
+def test_postgres_seeding_fills_the_totals_the_triggers_would_keep(tmp_path: Path) -> None:
+    url = require_postgres()
+    fast, slow = asyncio.run(_seed_both_ways(tmp_path, url))
+    assert all(fast[table] for table in TOTAL_TABLES)
+    assert fast == slow
+
+
+def test_side_by_side_table_merges_the_backends() -> None:
+    def study(per_second: float, ratio: float) -> dict:
+        recall = {"flat_per_second": per_second, "paced_p99_ms": 5.0, "failed": 0, "timeouts": 0, "refusals": 0}
+        return {"summary": {"recall": recall, "baseline": {"flat_per_second": 2000.0}, "ratio": ratio}}
+
+    sharded = {"processes": 2, "in_process": False, "each_got_only_its_server": True,
+               "flat": {"per_second": 1500.0, "failed": 0, "server_cpu": 0.5, "processes": [
+                   {"per_second": 800.0, "p99_ms": 40.0, "bot_cpu": 0.6},
+                   {"per_second": 700.0, "p99_ms": 45.0, "bot_cpu": 0.6}]},
+               "paced": {"failed": 0, "processes": [{"p99_ms": 8.0, "offered_rate": 200.0},
+                                                    {"p99_ms": 60.0, "offered_rate": 200.0}]}}
+    results = {
+        "machine": {"cpus": 2, "cpu_model": "Test CPU", "python": "3.11", "sqlite": "3.40", "postgres": "15.2",
+                    "load_average": [0.1]},
+        "seconds": 1.0,
+        "phases": {"study": study(1500.0, 0.75), "decks": {"questions": 10, "load_seconds": 0.1, "problems": [],
+                                                             "decks": 1, "items": 10, "rss_before_mb": 1.0,
+                                                             "rss_mb": 2.0}},
+        "postgres": {"server": "postgresql://postgres@db:5432/test",
+                     "phases": {"study": study(1300.0, 0.65), "sharded": sharded}},
+    }
+    text = report.table(results)
+    lines = text.splitlines()
+    assert [c.strip() for c in lines[0].split("|")][:5] == [
+        "phase", "metric", "Recall · SQLite", "Recall · PostgreSQL", "baseline"]
+    ratio = cells(text, "Recall / baseline")
+    assert ratio[2:4] == ["0.75", "0.65"] and ratio[5] == "SQLite ≥ 0.7 · PostgreSQL ≥ 0.6" and ratio[6] == "ok"
+    assert cells(text, "interactions/s (best run)")[4] == "2,000"  # one baseline for both
+    decks = cells(text, "load + validate 10 questions")
+    assert decks[2] == "0.10 s" and decks[3] == ""  # no database: SQLite's column only
+    paced = cells(text, "paced p99, each bot (400/s offered together)")
+    assert paced[3] == "8.00 ms / 60.0 ms" and paced[6] == "MISSED"  # one bot over 50 ms misses
+    assert lines.index(next(line for line in lines if line.startswith("sharded"))) > lines.index(
+        next(line for line in lines if "failed / unanswered" in line))
+    assert "PostgreSQL 15.2 at postgresql://postgres@db:5432/test" in text
+    assert report.markdown(results).splitlines()[0].count("|") == 8
