@@ -200,12 +200,6 @@ def _to_bytes(value: Any) -> bytes:
     raise Unfit("not bytes or text")
 
 
-def _to_boolean(value: Any) -> bool:
-    if value in (0, 1) and type(value) in (int, float):
-        return bool(value)
-    raise Unfit("not 0 or 1")
-
-
 def _as_is(value: Any) -> Any:
     return value
 
@@ -220,8 +214,6 @@ def converter(pg_type: str) -> Callable[[Any], Any]:
         return _to_text
     if pg_type == "bytea":
         return _to_bytes
-    if pg_type == "boolean":
-        return _to_boolean
     return _as_is  # a type Recall's schema does not use: asyncpg's encoder decides (its error names the table)
 
 
@@ -328,7 +320,7 @@ def _list(names: Sequence[str]) -> str:
 
 def _for_cli(text: str) -> str:
     # The store's messages name the setting the bot reads; here the URL came from --to (or DATABASE_URL).
-    return text.replace("DATABASE_URL", "--to")
+    return text.replace("DATABASE_URL: ", "--to ").replace("DATABASE_URL", "--to")
 
 
 async def _connect(url: str) -> "asyncpg.Connection":
@@ -566,75 +558,108 @@ async def _migrate(source: Path, url: str, source_label: str, out: TextIO, start
 
 
 async def _copy(reader: "aiosqlite.Connection", tables: list[SourceTable], url: str) -> Outcome:
+    """Fill the target in one transaction (see Filling); a failure anywhere rolls all of it back."""
     import asyncpg
 
     from bot.store.api import UnusableDatabase
-    from bot.store.postgres import PostgresDatabase
 
-    where = f"--to {redact_url(url)!r}"
     try:
         conn = await _connect(url)
     except UnusableDatabase as exc:
         raise Refused(str(exc), 2) from None
-    step = "checking the target"
+    filling = Filling(conn, reader, url)
     try:
         transaction = conn.transaction()
         await transaction.start()
         try:
-            # No other migrate-db (nor a bot's start-up migration) may fill the target meanwhile.
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _migration_lock())
-            version, filled = await recall_data(conn, [t.name for t in tables] + [VERSION_TABLE])
-            if version or filled:
-                raise Refused(_held_text(where, version, filled), 2)
-            step = "creating Recall's schema"
-            try:
-                await PostgresDatabase(_LentConnection(conn), url).migrate()  # type: ignore[arg-type]
-            except UnusableDatabase as exc:
-                raise Refused(_for_cli(str(exc)), 2) from None
-            version = int(await conn.fetchval(f"SELECT version FROM {VERSION_TABLE}"))
-            plans, only_target = await plan_tables(conn, tables)
-            triggers = await hold_triggers(conn, plans)
-            results, problems, unfit = [], [], 0
-            for plan in plans:
-                step = f"copying {plan.name}"
-                convert = Converter(plan, problems)
-                results.append(TableResult(plan.name, await copy_table(conn, reader, plan, convert)))
-                unfit += convert.unfit
-            if unfit:
-                more = [f"… and {unfit - len(problems)} more"] if unfit > len(problems) else []
-                raise Refused(
-                    f"{unfit} values in the SQLite database cannot be stored in PostgreSQL's columns as they are "
-                    "(listed below); nothing was written. Correct them in the SQLite file, then run migrate-db again.",
-                    1, problems + more,
-                )
-            step = "moving the id sequences"
-            await move_identities(conn, plans)
-            for plan, result in zip(plans, results):
-                step = f"checking {plan.name}"
-                result.target = await target_tally(conn, plan)
-            if not all(r.ok for r in results):
-                bad = [r for r in results if not r.ok]
-                raise Refused(
-                    f"the copy of {', '.join(r.name for r in bad)} does not match the SQLite database (row count or "
-                    "checksum); nothing was written.", 1,
-                    [f"{r.name}: {r.source.rows} rows, {r.source.checksum[:12]} in SQLite; "
-                     f"{r.target.rows if r.target else '?'} rows, "
-                     f"{r.target.checksum[:12] if r.target else '?'} in PostgreSQL" for r in bad],
-                )
-            await release_triggers(conn, triggers)
+            outcome = await filling.run(tables)
         except BaseException:
             await _roll_back(transaction)
             raise
-        step = "committing"
+        filling.step = "committing"
         await transaction.commit()
-        await _analyze(conn, plans)
-        return Outcome(results, version, triggers, only_target)
+        await _analyze(conn, outcome.results)
+        return outcome
     except asyncpg.PostgresError as exc:
-        raise Refused(f"{step} failed (PostgreSQL: {_one_line(exc)}); {_fate(step)}", 1) from None
+        raise Refused(f"{filling.step} failed (PostgreSQL: {_one_line(exc)}); {_fate(filling.step)}", 1) from None
     except (OSError, asyncio.TimeoutError, asyncpg.InterfaceError) as exc:
-        raise Refused(f"{step}: the connection to PostgreSQL failed ({_one_line(exc)}); {_fate(step)}", 1) from None
+        raise Refused(f"{filling.step}: the connection to PostgreSQL failed ({_one_line(exc)}); "
+                      f"{_fate(filling.step)}", 1) from None
     finally:
         await conn.close(timeout=5)
+
+
+class Filling:
+    """The steps inside the transaction, in order; `step` says which one is running (for the error line)."""
+
+    def __init__(self, conn: "asyncpg.Connection", reader: "aiosqlite.Connection", url: str) -> None:
+        self.conn = conn
+        self.reader = reader
+        self.url = url
+        self.step = "checking the target"
+
+    async def run(self, tables: list[SourceTable]) -> Outcome:
+        conn = self.conn
+        await self.create_schema(tables)
+        version = int(await conn.fetchval(f"SELECT version FROM {VERSION_TABLE}"))
+        plans, only_target = await plan_tables(conn, tables)
+        triggers = await hold_triggers(conn, plans)
+        results = await self.copy(plans)
+        self.step = "moving the id sequences"
+        await move_identities(conn, plans)
+        await self.check(plans, results)
+        await release_triggers(conn, triggers)
+        return Outcome(results, version, triggers, only_target)
+
+    async def create_schema(self, tables: list[SourceTable]) -> None:
+        """Refuse a target holding Recall data; else create Recall's schema (in this transaction)."""
+        from bot.store.api import UnusableDatabase
+        from bot.store.postgres import MIGRATION_LOCK, PostgresDatabase
+
+        # Held to COMMIT: no other migrate-db, nor a bot's start-up migration, touches the target meanwhile.
+        await self.conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        if await self.conn.fetchval("SELECT current_schema()") is None:
+            raise Refused(f"--to {redact_url(self.url)!r}: no schema of its search_path exists here. Create it "
+                          "(CREATE SCHEMA …) or name an existing one; nothing was written.", 2)
+        version, filled = await recall_data(self.conn, [t.name for t in tables] + [VERSION_TABLE])
+        if version or filled:
+            raise Refused(_held_text(f"--to {redact_url(self.url)!r}", version, filled), 2)
+        self.step = "creating Recall's schema"
+        try:
+            await PostgresDatabase(_LentConnection(self.conn), self.url).migrate()  # type: ignore[arg-type]
+        except UnusableDatabase as exc:
+            raise Refused(_for_cli(str(exc)), 2) from None
+
+    async def copy(self, plans: list[TablePlan]) -> list[TableResult]:
+        """Every table; then, if any value did not fit, all of them listed (one run finds every one)."""
+        results, problems, unfit = [], [], 0
+        for plan in plans:
+            self.step = f"copying {plan.name}"
+            convert = Converter(plan, problems)
+            results.append(TableResult(plan.name, await copy_table(self.conn, self.reader, plan, convert)))
+            unfit += convert.unfit
+        if unfit:
+            more = [f"… and {unfit - len(problems)} more"] if unfit > len(problems) else []
+            raise Refused(
+                f"{unfit} values in the SQLite database cannot be stored in PostgreSQL's columns as they are "
+                "(listed below); nothing was written. Correct them in the SQLite file, then run migrate-db again.",
+                1, problems + more,
+            )
+        return results
+
+    async def check(self, plans: list[TablePlan], results: list[TableResult]) -> None:
+        """Read every table back before COMMIT: a count or checksum that differs rolls everything back."""
+        for plan, result in zip(plans, results):
+            self.step = f"checking {plan.name}"
+            result.target = await target_tally(self.conn, plan)
+        bad = [r for r in results if not r.ok]
+        if bad:
+            raise Refused(
+                f"the copy of {', '.join(r.name for r in bad)} does not match the SQLite database (row count or "
+                "checksum); nothing was written.", 1,
+                [f"{r.name}: {r.source.rows} rows, {r.source.checksum[:12]} in SQLite; {r.target.rows} rows, "
+                 f"{r.target.checksum[:12]} in PostgreSQL" for r in bad if r.target is not None],
+            )
 
 
 async def _roll_back(transaction: "asyncpg.transaction.Transaction") -> None:
@@ -650,22 +675,16 @@ def _fate(step: str) -> str:
     return "nothing was written."
 
 
-async def _analyze(conn: "asyncpg.Connection", plans: list[TablePlan]) -> None:
+async def _analyze(conn: "asyncpg.Connection", results: list[TableResult]) -> None:
     """Fresh planner statistics, so the first leaderboards after the move do not guess (ANALYZE samples: cheap).
     Committed and verified already: a failure here only leaves it to autovacuum."""
     import asyncpg
 
     try:
-        for plan in plans:
-            await conn.execute(f"ANALYZE {_quote(plan.name)}")
+        for result in results:
+            await conn.execute(f"ANALYZE {_quote(result.name)}")
     except (asyncpg.PostgresError, OSError):
         pass
-
-
-def _migration_lock() -> int:
-    from bot.store.postgres import MIGRATION_LOCK
-
-    return MIGRATION_LOCK
 
 
 def _one_line(exc: BaseException) -> str:

@@ -401,6 +401,14 @@ async def test_an_unreachable_server_is_one_line_without_the_password(source: Pa
     assert "s3cret" not in captured.out + captured.err
 
 
+async def test_a_search_path_naming_no_schema_is_refused(source: Path, capsys) -> None:
+    url = with_search_path(require_postgres(), f"recall_absent_{secrets.token_hex(6)}")
+    assert await migrate("--from", str(source), "--to", url) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f"error: --to '{url}': no schema of its search_path exists here. Create it (CREATE SCHEMA …) or " \
+                   "name an existing one; nothing was written."
+
+
 async def test_usage_problems_are_one_line(tmp_path: Path, capsys) -> None:
     assert await migrate("--from", str(tmp_path / "none.db"), "--to", "postgresql://x@127.0.0.1:1/x") == 2
     assert capsys.readouterr().err == f"error: --from '{tmp_path / 'none.db'}': no such file, so there is nothing " \
