@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Sequence, TextIO
 
 from bot.settings import SettingsError, load_settings, redact_url
+from bot.store.api import UnusableDatabase
 
+# The drivers and the stores are imported inside the functions that use them: `python -m bot` registers this
+# command's parser on every start, and a bot on SQLite never needs asyncpg (as in bot.store.open).
 if TYPE_CHECKING:
     import aiosqlite
     import asyncpg
@@ -72,7 +75,7 @@ class Unfit(ValueError):
     """A SQLite value the PostgreSQL column cannot take as it is; the message says why."""
 
 
-# --- What is copied ----------------------------------------------------------------------------------------------------
+# --- What is copied ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -141,11 +144,12 @@ class TableResult:
                 and self.source.checksum == self.target.checksum)
 
 
-# --- Converting SQLite's loosely typed values by the PostgreSQL column's type -------------------------------------------
+# --- Converting SQLite's loosely typed values by the PostgreSQL column's type -----------------------------------------
 
 
 def _kind(value: Any) -> str:
-    return {int: "an integer", float: "a real number", str: "text", bytes: "a blob"}.get(type(value), type(value).__name__)
+    kinds = {int: "an integer", float: "a real number", str: "text", bytes: "a blob"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _to_integer(limit: int) -> Callable[[Any], Any]:
@@ -250,9 +254,11 @@ class Converter:
             )
 
 
-# --- SQLite: the source ------------------------------------------------------------------------------------------------
+# --- SQLite: the source -----------------------------------------------------------------------------------------------
 
-_TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+_TABLES_SQL = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+)
 
 
 def _peek_version(path: Path) -> int | None:
@@ -307,7 +313,7 @@ async def _orphans(reader: "aiosqlite.Connection") -> list[str]:
     return [f"{table} row {rowid} refers to a {parent} row that is not there" for table, rowid, parent, _ in rows]
 
 
-# --- PostgreSQL: the target --------------------------------------------------------------------------------------------
+# --- PostgreSQL: the target -------------------------------------------------------------------------------------------
 
 
 def _quote(name: str) -> str:
@@ -326,7 +332,6 @@ def _for_cli(text: str) -> str:
 async def _connect(url: str) -> "asyncpg.Connection":
     import asyncpg
 
-    from bot.store.api import UnusableDatabase
     from bot.store.postgres import _connect_failure, _without_password
 
     try:
@@ -489,7 +494,7 @@ async def move_identities(conn: "asyncpg.Connection", plans: list[TablePlan]) ->
             )
 
 
-# --- The whole migration -----------------------------------------------------------------------------------------------
+# --- The whole migration ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -517,7 +522,6 @@ async def run_migration(source: Path, url: str, *, source_label: str = "--from",
 async def _migrate(source: Path, url: str, source_label: str, out: TextIO, started: float) -> int:
     import aiosqlite
 
-    from bot.store.api import UnusableDatabase
     from bot.store.db import Database
 
     where = f"{source_label} {str(source)!r}"
@@ -560,8 +564,6 @@ async def _migrate(source: Path, url: str, source_label: str, out: TextIO, start
 async def _copy(reader: "aiosqlite.Connection", tables: list[SourceTable], url: str) -> Outcome:
     """Fill the target in one transaction (see Filling); a failure anywhere rolls all of it back."""
     import asyncpg
-
-    from bot.store.api import UnusableDatabase
 
     try:
         conn = await _connect(url)
@@ -613,7 +615,6 @@ class Filling:
 
     async def create_schema(self, tables: list[SourceTable]) -> None:
         """Refuse a target holding Recall data; else create Recall's schema (in this transaction)."""
-        from bot.store.api import UnusableDatabase
         from bot.store.postgres import MIGRATION_LOCK, PostgresDatabase
 
         # Held to COMMIT: no other migrate-db, nor a bot's start-up migration, touches the target meanwhile.
@@ -713,7 +714,7 @@ def _report(out: TextIO, url: str, outcome: Outcome, elapsed: float) -> None:
           "checksum match. Set DATABASE_URL to this database and start Recall.", file=out)
 
 
-# --- Command line ------------------------------------------------------------------------------------------------------
+# --- Command line -----------------------------------------------------------------------------------------------------
 
 
 def add_migrate_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -50,7 +50,8 @@ CONCEPTS = (Concept("Fast early", ("alpha",)), Concept("Small later", ("bravo",)
 DECK = Deck(
     "lr", "Learning rates",
     cards=tuple(Card(f"c{i}", f"front {i}", f"back {i}") for i in range(6)),
-    quiz=(QuizQuestion("q0", "Which?", ("a", "b", "c"), "b", "Because b."), QuizQuestion("q1", "Other?", ("a", "b"), "a")),
+    quiz=(QuizQuestion("q0", "Which?", ("a", "b", "c"), "b", "Because b."),
+          QuizQuestion("q1", "Other?", ("a", "b"), "a")),
     explain=(ExplainPrompt("why", "Why?", CONCEPTS, hint="Greek letters."),),
 )
 LIBRARY = DeckLibrary({DECK.id: DECK})
@@ -360,7 +361,7 @@ async def test_values_postgresql_cannot_hold_are_listed_and_nothing_is_written(s
     assert await target_tables(target) == []
 
 
-# --- Refusing -----------------------------------------------------------------------------------------------------------
+# --- Refusing ---------------------------------------------------------------------------------------------------------
 
 
 async def test_a_target_with_recall_data_is_refused_and_left_as_it_was(source: Path, target: str, capsys) -> None:
