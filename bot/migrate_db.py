@@ -420,8 +420,8 @@ async def plan_tables(conn: "asyncpg.Connection", source: list[SourceTable]) -> 
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise Refused(
-            f"the PostgreSQL schema lacks {shown}, which the SQLite database has: the copy would lose data, so "
-            "nothing was written. Use the same Recall version for both (the migrations of both must match).", 1
+            f"the PostgreSQL schema lacks {shown}, which the SQLite database has (added by hand, or by another "
+            "Recall version): copying would lose them, so nothing was written.", 1
         )
     only_target = sorted(set(target) - {t.name for t in source} - {VERSION_TABLE})
     return plans, only_target
@@ -528,6 +528,9 @@ async def _migrate(source: Path, url: str, source_label: str, out: TextIO, start
     if not source.is_file():
         raise Refused(f"{where}: no such file, so there is nothing to migrate.", 2)
     before = _peek_version(source)
+    if before == 0:  # empty, or another program's: Database.open would create Recall's tables in an empty file
+        raise Refused(f"{where} holds no Recall database (its schema version is 0), so there is nothing to migrate; "
+                      "nothing was written to it.", 2)
     try:
         db = await Database.open(source)  # brings an older file to the latest schema, as the bot's start-up would
     except UnusableDatabase as exc:

@@ -416,6 +416,11 @@ async def test_usage_problems_are_one_line(tmp_path: Path, capsys) -> None:
                                       "to migrate.\n"
     assert await migrate("--from", str(tmp_path / "none.db"), "--to", "mysql://u:pw@h/db") == 2
     assert capsys.readouterr().err == "error: --to must start with postgresql://, got 'mysql://u:***@h/db'.\n"
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert await migrate("--from", str(empty), "--to", "postgresql://x@127.0.0.1:1/x") == 2
+    assert capsys.readouterr().err.startswith(f"error: --from '{empty}' holds no Recall database")
+    assert empty.stat().st_size == 0  # not made into a Recall database on the way
 
 
 @pytest.mark.parametrize("failure", [asyncpg.DiskFullError("could not extend file"), RuntimeError("a bug")],
