@@ -5,12 +5,13 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from bench import report
 from bench.backends import DEFAULT_POSTGRES_URL, POSTGRES, SQLITE, URL_VARIABLE, Backend, backends_for
@@ -28,6 +29,7 @@ PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "sharded")
 SQLITE_PHASES = ("study", "quiz", "boards", "decks", "startup", "imports")
 POSTGRES_PHASES = ("study", "quiz", "boards", "sharded")  # the phases whose database is the backend's
 log = logging.getLogger("bench")
+T = TypeVar("T")
 
 
 async def study_run(spec: BotSpec, sizes: Sizes, workdir: Path, label: str, profile: Path | None,
@@ -137,6 +139,15 @@ async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, p
     return results
 
 
+async def stoppable(work: Awaitable[T]) -> T:
+    """`work`, cancelled by SIGTERM as asyncio.run cancels it on Ctrl-C: either way the phases' `finally` blocks stop
+    the bots and drop the PostgreSQL schemas before the process ends."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: every phase in a few seconds")
@@ -197,8 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         args.profile.mkdir(parents=True, exist_ok=True)
     progress = (lambda text: print(f"… {text}", file=sys.stderr, flush=True))
     recall = replace(RECALL, repo=args.recall_repo.resolve()) if args.recall_repo else RECALL
-    results = asyncio.run(run_all(sizes, phases, args.profile, progress, recall, args.only, quick=args.quick,
-                                  backends=backends))
+    try:
+        results = asyncio.run(stoppable(run_all(sizes, phases, args.profile, progress, recall, args.only,
+                                                quick=args.quick, backends=backends)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: the bots were stopped and the benchmark's PostgreSQL schemas dropped", file=sys.stderr)
+        return 130
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     elif args.markdown:
