@@ -167,6 +167,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", choices=("recall", "baseline"), help="run the study phases against one bot only")
     parser.add_argument("--recall-repo", type=Path,
                         help="run Recall from another checkout (e.g. the code before a change) instead of this one")
+    parser.add_argument("--report", type=Path, metavar="JSON",
+                        help="run nothing: print the table (or --markdown) of the results a --json run saved")
     return parser.parse_args(argv)
 
 
@@ -185,8 +187,20 @@ def chosen_phases(raw: str | None, backend: str) -> tuple[str, ...]:
     return phases
 
 
+def show(results: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    elif args.markdown:
+        print(report.markdown(results))
+    else:
+        print(report.table(results))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report is not None:
+        show(json.loads(args.report.read_text(encoding="utf-8")), args)
+        return 0
     sizes = Sizes.quick() if args.quick else Sizes()
     overrides = {k: v for k, v in (("phase_seconds", args.seconds), ("rounds", args.rounds),
                                      ("flat_members", args.members)) if v is not None}
@@ -214,10 +228,5 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted: the bots were stopped and the benchmark's PostgreSQL schemas dropped", file=sys.stderr)
         return 130
-    if args.json:
-        print(json.dumps(results, indent=2, default=str))
-    elif args.markdown:
-        print(report.markdown(results))
-    else:
-        print(report.table(results))
+    show(results, args)
     return 0

@@ -105,6 +105,19 @@ def test_json_output_is_machine_readable() -> None:
     assert results["machine"]["cpus"] >= 1
 
 
+def test_saved_results_print_as_a_table_again(tmp_path: Path) -> None:
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps({
+        "machine": {"cpus": 2, "cpu_model": "Test CPU", "python": "3.11", "sqlite": "3.40", "load_average": [0.1]},
+        "seconds": 1.0,
+        "phases": {"quiz": {"sent": 500, "graded": 500, "results_after_close_s": 0.02}},
+    }))
+    done = subprocess.run([sys.executable, "-m", "bench", "--report", str(saved), "--markdown"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| quiz crowd | reactions graded / sent | 500 / 500 |  | all | ok |" in done.stdout
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------------------------
 
 TOTAL_TABLES = {
