@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot import migrate_db
+from bot.store import transfer
 from bot.core.decks import Card, Concept, Deck, ExplainPrompt, QuizQuestion
 from bot.core.leaderboard import Board, Period
 from bot.core.library import DeckLibrary, StoredDeck
@@ -427,7 +427,7 @@ async def test_usage_problems_are_one_line(tmp_path: Path, capsys) -> None:
                          ids=["postgresql-error", "bug"])
 async def test_a_failure_midway_leaves_the_target_empty(source: Path, target: str, monkeypatch, capsys,
                                                         failure: Exception) -> None:
-    real = migrate_db.copy_table
+    real = transfer.copy_table
     copied: list[str] = []
 
     async def failing(conn: Any, reader: Any, plan: Any, convert: Any) -> Any:
@@ -437,7 +437,7 @@ async def test_a_failure_midway_leaves_the_target_empty(source: Path, target: st
             raise failure
         return tally
 
-    monkeypatch.setattr(migrate_db, "copy_table", failing)
+    monkeypatch.setattr(transfer, "copy_table", failing)
     if isinstance(failure, RuntimeError):  # a bug keeps its traceback, and still writes nothing
         with pytest.raises(RuntimeError, match="a bug"):
             await migrate("--from", str(source), "--to", target)
@@ -447,12 +447,12 @@ async def test_a_failure_midway_leaves_the_target_empty(source: Path, target: st
         assert line == "error: copying reviews failed (PostgreSQL: could not extend file); nothing was written."
     assert "activity" in copied and "reviews" in copied  # it did fail midway
     assert await target_tables(target) == []  # not even the schema: a second run starts from scratch
-    monkeypatch.setattr(migrate_db, "copy_table", real)
+    monkeypatch.setattr(transfer, "copy_table", real)
     assert await migrate("--from", str(source), "--to", target) == 0
 
 
 async def test_a_checksum_that_differs_rolls_everything_back(source: Path, target: str, monkeypatch, capsys) -> None:
-    real = migrate_db.target_tally
+    real = transfer.target_tally
 
     async def off_by_one(conn: Any, plan: Any) -> Any:
         tally = await real(conn, plan)
@@ -460,7 +460,7 @@ async def test_a_checksum_that_differs_rolls_everything_back(source: Path, targe
             tally.add([("an extra row",)])
         return tally
 
-    monkeypatch.setattr(migrate_db, "target_tally", off_by_one)
+    monkeypatch.setattr(transfer, "target_tally", off_by_one)
     assert await migrate("--from", str(source), "--to", target) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: the copy of streaks does not match the SQLite database")
@@ -476,7 +476,7 @@ async def test_the_command_runs_as_a_process_with_the_path_from_the_settings(sou
     env["DATABASE_PATH"] = str(source)
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-c", "import sys; from bot.migrate_db import cli; sys.exit(cli())", "--to", target],
+        [sys.executable, "-m", "bot", "migrate-db", "--to", target],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -213,7 +213,7 @@ class PostgresDatabase:
                 server_settings={"timezone": "UTC", "application_name": "recall"},
             )
         except Exception as exc:
-            raise UnusableDatabase(_without_password(f"{where}: {_connect_failure(exc)}", url)) from None
+            raise UnusableDatabase(connect_failure(where, url, exc)) from None
         db = cls(pool, url)
         try:
             await db.migrate()
@@ -231,48 +231,9 @@ class PostgresDatabase:
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in one transaction (one process at a time); return the names applied."""
-        migrations = _migrations("migrations_pg")
-        latest = migrations[-1][0] if migrations else 0
         async with self.pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                    current = await _version(conn)
-                    if current > latest:
-                        raise SchemaTooNewError(
-                            f"{self.where} has schema version {current}, newer than this Recall knows ({latest}). "
-                            "Upgrade Recall, or point DATABASE_URL at another database."
-                        )
-                    if current == 0:
-                        await self._claim(conn)
-                    pending = [m for m in migrations if m[0] > current]
-                    for _version_number, _name, sql in pending:
-                        await conn.execute(sql)
-                    if pending:
-                        await conn.execute(f"UPDATE {_VERSION_TABLE} SET version = $1", pending[-1][0])
-            except asyncpg.PostgresError as exc:
-                raise UnusableDatabase(
-                    f"{self.where}: upgrading its schema failed (PostgreSQL: {_one_line(exc)}); it was left as it "
-                    "was. Restore it from a backup, or point DATABASE_URL at an empty database."
-                ) from exc
-        return [name for _, name, _ in pending]
-
-    async def _claim(self, conn: asyncpg.Connection) -> None:
-        """Refuse, before writing anything, a schema holding tables Recall would create; then mark it Recall's."""
-        reference = {name for name in _recall_tables()}
-        taken = await conn.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-            "AND table_name = ANY($1::text[]) ORDER BY table_name",
-            sorted(reference),
-        )
-        if taken:
-            names = ", ".join(row[0] for row in taken[:3])
-            raise UnusableDatabase(
-                f"{self.where} already has tables named like Recall's ({names}) but is not Recall's database; "
-                "Recall left it untouched. Use an empty database, or a schema of its own (?search_path=recall)."
-            )
-        await conn.execute(f"CREATE TABLE {_VERSION_TABLE} (version integer NOT NULL)")
-        await conn.execute(f"INSERT INTO {_VERSION_TABLE} (version) VALUES (0)")
+            async with conn.transaction():
+                return await migrate_schema(conn, self.where)
 
     async def atomic(
         self,
@@ -334,6 +295,60 @@ class PostgresDatabase:
         return await self._read(lambda conn: conn.fetch(statement.sql, *statement.arguments(params)))
 
 
+async def migrate_schema(conn: asyncpg.Connection, where: str) -> list[str]:
+    """Bring Recall's schema in `conn`'s current schema up to date, inside the caller's transaction (so it is undone
+    with it); return the names applied. Holds the migration lock to the end of that transaction.
+
+    Refuses (`UnusableDatabase`, naming `where`) a search_path that names no schema, a newer schema, and tables named
+    like Recall's in a schema that is not Recall's, before writing anything.
+    """
+    migrations = _migrations("migrations_pg")
+    latest = migrations[-1][0] if migrations else 0
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+    if await conn.fetchval("SELECT current_schema()") is None:
+        raise UnusableDatabase(
+            f"{where}: no schema its search_path names exists. Create it (CREATE SCHEMA …) or name an existing one."
+        )
+    current = await _version(conn)
+    if current > latest:
+        raise SchemaTooNewError(
+            f"{where} has schema version {current}, newer than this Recall knows ({latest}). "
+            "Upgrade Recall, or point it at another database."
+        )
+    if current == 0:
+        await _claim(conn, where)
+    pending = [m for m in migrations if m[0] > current]
+    try:
+        async with conn.transaction():  # a savepoint: a failing migration leaves the schema as it was
+            for _number, _name, sql in pending:
+                await conn.execute(sql)
+            if pending:
+                await conn.execute(f"UPDATE {_VERSION_TABLE} SET version = $1", pending[-1][0])
+    except asyncpg.PostgresError as exc:
+        raise UnusableDatabase(
+            f"{where}: upgrading its schema failed (PostgreSQL: {_one_line(exc)}); it was left as it "
+            "was. Restore it from a backup, or point it at an empty database."
+        ) from exc
+    return [name for _, name, _ in pending]
+
+
+async def _claim(conn: asyncpg.Connection, where: str) -> None:
+    """Refuse, before writing anything, a schema holding tables Recall would create; then mark it Recall's."""
+    taken = await conn.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_name = ANY($1::text[]) ORDER BY table_name",
+        sorted(_recall_tables()),
+    )
+    if taken:
+        names = ", ".join(row[0] for row in taken[:3])
+        raise UnusableDatabase(
+            f"{where} already has tables named like Recall's ({names}) but is not Recall's database; "
+            "Recall left it untouched. Use an empty database, or a schema of its own (?search_path=recall)."
+        )
+    await conn.execute(f"CREATE TABLE {_VERSION_TABLE} (version integer NOT NULL)")
+    await conn.execute(f"INSERT INTO {_VERSION_TABLE} (version) VALUES (0)")
+
+
 async def _version(conn: asyncpg.Connection) -> int:
     exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", _VERSION_TABLE)
     if not exists:
@@ -360,6 +375,11 @@ def _without_password(text: str, url: str) -> str:
     except ValueError:
         password = None
     return text.replace(password, "***") if password else text
+
+
+def connect_failure(where: str, url: str, exc: Exception) -> str:
+    """One line saying why connecting to `url` failed, starting with `where`; never the password."""
+    return _without_password(f"{where}: {_connect_failure(exc)}", url)
 
 
 def _connect_failure(exc: Exception) -> str:
