@@ -205,3 +205,9 @@ async def test_a_failing_body_leaves_nothing_and_after_commit_does_not_run(url: 
 
 def test_a_schema_of_its_own_is_named_in_the_url() -> None:
     assert with_search_path("postgresql://u@h/db?sslmode=disable", "s1") == "postgresql://u@h/db?sslmode=disable&search_path=s1"
+
+
+async def test_a_search_path_naming_no_schema_is_refused() -> None:
+    url = with_search_path(require_postgres(), "recall_no_such_schema")
+    with pytest.raises(UnusableDatabase, match="no schema its search_path names exists. Create it"):
+        await PostgresDatabase.open(url, pool_size=1)
