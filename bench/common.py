@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from bot.emulator import Emulator, FakeInteraction
+from bot.emulator import Emulator, FakeInteraction, FakeMessage
 
 BENCH_DECK = "bench-study"
 SHIPPED_DECKS = Path(__file__).resolve().parent.parent / "decks"
@@ -52,20 +52,37 @@ class Sizes:
 
 
 class TimedEmulator(Emulator):
-    """The emulator, stamping each interaction when INTERACTION_CREATE is sent and when the callback arrives."""
+    """The emulator, stamping each interaction when INTERACTION_CREATE is sent, when the callback arrives (acked_at)
+    and when its answer is visible (answered_at: the message it created or edited; after a defer, the later edit)."""
 
     def _start_interaction(self, *args: Any, **kwargs: Any) -> FakeInteraction:
         ix = super()._start_interaction(*args, **kwargs)
         ix.sent_at = time.perf_counter()  # type: ignore[attr-defined]
         ix.acked_at = None  # type: ignore[attr-defined]
-        acknowledge = ix._ack
+        ix.answered_at = None  # type: ignore[attr-defined]
+        acknowledge, produce = ix._ack, ix._produced
 
         def stamped(callback_type: int) -> None:
             ix.acked_at = time.perf_counter()  # type: ignore[attr-defined]
             acknowledge(callback_type)
 
+        def shown(message: FakeMessage) -> None:
+            if ix.answered_at is None and not message.loading:  # type: ignore[attr-defined]
+                ix.answered_at = time.perf_counter()  # type: ignore[attr-defined]
+            produce(message)
+
         ix._ack = stamped  # type: ignore[method-assign]
+        ix._produced = shown  # type: ignore[method-assign]
         return ix
+
+
+def answered_at(ix: FakeInteraction) -> float | None:
+    """When the member saw the answer: the answer's message, else (no message at all) the callback."""
+    shown = getattr(ix, "answered_at", None)
+    return shown if shown is not None else getattr(ix, "acked_at", None)
+
+
+DEFERRED_AFTER = 0.05  # an answer shown this much later than the callback came after a defer
 
 
 @contextmanager

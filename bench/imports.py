@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import Sizes, TimedEmulator, collector_paused, percentile, write_study_decks
+from bench.common import Sizes, TimedEmulator, answered_at, collector_paused, percentile, write_study_decks
 from bench.procs import BotProcess, BotSpec, bot_env
 from bench.study import run_phase
 
@@ -214,8 +214,8 @@ async def imports_phase(recall: BotSpec, sizes: Sizes, workdir: Path, *, quick: 
 
 def _latencies(emu: Any, channel: Any, start: float, end: float) -> list[float]:
     """Milliseconds to the answer of each study interaction sent (in the study server) between start and end."""
-    return [(ix.acked_at - ix.sent_at) * 1000 for ix in emu.interactions.values()
-            if ix.channel is channel and ix.acked_at is not None and start <= ix.sent_at < end]
+    return [(answered_at(ix) - ix.sent_at) * 1000 for ix in emu.interactions.values()
+            if ix.channel is channel and answered_at(ix) is not None and start <= ix.sent_at < end]
 
 
 def _ms(value: float) -> float | None:

@@ -84,6 +84,7 @@ def study_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "failed": sum(r.failed for r in flat + paced),
             "timeouts": sum(r.timeouts for r in flat + paced),
             "refusals": sum(r.refusals for r in flat + paced),
+            "deferred": sum(r.deferred for r in flat + paced),
             "bot_errors": sum(r["bot_errors"] for r in mine),
         }
     if "recall" in summary and "baseline" in summary:
@@ -162,6 +163,8 @@ def phase_rows(phases: dict[str, Any], backend: str) -> list[Row]:
         out.append(("study", "failed / unanswered / refused", f"{r.get('failed', 0)} / {r.get('timeouts', 0)} / "
                     f"{r.get('refusals', 0)}", f"{b.get('failed', 0)} / {b.get('timeouts', 0)} / "
                     f"{b.get('refusals', 0)}", "0", _verdict(errors == 0)))
+        out.append(("study", "answered after a defer (slow work)", _fmt(r.get("deferred")), _fmt(b.get("deferred")),
+                    "", ""))
     if quiz := phases.get("quiz"):
         graded_ok = quiz["graded"] == quiz["sent"]
         out.append(("quiz crowd", "reactions graded / sent", f"{quiz['graded']} / {quiz['sent']}", "", "all",
@@ -221,6 +224,8 @@ def _sharded_rows(sharded: dict[str, Any]) -> list[Row]:
     rate = sum(p["offered_rate"] or 0 for p in paced["processes"])
     out.append(("sharded", f"paced p99, each bot ({rate:,.0f}/s offered together)",
                 " / ".join(_fmt(v, " ms") for v in p99s), "", f"≤ {PACED_P99_TARGET_MS:.0f} ms", _verdict(ok)))
+    out.append(("sharded", "… answered after a defer (slow work), flat / paced",
+                f"{flat.get('deferred', 0):,} / {paced.get('deferred', 0):,}", "", "", ""))
     errors = flat["failed"] + paced["failed"]
     routed = sharded.get("each_got_only_its_server")
     out.append(("sharded", "failed or unanswered; each bot got only its server's events",

@@ -32,6 +32,7 @@ def combined(name: str, results: list[PhaseResult]) -> dict[str, Any]:
         "p50_ms": _round(percentile(pooled, 0.50)),
         "p99_ms": _round(percentile(pooled, 0.99)),
         "failed": sum(r.failed + r.timeouts + r.refusals for r in results),
+        "deferred": sum(r.deferred for r in results),
         # Both windows measure the same server over nearly the same seconds: the mean, not the sum.
         "server_cpu": round(sum(server) / len(server), 2) if server else None,
         "processes": [r.as_dict() for r in results],

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from bot.emulator import EmulatorError, FakeChannel, FakeGuild, FakeInteraction, FakeMember, FakeMessage
 
-from bench.common import BENCH_DECK, percentile
+from bench.common import BENCH_DECK, DEFERRED_AFTER, answered_at, percentile
 
 REPLY_TIMEOUT = 10.0
 GOOD = 3
@@ -32,9 +32,9 @@ class Recorder:
     sessions_started: int = 0
     sessions_finished: int = 0
 
-    def acked_between(self, start: float, end: float) -> list[FakeInteraction]:
-        acked = [ix for ix in self.sent if ix.acked_at is not None]  # type: ignore[attr-defined]
-        return [ix for ix in acked if start <= ix.acked_at < end]  # type: ignore[attr-defined]
+    def answered_between(self, start: float, end: float) -> list[FakeInteraction]:
+        """The interactions whose answer the member saw in [start, end)."""
+        return [ix for ix in self.sent if (at := answered_at(ix)) is not None and start <= at < end]
 
     def failed_between(self, start: float, end: float) -> int:
         return sum(1 for ix in self.sent if ix.failed and start <= ix.sent_at < end)  # type: ignore[attr-defined]
@@ -49,10 +49,11 @@ class PhaseResult:
     timeouts: int
     refusals: int
     sessions: int
-    latencies_ms: list[float]
+    latencies_ms: list[float]  # from INTERACTION_CREATE sent to the answer seen (after a defer: the edit that follows)
     bot_cpu: float  # share of one core the bot used
     driver_cpu: float  # share of one core the emulator + load generator used
     offered_rate: float | None = None
+    deferred: int = 0  # answered after a defer: the work took longer than the bot's answer budget
     server_cpu: float | None = None  # share of one core the database server used (PostgreSQL), when measured
 
     @property
@@ -76,6 +77,7 @@ class PhaseResult:
             "failed": self.failed,
             "timeouts": self.timeouts,
             "refusals": self.refusals,
+            "deferred": self.deferred,
             "sessions": self.sessions,
             "p50_ms": _round(self.latency(0.50)),
             "p95_ms": _round(self.latency(0.95)),
@@ -211,14 +213,16 @@ async def run_phase(
     bot_cpu1, own_cpu1, wall1 = bot.cpu_seconds(), time.process_time(), time.perf_counter()
     server1 = server_cpu() if server_cpu else 0.0
     await asyncio.gather(*workers)
-    acked = recorder.acked_between(measure_from, until)
-    latencies = [(ix.acked_at - ix.sent_at) * 1000 for ix in acked  # type: ignore[attr-defined]
+    answered = recorder.answered_between(measure_from, until)
+    latencies = [(answered_at(ix) - ix.sent_at) * 1000 for ix in answered  # type: ignore[attr-defined,operator]
                  if ix.sent_at >= measure_from]  # type: ignore[attr-defined]
+    deferred = sum(1 for ix in answered if ix.acked_at is not None  # type: ignore[attr-defined]
+                   and answered_at(ix) - ix.acked_at > DEFERRED_AFTER)  # type: ignore[attr-defined,operator]
     wall = wall1 - wall0
     return PhaseResult(
         name=name,
         seconds=until - measure_from,
-        interactions=len(acked),
+        interactions=len(answered),
         failed=recorder.failed_between(measure_from, until),
         timeouts=recorder.timeouts,
         refusals=recorder.refusals,
@@ -227,5 +231,6 @@ async def run_phase(
         bot_cpu=(bot_cpu1 - bot_cpu0) / wall if wall else 0.0,
         driver_cpu=(own_cpu1 - own_cpu0) / wall if wall else 0.0,
         offered_rate=rate,
+        deferred=deferred,
         server_cpu=(server1 - server0) / wall if server_cpu and wall else None,
     )
