@@ -119,12 +119,6 @@ def _verdict(ok: bool | None) -> str:
 Row = tuple[str, str, str, str, str, str]
 
 
-def rows(results: dict[str, Any]) -> list[Row]:
-    """(phase, metric, Recall, baseline / ratio, target, verdict) rows of the SQLite phases (and those without a
-    database): the table of a run with --backend sqlite."""
-    return phase_rows(results["phases"], "sqlite")
-
-
 def phase_rows(phases: dict[str, Any], backend: str) -> list[Row]:
     """(phase, metric, Recall, baseline / ratio, target, verdict) rows of one backend's phases."""
     out: list[Row] = []
