@@ -61,9 +61,10 @@ async def study_run(spec: BotSpec, sizes: Sizes, workdir: Path, label: str, prof
 
 async def study_phase(sizes: Sizes, workdir: Path, profile: Path | None, progress: Callable[[str], None],
                       bots: tuple[BotSpec, ...] = (RECALL, BASELINE),
-                      backends: tuple[Backend, ...] = (Backend.sqlite(),)) -> dict[str, dict]:
+                      backends: tuple[Backend, ...] | None = None) -> dict[str, dict]:
     """Recall (on each backend) and the baseline alternating (A B A B …, or A A' B …) so drift of the machine hits
     all alike; one summary per backend, each against the same baseline runs (the baseline has no database)."""
+    backends = backends or (Backend.sqlite(),)
     runs: list[dict[str, Any]] = []
     plan = [(spec, backend) for spec in bots
             for backend in (backends if spec.name != BASELINE.name else (Backend.sqlite(),))]
@@ -84,8 +85,9 @@ async def study_phase(sizes: Sizes, workdir: Path, profile: Path | None, progres
 
 async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, progress: Callable[[str], None],
                   recall: BotSpec = RECALL, only: str | None = None, quick: bool = False,
-                  backends: tuple[Backend, ...] = (Backend.sqlite(),)) -> dict[str, Any]:
+                  backends: tuple[Backend, ...] | None = None) -> dict[str, Any]:
     """Every phase asked for; study, quiz and boards on each backend, sharded on PostgreSQL, the rest on SQLite."""
+    backends = backends or (Backend.sqlite(),)
     bots = {"recall": (recall,), "baseline": (BASELINE,)}.get(only or "", (recall, BASELINE))
     results: dict[str, Any] = {"machine": report.machine(), "sizes": sizes.__dict__,
                                "backends": [b.name for b in backends], "phases": {}}
