@@ -219,7 +219,7 @@ def _sharded_rows(sharded: dict[str, Any]) -> list[Row]:
     out.append(("sharded", f"paced p99, each bot ({rate:,.0f}/s offered together)",
                 " / ".join(_fmt(v, " ms") for v in p99s), "", f"≤ {PACED_P99_TARGET_MS:.0f} ms", _verdict(ok)))
     out.append(("sharded", "… answered after a defer (slow work), flat / paced",
-                f"{flat.get('deferred', 0):,} / {paced.get('deferred', 0):,}", "", "", ""))
+                f"{_fmt(flat.get('deferred'))} / {_fmt(paced.get('deferred'))}", "", "", ""))
     errors = flat["failed"] + paced["failed"]
     routed = sharded.get("each_got_only_its_server")
     out.append(("sharded", "failed or unanswered; each bot got only its server's events",
