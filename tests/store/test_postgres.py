@@ -159,7 +159,7 @@ async def test_sums_and_averages_come_back_as_numbers(url: str) -> None:
 
 async def test_conflicting_read_then_write_transactions_across_processes_lose_nothing(url: str) -> None:
     """Two pools (two processes' worth) increment one counter by reading it first, as a rating reads its session:
-    without SERIALIZABLE and running conflicting bodies again, increments would be lost."""
+    without REPEATABLE READ and running conflicting bodies again, increments would be lost."""
     first = await PostgresDatabase.open(url, pool_size=4)
     second = await PostgresDatabase.open(url, pool_size=4)
     runs: list[int] = []
