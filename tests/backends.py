@@ -52,7 +52,9 @@ def require_postgres() -> str:
     """The test server's URL; skips the test (fails it under RECALL_REQUIRE_POSTGRES=1) when it cannot be reached."""
     reason = _unreachable()
     if reason is not None:
-        message = f"PostgreSQL at {postgres_url()} is not reachable ({reason}); {START_HINT}"
+        from bot.settings import redact_url
+
+        message = f"PostgreSQL at {redact_url(postgres_url())} is not reachable ({reason}); {START_HINT}"
         if os.environ.get("RECALL_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"RECALL_REQUIRE_POSTGRES=1: {message}", pytrace=False)
         pytest.skip(message)

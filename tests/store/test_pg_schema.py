@@ -7,7 +7,6 @@ of its own from the PostgreSQL ones, does the same to both and compares.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import sqlite3
@@ -20,10 +19,10 @@ from typing import Any, AsyncIterator, Callable, Iterator, Sequence
 import asyncpg
 import pytest
 
-from bot.settings import redact_url
 from bot.store.db import _migrations, _statements
+from tests.backends import postgres_url, require_postgres
 
-URL = os.environ.get("RECALL_TEST_POSTGRES_URL", "").strip() or "postgresql://postgres@127.0.0.1:5432/test"
+URL = postgres_url()
 LATEST = len(_migrations())
 
 
@@ -47,17 +46,7 @@ class Schema:
 
 @pytest.fixture
 async def pg() -> AsyncIterator[Schema]:
-    try:
-        conn = await asyncpg.connect(URL, timeout=10)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        message = (
-            f"PostgreSQL at {redact_url(URL)} is not reachable ({type(exc).__name__}: {' '.join(str(exc).split())}); "
-            "start one (e.g. `pg_ctlcluster --skip-systemctl-redirect 15 main start`) or point "
-            "RECALL_TEST_POSTGRES_URL at one"
-        )
-        if os.environ.get("RECALL_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"RECALL_REQUIRE_POSTGRES=1: {message}", pytrace=False)
-        pytest.skip(message)
+    conn = await asyncpg.connect(require_postgres(), timeout=10)
     name = f"recall_pg_schema_{uuid.uuid4().hex[:12]}"
     schema = Schema(name, conn)
     try:
