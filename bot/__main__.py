@@ -118,16 +118,20 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate deck files; needs no token")
     check.add_argument("paths", nargs="*", type=Path, help="deck files or folders (default: DECKS_DIR)")
     sub.add_parser("sync", help="register the slash commands with Discord now")
+    from bot.exporting import add_export_parser, main_export
     from bot.importing import add_import_parser, main_import
     from bot.migrate_db import add_migrate_parser, main_migrate
     from bot.playground.cli import add_playground_parser, main_playground
 
     add_import_parser(sub)
+    add_export_parser(sub)
     add_migrate_parser(sub)
     add_playground_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "import":
         return main_import(args)
+    if args.command == "export":  # reads DECKS_DIR only; needs no token
+        return main_export(args)
     if args.command == "migrate-db":  # reads DATABASE_PATH and DATABASE_URL itself; needs no token
         return main_migrate(args)
     if args.command == "playground":  # needs no token: it runs its own local Discord
