@@ -28,6 +28,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import genanki
 
@@ -301,3 +302,28 @@ def export_anki(deck: Deck, *, timestamp: float | None = None) -> bytes:
         zf.writestr("collection.anki2", collection)
         zf.writestr("media", json.dumps({}))
     return out.getvalue()
+
+
+# --- A member's missed quiz questions ------------------------------------------------------------------------------
+
+# `question` and `answer` are names Recall's CSV importer reads, so the file uploads again as a deck of cards.
+MISSED_COLUMNS = ("deck", "deck_title", "question_id", "question", "answer", "explanation", "choices", "last_missed")
+
+
+@dataclass(frozen=True, slots=True)
+class Missed:
+    """A quiz question a member last answered wrong at `at`."""
+
+    deck: Deck
+    question: QuizQuestion
+    at: datetime
+
+
+def missed_questions_csv(missed: Iterable[Missed]) -> str:
+    """The member's missed questions, most recent first, as CSV with a header (times in UTC, ISO 8601)."""
+    ordered = sorted(missed, key=lambda m: (-m.at.timestamp(), m.deck.id, m.question.id))
+    return write_csv(({"deck": m.deck.id, "deck_title": m.deck.title, "question_id": m.question.id,
+                       "question": m.question.question, "answer": m.question.answer,
+                       "explanation": m.question.explanation, "choices": "\n".join(m.question.choices),
+                       "last_missed": m.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")} for m in ordered),
+                     MISSED_COLUMNS)
