@@ -18,8 +18,8 @@ DECKS = REPO / "decks"
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "bot", "export", *args], cwd=cwd, capture_output=True, timeout=60,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **(env or {})})
+    return subprocess.run([sys.executable, "-m", "bot", "export", *args], check=False, cwd=cwd, capture_output=True,
+                          timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", **(env or {})})
 
 
 def test_a_deck_id_from_decks_dir_becomes_an_anki_package_with_every_item(tmp_path: Path) -> None:
@@ -87,7 +87,8 @@ def test_piping_into_head_ends_quietly(tmp_path: Path) -> None:
     cards = "".join(f"  - id: c{i}\n    front: Question number {i} {'x' * 200}\n    back: Answer {i}\n"
                     for i in range(2000))  # far more than a pipe's buffer
     big.write_text(f"title: Big\ncards:\n{cards}", encoding="utf-8")
-    done = subprocess.run(f"{sys.executable} -m bot export {big} -f csv -o - | head -n 1", shell=True, cwd=tmp_path,
+    done = subprocess.run(f"{sys.executable} -m bot export {big} -f csv -o - | head -n 1", shell=True, check=False,
+                          cwd=tmp_path,
                           capture_output=True, timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert done.stdout == b"kind,id,front,back,level,image,choices,answer,explanation,hint,concepts\r\n"
     assert done.stderr == b""

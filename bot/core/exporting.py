@@ -166,7 +166,7 @@ _CSS = (".card { font-family: sans-serif; font-size: 20px; text-align: left; col
 def anki_id(deck_id: str, what: str) -> int:
     """A note type or deck id for Anki that depends only on the Recall deck id, in genanki's suggested range
     (2^30 to 2^31), so a re-export updates the same note types and deck in the learner's collection."""
-    digest = hashlib.sha1(f"recall:{what}:{deck_id}".encode("utf-8")).digest()
+    digest = hashlib.sha1(f"recall:{what}:{deck_id}".encode()).digest()
     return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
 
 

@@ -44,7 +44,8 @@ DECK = Deck(
                        ("INNER JOIN", "LEFT JOIN", "CROSS JOIN, with a comma", 'A "self" join'), "LEFT JOIN",
                        "Rows without a match get NULLs.", "advanced"),),
     explain=(ExplainPrompt("e-index", "Explain what an index is for.",
-                           (Concept("faster lookups", ("faster", "quicker")), Concept("costs writes", ("slower writes",))),
+                           (Concept("faster lookups", ("faster", "quicker")),
+                            Concept("costs writes", ("slower writes",))),
                            hint="Think of a book's index.", answer="", level="intermediate"),),
 )
 
@@ -83,12 +84,12 @@ def test_the_anki_package_holds_one_deck_a_basic_and_a_cloze_note_type_and_every
         (basic["id"], ["In SQL, is <code>a &lt; b</code> true when <b>a</b> is NULL?", "No: it is NULL,<br>not true."]),
         (cloze["id"], ["The capital of France is {{c1::Paris}}.", ""]),
         (cloze["id"], ["Water boils at {{c1::100 °C::temperature}} at sea level.", ""]),
-        (basic["id"], ["Which join keeps every row of the left table?<br><br>A. INNER JOIN<br>B. LEFT JOIN<br>"
-                       "C. CROSS JOIN, with a comma<br>D. A \"self\" join",
+        (basic["id"], [("Which join keeps every row of the left table?<br><br>A. INNER JOIN<br>B. LEFT JOIN<br>"
+                        "C. CROSS JOIN, with a comma<br>D. A \"self\" join"),
                        "B. LEFT JOIN<br><br>Rows without a match get NULLs."]),
         (basic["id"], ["Explain what an index is for.",
-                       "A good explanation covers:<br>- faster lookups<br>- costs writes<br><br>"
-                       "Hint: Think of a book's index."]),
+                       ("A good explanation covers:<br>- faster lookups<br>- costs writes<br><br>"
+                        "Hint: Think of a book's index.")]),
     ]
     assert [tags for *_, tags in notes] == ["recall::intermediate", "recall::beginner", "recall::beginner",
                                            "recall::advanced", "recall::intermediate"]
@@ -131,7 +132,8 @@ def test_csv_has_a_header_and_one_row_per_item_with_quoting_and_line_breaks() ->
     assert rows[3]["explanation"] == "Rows without a match get NULLs."
     assert rows[4]["concepts"] == "faster lookups: faster | quicker\ncosts writes: slower writes"
     assert rows[4]["hint"] == "Think of a book's index."
-    assert '"INNER JOIN\nLEFT JOIN\nCROSS JOIN, with a comma\nA ""self"" join"' in text  # quoted: a comma, a line break, quotes
+    # Quoted: the field holds commas, line breaks and quotes.
+    assert '"INNER JOIN\nLEFT JOIN\nCROSS JOIN, with a comma\nA ""self"" join"' in text
     assert read_export_csv(text, deck_id="demo", title="Demo deck") == Deck(
         id="demo", title="Demo deck", cards=DECK.cards, quiz=DECK.quiz, explain=DECK.explain)
 
