@@ -344,7 +344,7 @@ _INLINE = {"b": "**", "strong": "**", "i": "*", "em": "*", "u": "__", "s": "~~",
            "code": "`"}
 _BLOCK = {"div", "p", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote"}
 _SOUND_OPEN = "[sound:"
-_BLANK_LINES = re.compile(r"\n{3,}")
+_FENCE = "```"
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
@@ -375,12 +375,25 @@ class Converted:
     media: int  # images and sounds dropped
 
 
+@dataclass(slots=True)
+class _Span:
+    """An open emphasis or inline-code tag. Its marker is written only when text arrives inside it (`at` is then its
+    index in the writer's parts), so a span with no text leaves nothing, not even the whitespace it held."""
+
+    marker: str
+    at: int | None = None
+    backticks: bool = False  # inline code whose text has a backtick: fenced with two instead of one
+
+
 class _MarkdownWriter:
     """An lxml parser target: receives the tags and text of the field in order and writes Discord markdown.
 
     lxml (libxml2's HTML5 tokenizer) reads unclosed tags, comments and declarations in one pass; the standard
     library's HTMLParser rescans to the end of the text for each one on this Python (3.11.7), so a field of "<b"
-    repeated took seconds.
+    repeated took seconds. Every event here costs O(1) amortised, however deep the unclosed tags nest.
+
+    Emphasis is decided per span, not by a pattern over the result: a pattern cannot tell "** **" (two spans and the
+    space between them) from an empty span, nor a fence's ``` from empty inline code.
     """
 
     def __init__(self) -> None:
@@ -389,12 +402,19 @@ class _MarkdownWriter:
         self.link: str | None = None
         self.link_start = 0
         self.skip_depth = 0  # inside <script>/<style>
+        self.pre_depth = 0  # inside <pre>: text verbatim, no markers
+        self.pre_fresh = False  # HTML drops one newline right after <pre>
+        self.inline: list[_Span | None] = []  # every open inline tag; None for one that writes no marker
+        self.spans: list[_Span] = []  # the open spans that write markers, outermost first
+        self.written = 0  # spans[:written] have their opening marker in parts; the rest wait for text
+        self.closed_at = -1  # index in parts of the last closing marker, for merging <b>a</b><b>b</b>
+        self.code: _Span | None = None  # the open inline code span, inside which other markup is plain text
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if tag in ("script", "style"):
             self.skip_depth += 1
         elif tag in _INLINE:
-            self.parts.append(_INLINE[tag])
+            self._open(tag)
         elif tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCK:
@@ -403,27 +423,90 @@ class _MarkdownWriter:
             self._soft_break()
             self.parts.append("- ")
         elif tag == "pre":
-            self.parts.append("\n```\n")
+            if not self.pre_depth:
+                self._soft_break()
+                self.parts.append(_FENCE + "\n")
+                self.pre_fresh = True
+            self.pre_depth += 1
         elif tag == "img":
             self.media += 1
         elif tag == "a":
+            # Markers of spans around the link go before it, not into its label.
+            self._write_waiting()
             self.link = attrib.get("href")
             self.link_start = len(self.parts)
+            self.closed_at = -1
 
     def end(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip_depth = max(0, self.skip_depth - 1)
         elif tag in _INLINE:
-            self.parts.append(_INLINE[tag])
+            if self.inline and (span := self.inline.pop()) is not None:
+                self._close(span)
         elif tag in _BLOCK or tag == "li":
             self._soft_break()
         elif tag == "pre":
-            self.parts.append("\n```\n")
+            self.pre_depth = max(0, self.pre_depth - 1)
+            if not self.pre_depth:
+                self._soft_break()
+                self.parts.append(_FENCE + "\n")
         elif tag == "a" and self.link is not None:
             label = "".join(self.parts[self.link_start:]).strip()
             if self.link.startswith(("http://", "https://")) and label and label != self.link:
                 self.parts[self.link_start:] = [f"[{label}]({self.link})"]
             self.link = None
+            self.closed_at = -1
+
+    def _open(self, tag: str) -> None:
+        if self.pre_depth or self.code is not None:
+            self.inline.append(None)  # markup inside code is shown as its text
+            return
+        span = _Span(_INLINE[tag])
+        if tag == "code":
+            self.code = span
+        self.inline.append(span)
+        self.spans.append(span)
+
+    def _write_waiting(self, lead: str = "") -> None:
+        """Write `lead` (the whitespace before the first text inside the waiting spans), then their markers."""
+        if lead:
+            self.parts.append(lead)
+        for span in self.spans[self.written:]:
+            if not lead and 0 <= self.closed_at == len(self.parts) - 1 and self.parts[-1] == span.marker:
+                self.parts.pop()  # <b>a</b><b>b</b>: one span, not "**a****b**"
+                span.at = -1
+            else:
+                span.at = len(self.parts)
+                self.parts.append(span.marker)
+            self.closed_at = -1
+        self.written = len(self.spans)
+
+    def _close(self, span: _Span) -> None:
+        self.spans.pop()
+        if span is self.code:
+            self.code = None
+        if len(self.spans) < self.written:
+            self.written = len(self.spans)
+        else:
+            return  # no text arrived inside: nothing was written
+        if span.at is not None and span.at >= 0 and span.at == len(self.parts) - 1:
+            self.parts.pop()  # written before a link that turned out empty
+            return
+        # Whitespace at the span's end goes after the marker: Discord reads "**a **" as text, "**a** " as bold.
+        tail: list[str] = []
+        while self.parts and (not self.parts[-1] or self.parts[-1].isspace()):
+            tail.append(self.parts.pop())
+        if self.parts and (last := self.parts[-1]) != (kept := last.rstrip()):
+            self.parts[-1] = kept
+            tail.append(last[len(kept):])
+        marker = span.marker
+        if span.backticks and span.at is not None and span.at >= 0:
+            marker = "``"
+            self.parts[span.at] = marker
+        self.parts.append(marker)
+        self.closed_at = len(self.parts) - 1
+        if tail:
+            self.parts.append("".join(reversed(tail)))
 
     def _soft_break(self) -> None:
         # Blocks start on a new line, but nested or adjacent blocks must not stack up empty lines.
@@ -432,16 +515,48 @@ class _MarkdownWriter:
             self.parts.append("\n")
 
     def data(self, data: str) -> None:
-        if not self.skip_depth:
+        if self.skip_depth:
+            return
+        if self.pre_depth:
+            if self.pre_fresh:
+                self.pre_fresh = False
+                data = data[1:] if data.startswith("\n") else data
             self.parts.append(data)
+            return
+        if self.code is not None and "`" in data:
+            self.code.backticks = True
+        if self.written < len(self.spans) and (text := data.lstrip()):
+            self._write_waiting(data[:len(data) - len(text)])
+            data = text
+        self.parts.append(data)
 
     def close(self) -> None:
         return None
 
 
+def _tidy(text: str) -> str:
+    """Runs of spaces to one, lines trimmed, at most one empty line in a row, except inside ``` fences: there every
+    line is kept as written (only &nbsp;, which Anki's editor writes for repeated spaces, becomes a space)."""
+    lines: list[str] = []
+    fenced = blank = False
+    for line in text.split("\n"):
+        toggles = line.count(_FENCE) % 2 == 1
+        if fenced:
+            lines.append(line.replace("\u00a0", " "))
+            blank = False
+        else:
+            line = _SPACES.sub(" ", line).strip()
+            if line or not blank:
+                lines.append(line)
+            blank = not line
+        if toggles:
+            fenced = not fenced
+    return "\n".join(lines).strip()
+
+
 def html_to_markdown(text: str) -> Converted:
     """Anki field HTML as Discord markdown: bold/italic/underline/strike/code kept, line breaks and lists kept,
-    images and [sound:…] dropped and counted, everything else reduced to its text."""
+    <pre> as a fenced code block, images and [sound:…] dropped and counted, everything else reduced to its text."""
     text, sounds = drop_sounds(text)
     writer = _MarkdownWriter()
     parser = etree.HTMLParser(target=writer)
@@ -451,11 +566,7 @@ def html_to_markdown(text: str) -> Converted:
         parser.close()
     except etree.LxmlError as exc:
         raise ImportFailed(f"A field's HTML cannot be read ({exc}).") from None
-    joined = "".join(writer.parts)
-    # Empty emphasis left by markup like <b></b> or <b><img></b> would show as stray asterisks.
-    joined = re.sub(r"(\*\*|__|~~|`)\s*\1", "", joined)
-    lines = [_SPACES.sub(" ", line).strip() for line in joined.split("\n")]
-    return Converted(_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip(), writer.media + sounds)
+    return Converted(_tidy("".join(writer.parts)), writer.media + sounds)
 
 
 def plain_text(text: str) -> Converted:

@@ -1,0 +1,89 @@
+"""HTML → Discord markdown for imported fields: spans keep the spaces and line breaks between them, code keeps its
+fences and its text, and empty emphasis disappears without taking the whitespace around it.
+
+Each case is a field as Anki's editor writes it and the text a member then reads on the card.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot.core.importers import import_file
+from bot.core.importers.common import html_to_markdown
+
+SPANS = [
+    # Two spans and the space between them: the old empty-emphasis rule read "** **" as empty bold.
+    ("<b>a</b> <b>b</b>", "**a** **b**"),
+    ("<b>one</b><br><b>two</b><br><b>three</b>", "**one**\n**two**\n**three**"),
+    ("<div><b>one</b></div><div><b>two</b></div><div><b>three</b></div>", "**one**\n**two**\n**three**"),
+    ("<u>a</u> <u>b</u>", "__a__ __b__"),
+    ("<code>a</code> <code>b</code>", "`a` `b`"),
+    ("<b>a</b> <u>b</u> <code>c</code> <s>d</s>", "**a** __b__ `c` ~~d~~"),
+    ("<b>a</b>, <i>b</i> and <u>c</u>", "**a**, *b* and __c__"),
+    # Two spans of the same kind with nothing between them read as one.
+    ("<b>a</b><b>b</b>", "**ab**"),
+    # Whitespace at a span's edge goes outside the markers, where Discord still reads them as emphasis.
+    ("a<b> b </b>c", "a **b** c"),
+    ("<b>a<br></b>b", "**a**\nb"),
+]
+
+EMPTY = [
+    ("<b></b>empty", "empty"),
+    ("a<b></b> b", "a b"),
+    ("a <b> </b>b", "a b"),
+    ("a<b> </b>b", "a b"),
+    ("a<i><b></b></i>b", "ab"),
+    ("x<b><img src='a.png'></b> y", "x y"),
+    ("one<b><br></b>two", "one\ntwo"),
+    ("<u></u><s> </s><code></code>text", "text"),
+]
+
+CODE = [
+    ("<code>x = 1</code>", "`x = 1`"),
+    ("use <code>len(x)</code> here", "use `len(x)` here"),
+    ("<code>a*b*c</code>", "`a*b*c`"),
+    ("<code><b>bold</b> not</code>", "`bold not`"),
+    ("<code>a`b</code>", "``a`b``"),
+    ("<pre>def f():\n    return 1</pre>", "```\ndef f():\n    return 1\n```"),
+    ("before<pre>x  =  1\n\n\ny</pre>after", "before\n```\nx  =  1\n\n\ny\n```\nafter"),
+    ("<pre><code>if a:\n    b()\n</code></pre>", "```\nif a:\n    b()\n```"),
+    ("<pre>a <b>b</b> <i>c</i> __d__</pre>", "```\na b c __d__\n```"),
+    ("<pre>a<br>  b</pre>", "```\na\n  b\n```"),
+    # A fence the author typed in the field, as Anki's editor stores it: lines as <br> or <div>, indents as &nbsp;.
+    ("```<br>def f():<br>&nbsp; &nbsp; return 1<br>```", "```\ndef f():\n    return 1\n```"),
+    ("<div>```python</div><div>x&nbsp; =&nbsp; 1</div><div><br></div><div>y</div><div>```</div>",
+     "```python\nx  =  1\n\ny\n```"),
+    ("text\n```\n  a  b\n```\nmore", "text\n```\n  a  b\n```\nmore"),
+    ("```x = 1```", "```x = 1```"),
+]
+
+
+@pytest.mark.parametrize(("html", "markdown"), SPANS)
+def test_spans_keep_what_separates_them(html: str, markdown: str) -> None:
+    assert html_to_markdown(html).text == markdown
+
+
+@pytest.mark.parametrize(("html", "markdown"), EMPTY)
+def test_empty_emphasis_disappears_and_keeps_the_whitespace(html: str, markdown: str) -> None:
+    assert html_to_markdown(html).text == markdown
+
+
+@pytest.mark.parametrize(("html", "markdown"), CODE)
+def test_code_keeps_its_fences_and_text(html: str, markdown: str) -> None:
+    assert html_to_markdown(html).text == markdown
+
+
+def test_media_inside_emphasis_is_counted() -> None:
+    converted = html_to_markdown("<b><img src='a.png'></b>text [sound:a.mp3]")
+    assert (converted.text, converted.media) == ("text", 2)
+
+
+def test_an_anki_text_export_with_code_and_adjacent_spans() -> None:
+    # Through the whole importer, as a member sees the card (an Anki text export keeps a field's HTML as it is).
+    data = ("#separator:tab\n#html:true\n"
+            "<b>Python</b> <u>loop</u>\t<pre>for i in range(3):<br>    print(i)</pre>\n"
+            "<b>one</b><br><b>two</b><br><b>three</b>\t<code>a</code> <code>b</code>\n").encode()
+    cards = {card.front: card.back for card in import_file(data, "code.txt").deck.cards}
+    assert cards == {
+        "**Python** __loop__": "```\nfor i in range(3):\n    print(i)\n```",
+        "**one**\n**two**\n**three**": "`a` `b`",
+    }
