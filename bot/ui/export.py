@@ -39,3 +39,6 @@ def missed_text(count: int) -> str:
         return NOTHING_MISSED
     return (f"Your {count} missed quiz {'question' if count == 1 else 'questions'}, most recent first, with the "
             "right answers. The file uploads again as a deck of cards with `/decks upload`.")
+
+
+MISSED_ONLY_YOURS = "Only your own missed questions can be exported: leave out `member`, or pick yourself."
