@@ -2,9 +2,11 @@
 
 Package forms (all zips): `collection.anki2` (schema 11), `collection.anki21` (schema 11, newer scheduler) and
 `collection.anki21b` (schema 18, zstd-compressed; such packages also carry a placeholder `collection.anki2` whose
-only note asks to update Anki, so the newest collection present always wins). Notes become flashcards: first field
-on the front, second on the back; cloze notes become one card per deletion. HTML becomes Discord markdown; media is
-left out and counted.
+only note asks to update Anki, so the newest collection present always wins). A package's notes become the cards
+Anki itself shows, rendered from their note type's templates (anki_template): a reversed type gives both cards, a
+cloze type one card per deletion in any field its template uses. Notes without templates (Anki's text export, or a
+collection whose note types lack them) fall back to the first field on the front and the next non-empty one on the
+back. HTML becomes Discord markdown; media is left out and counted, in every field a card shows.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 import zstandard
 
 from bot.core.decks import MAX_CARD_TEXT
+from bot.core.importers.anki_template import NoteType, Template, render_note
 from bot.core.importers.common import (
     Cloze,
     Converted,
@@ -47,6 +50,8 @@ class Note:
     tags: list[str] = field(default_factory=list)
     deck: str = ""
     cloze: bool = False
+    notetype: NoteType | None = None  # with templates: the cards are rendered from them
+    card_ords: tuple[int, ...] = ()  # which of the type's templates have a card in the collection
 
 
 # --- Reading the package ------------------------------------------------------------------------------------------
@@ -141,24 +146,104 @@ def _notes_schema11(conn: sqlite3.Connection) -> list[Note]:
     models_json, decks_json = conn.execute("SELECT models, decks FROM col").fetchone()
     models = json.loads(models_json or "{}")
     decks = {int(k): _deck_name(v.get("name", "")) for k, v in json.loads(decks_json or "{}").items()}
-    note_deck = _note_decks(conn, decks)
-    notes = []
-    for nid, guid, mid, tags, flds in conn.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
-        model = models.get(str(mid), {})
-        notes.append(Note(key=f"anki:{guid}", fields=flds.split("\x1f"), tags=tags.split(),
-                          deck=note_deck.get(nid, ""), cloze=model.get("type") == 1))
-    return notes
+    types = {}
+    for mid, model in models.items():
+        fields = sorted(model.get("flds") or [], key=lambda f: f.get("ord", 0))
+        templates = sorted(model.get("tmpls") or [], key=lambda t: t.get("ord", 0))
+        types[mid] = NoteType(name=str(model.get("name", "")), fields=tuple(str(f.get("name", "")) for f in fields),
+                              templates=tuple(Template(str(t.get("name", "")), int(t.get("ord", i)),
+                                                       str(t.get("qfmt") or ""), str(t.get("afmt") or ""))
+                                              for i, t in enumerate(templates)),
+                              cloze=model.get("type") == 1)
+    return _read_notes(conn, decks, {int(mid): nt for mid, nt in types.items()})
 
 
 def _notes_schema18(conn: sqlite3.Connection) -> list[Note]:
     decks = {did: _deck_name(name) for did, name in conn.execute("SELECT id, name FROM decks")}
-    types = {ntid: name for ntid, name in conn.execute("SELECT id, name FROM notetypes")}
+    fields: dict[int, list[str]] = {}
+    for ntid, _, name in conn.execute("SELECT ntid, ord, name FROM fields ORDER BY ntid, ord"):
+        fields.setdefault(ntid, []).append(name)
+    templates: dict[int, list[Template]] = {}
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "templates" in tables:
+        for ntid, ord_, name, config in conn.execute("SELECT ntid, ord, name, config FROM templates "
+                                                     "ORDER BY ntid, ord"):
+            strings = _protobuf_strings(config)
+            templates.setdefault(ntid, []).append(Template(name, ord_, strings.get(1, ""), strings.get(2, "")))
+    types = {}
+    for ntid, name, config in conn.execute("SELECT id, name, config FROM notetypes"):
+        kind = _protobuf_varints(config).get(1)
+        # Notetype.Config.kind (1 = cloze); a type without a config (never written by Anki) goes by its name.
+        cloze = kind == 1 if config else "cloze" in name.casefold()
+        types[ntid] = NoteType(name=name, fields=tuple(fields.get(ntid, ())),
+                               templates=tuple(templates.get(ntid, ())), cloze=cloze)
+    return _read_notes(conn, decks, types)
+
+
+def _read_notes(conn: sqlite3.Connection, decks: dict[int, str], types: dict[int, NoteType]) -> list[Note]:
     note_deck = _note_decks(conn, decks)
+    ords: dict[int, set[int]] = {}
+    for nid, ord_ in conn.execute("SELECT nid, ord FROM cards"):
+        ords.setdefault(nid, set()).add(ord_)
     notes = []
     for nid, guid, mid, tags, flds in conn.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
+        notetype = types.get(mid)
         notes.append(Note(key=f"anki:{guid}", fields=flds.split("\x1f"), tags=tags.split(),
-                          deck=note_deck.get(nid, ""), cloze="cloze" in types.get(mid, "").casefold()))
+                          deck=note_deck.get(nid, ""), cloze=notetype is not None and notetype.cloze,
+                          notetype=notetype if notetype is not None and notetype.templates else None,
+                          card_ords=tuple(sorted(ords.get(nid, ())))))
     return notes
+
+
+def _protobuf_fields(blob: bytes) -> list[tuple[int, int | bytes]]:
+    """(field number, value) of a protobuf message's top level: varints as ints, length-delimited as bytes."""
+    out: list[tuple[int, int | bytes]] = []
+    pos = 0
+
+    def varint() -> int:
+        nonlocal pos
+        value = shift = 0
+        while True:
+            if pos >= len(blob) or shift > 63:
+                raise ValueError("truncated varint")
+            byte = blob[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    while pos < len(blob):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            out.append((number, varint()))
+        elif wire == 2:
+            size = varint()
+            if pos + size > len(blob):
+                raise ValueError("truncated field")
+            out.append((number, blob[pos:pos + size]))
+            pos += size
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+        else:
+            raise ValueError(f"wire type {wire}")
+    return out
+
+
+def _protobuf_strings(blob: bytes | None) -> dict[int, str]:
+    try:
+        return {n: v.decode("utf-8", "replace") for n, v in _protobuf_fields(bytes(blob or b""))
+                if isinstance(v, bytes)}
+    except ValueError:
+        raise ImportFailed("A card template's settings cannot be read; the collection is damaged.") from None
+
+
+def _protobuf_varints(blob: bytes | None) -> dict[int, int]:
+    try:
+        return {n: v for n, v in _protobuf_fields(bytes(blob or b"")) if isinstance(v, int)}
+    except ValueError:
+        raise ImportFailed("A note type's settings cannot be read; the collection is damaged.") from None
 
 
 def _note_decks(conn: sqlite3.Connection, decks: dict[int, str]) -> dict[int, str]:
@@ -194,6 +279,8 @@ def _convert(text: str, html: bool) -> Converted:
 
 def _add_note(builder: DeckBuilder, note: Note, html: bool) -> int:
     """Add the note's cards; returns how many media references were dropped from it."""
+    if note.notetype is not None:
+        return _add_rendered(builder, note, html)
     first = note.fields[0] if note.fields else ""
     numbers = cloze_numbers(first)
     if note.cloze or numbers:
@@ -207,6 +294,38 @@ def _add_note(builder: DeckBuilder, note: Note, html: bool) -> int:
     elif builder.add_card(what, note.key, front.text, back.text):
         builder.imported += 1
     return front.media + back.media
+
+
+def _add_rendered(builder: DeckBuilder, note: Note, html: bool) -> int:
+    """The note's cards rendered from its note type's templates; returns the media references left out of the
+    fields those cards show."""
+    assert note.notetype is not None
+    rendered = render_note(note.notetype, note.fields, tags=note.tags, deck=note.deck, card_ords=note.card_ords,
+                           max_text=MAX_CARD_TEXT)
+    first = next((f for f in note.fields if f.strip()), "")
+    note_label = _label(_convert(first, html).text) if first else "(empty note)"
+    added = False
+    for card in rendered.cards:
+        front, back = _convert(card.front, html), _convert(card.back, html)
+        what = _label(front.text) if front.text else f"note with back: {_label(back.text)}"
+        if card.key:
+            what = f"{what} ({card.key})"
+        if not front.text and front.media:
+            builder.skip(what, "the front is only an image or sound (media is not imported)")
+        elif not back.text and back.media:
+            builder.skip(what, "the back is only an image or sound (media is not imported)")
+        else:
+            added |= builder.add_card(what, f"{note.key}:{card.key}" if card.key else note.key, front.text,
+                                      back.text)
+    for which, why in rendered.problems:
+        builder.skip(f"{note_label} ({which})", why)
+    builder.imported += int(added)
+    return sum(_convert(note.fields[i], html).media for i, name in enumerate(note.notetype.fields)
+               if i < len(note.fields) and name in rendered.used_fields and _has_media(note.fields[i]))
+
+
+def _has_media(text: str) -> bool:
+    return "[sound:" in text or "<img" in text.casefold()
 
 
 def _back_field(fields: list[str]) -> str:
