@@ -29,6 +29,7 @@ from bot.ui.decks import (
     replace_view,
 )
 from bot.ui import replies
+from bot.ui.export import EXPORT_FORMAT_CHOICES, export_file, exported_text
 from bot.ui.replies import send_private
 
 if TYPE_CHECKING:
@@ -79,6 +80,25 @@ class DecksCog(RecallCog, name="Decks"):
         found = require_deck(interaction, deck)
         stored = await self.service.stored_of(interaction.guild_id, found)
         await replies.send(interaction, embed=info_embed(found, stored), ephemeral=True)
+
+    # --- /decks export ----------------------------------------------------------------------------------------------
+    # Any member: the decks offered and accepted are the ones this server can use (shipped and its own), and the
+    # file goes only to the member who asked unless they choose to post it.
+
+    @decks.command(name="export", description="Download a deck as an Anki package, a CSV file or a Recall deck file",
+                   extras=replies.OWN_ACK)
+    @app_commands.describe(deck="The deck to export", fmt="The file format",
+                           public="Post the file in the channel instead of only for you")
+    @app_commands.rename(fmt="format")
+    @app_commands.choices(fmt=EXPORT_FORMAT_CHOICES)
+    @app_commands.autocomplete(deck=deck_autocomplete)
+    async def export(self, interaction: discord.Interaction, deck: str, fmt: app_commands.Choice[str],
+                     public: bool = False) -> None:
+        found = require_deck(interaction, deck)
+        await interaction.response.defer(ephemeral=not public, thinking=True)  # an Anki package takes a moment
+        exported = await self.bot.services.export.deck_file(found, fmt.value)
+        await replies.send(interaction, exported_text(found, exported), file=export_file(exported),
+                           ephemeral=not public)
 
     # --- /decks upload ----------------------------------------------------------------------------------------------
     # default_permissions cannot be set on a subcommand (Discord applies it per top-level command, and list/info

@@ -13,6 +13,7 @@ from bot.core.leaderboard import Board, Period
 from bot.core.streaks import is_valid_zone
 from bot.services.progress import ProgressService
 from bot.ui import replies
+from bot.ui.export import MISSED_ONLY_YOURS, missed_file, missed_text
 from bot.ui.progress import (
     BOTS_HAVE_NO_STATS,
     DYNAMIC_ITEMS,
@@ -87,24 +88,31 @@ class ProgressCog(RecallCog, name="Progress"):
 
     @app_commands.command(name="stats", description="Streak, reviews, retention, quiz and explain stats, with a heatmap",
                           extras=replies.OWN_ACK)
-    @app_commands.describe(member="Whose stats (default: yours)", public="Post in the channel instead of only for you")
+    @app_commands.describe(member="Whose stats (default: yours)", public="Post in the channel instead of only for you",
+                           export_missed="Also send the quiz questions you missed, as a CSV file")
     @app_commands.guild_only()
     async def stats(
-        self, interaction: discord.Interaction, member: discord.Member | None = None, public: bool = False
+        self, interaction: discord.Interaction, member: discord.Member | None = None, public: bool = False,
+        export_missed: bool = False,
     ) -> None:
         assert interaction.guild_id is not None
         target = member or interaction.user
         if target.bot:
             raise InvalidInput(BOTS_HAVE_NO_STATS)
+        if export_missed and target.id != interaction.user.id:  # a member's mistakes are theirs to share
+            raise InvalidInput(MISSED_ONLY_YOURS)
         # Several queries and a picture: acknowledge first.
         await interaction.response.defer(ephemeral=not public, thinking=True)
         stats = await self.progress.stats(interaction.guild_id, target.id)
-        await replies.send(
-            interaction,
-            embed=stats_embed(target.display_name, stats),
-            file=discord.File(io.BytesIO(stats.heatmap_png), filename=HEATMAP_FILENAME),
-            ephemeral=not public,
-        )
+        files = [discord.File(io.BytesIO(stats.heatmap_png), filename=HEATMAP_FILENAME)]
+        content = None
+        if export_missed:
+            data, count = await self.bot.services.export.missed_file(interaction.guild_id, target.id)
+            content = missed_text(count)
+            if count:
+                files.append(missed_file(data))
+        await replies.send(interaction, content, embed=stats_embed(target.display_name, stats), files=files,
+                           ephemeral=not public)
 
     # --- /settings -------------------------------------------------------------------------------------------------
 

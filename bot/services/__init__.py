@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.core.library import DeckLibrary
 from bot.services.decks import DeckService
 from bot.services.explain import ExplainService
+from bot.services.export import ExportService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.study import StudyService
@@ -24,10 +25,12 @@ class Services:
     explain: ExplainService
     progress: ProgressService
     decks: DeckService
+    export: ExportService
 
     @classmethod
     def build(cls, db: Store, decks: DeckLibrary, settings: Settings) -> "Services":
         study = StudyService(db, decks)
         # What the study service remembers was worked out with a server's settings: a change makes it forget.
         progress = ProgressService(db, on_settings_change=study.forget)
-        return cls(study, QuizService(db), ExplainService(db, decks), progress, DeckService(db, decks, settings))
+        return cls(study, QuizService(db), ExplainService(db, decks), progress, DeckService(db, decks, settings),
+                   ExportService(db, decks))
