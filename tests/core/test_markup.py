@@ -24,6 +24,7 @@ SPANS = [
     # Whitespace at a span's edge goes outside the markers, where Discord still reads them as emphasis.
     ("a<b> b </b>c", "a **b** c"),
     ("<b>a<br></b>b", "**a**\nb"),
+    ("<b><a href='https://x.org'>site</a></b> <i>b</i>", "**[site](https://x.org)** *b*"),
 ]
 
 EMPTY = [
@@ -35,6 +36,8 @@ EMPTY = [
     ("x<b><img src='a.png'></b> y", "x y"),
     ("one<b><br></b>two", "one\ntwo"),
     ("<u></u><s> </s><code></code>text", "text"),
+    ("a <b><a href='https://x.org'></a></b> b", "a b"),
+    ("<b>a</b><b><a href='https://x.org'> </a></b> c", "**a** c"),
 ]
 
 CODE = [

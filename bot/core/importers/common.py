@@ -10,6 +10,7 @@ import hashlib
 import html
 import random
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -397,6 +398,9 @@ class _MarkdownWriter:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.parts: list[str] = []
         self.media = 0
         self.link: str | None = None
@@ -407,6 +411,7 @@ class _MarkdownWriter:
         self.inline: list[_Span | None] = []  # every open inline tag; None for one that writes no marker
         self.spans: list[_Span] = []  # the open spans that write markers, outermost first
         self.written = 0  # spans[:written] have their opening marker in parts; the rest wait for text
+        self.seen = 0  # spans[:seen] have text inside them; a span closed without any leaves no marker
         self.closed_at = -1  # index in parts of the last closing marker, for merging <b>a</b><b>b</b>
         self.code: _Span | None = None  # the open inline code span, inside which other markup is plain text
 
@@ -432,7 +437,7 @@ class _MarkdownWriter:
             self.media += 1
         elif tag == "a":
             # Markers of spans around the link go before it, not into its label.
-            self._write_waiting()
+            self._write_waiting(text=False)
             self.link = attrib.get("href")
             self.link_start = len(self.parts)
             self.closed_at = -1
@@ -467,46 +472,56 @@ class _MarkdownWriter:
         self.inline.append(span)
         self.spans.append(span)
 
-    def _write_waiting(self, lead: str = "") -> None:
-        """Write `lead` (the whitespace before the first text inside the waiting spans), then their markers."""
+    def _write_waiting(self, lead: str = "", *, text: bool = True) -> None:
+        """Write `lead` (the whitespace before the first text inside the waiting spans), then their markers; `text`
+        says that text follows, so every open span now has some."""
+        parts = self.parts
         if lead:
-            self.parts.append(lead)
+            parts.append(lead)
         for span in self.spans[self.written:]:
-            if not lead and 0 <= self.closed_at == len(self.parts) - 1 and self.parts[-1] == span.marker:
-                self.parts.pop()  # <b>a</b><b>b</b>: one span, not "**a****b**"
+            if text and not lead and 0 <= self.closed_at == len(parts) - 1 and parts[-1] == span.marker:
+                parts.pop()  # <b>a</b><b>b</b>: one span, not "**a****b**"
                 span.at = -1
             else:
-                span.at = len(self.parts)
-                self.parts.append(span.marker)
+                span.at = len(parts)
+                parts.append(span.marker)
             self.closed_at = -1
         self.written = len(self.spans)
+        if text:
+            self.seen = self.written
 
     def _close(self, span: _Span) -> None:
-        self.spans.pop()
+        spans, parts = self.spans, self.parts
+        spans.pop()
+        depth = len(spans)
         if span is self.code:
             self.code = None
-        if len(self.spans) < self.written:
-            self.written = len(self.spans)
-        else:
-            return  # no text arrived inside: nothing was written
-        if span.at is not None and span.at >= 0 and span.at == len(self.parts) - 1:
-            self.parts.pop()  # written before a link that turned out empty
+        if depth < self.written:
+            self.written = depth
+        if depth >= self.seen:  # no text arrived inside
+            if span.at is not None and span.at >= 0:
+                parts[span.at] = ""  # written before a link that turned out empty
             return
-        # Whitespace at the span's end goes after the marker: Discord reads "**a **" as text, "**a** " as bold.
-        tail: list[str] = []
-        while self.parts and (not self.parts[-1] or self.parts[-1].isspace()):
-            tail.append(self.parts.pop())
-        if self.parts and (last := self.parts[-1]) != (kept := last.rstrip()):
-            self.parts[-1] = kept
-            tail.append(last[len(kept):])
+        self.seen = depth
+        last = parts[-1]
+        if last[-1:].isspace() or not last:
+            # Whitespace at the span's end goes after the marker: Discord reads "**a **" as text, "**a** " as bold.
+            tail: list[str] = []
+            while parts and (not parts[-1] or parts[-1].isspace()):
+                tail.append(parts.pop())
+            if parts and (last := parts[-1]) != (kept := last.rstrip()):
+                parts[-1] = kept
+                tail.append(last[len(kept):])
+        else:
+            tail = []
         marker = span.marker
         if span.backticks and span.at is not None and span.at >= 0:
             marker = "``"
-            self.parts[span.at] = marker
-        self.parts.append(marker)
-        self.closed_at = len(self.parts) - 1
+            parts[span.at] = marker
+        parts.append(marker)
+        self.closed_at = len(parts) - 1
         if tail:
-            self.parts.append("".join(reversed(tail)))
+            parts.append("".join(reversed(tail)))
 
     def _soft_break(self) -> None:
         # Blocks start on a new line, but nested or adjacent blocks must not stack up empty lines.
@@ -525,7 +540,7 @@ class _MarkdownWriter:
             return
         if self.code is not None and "`" in data:
             self.code.backticks = True
-        if self.written < len(self.spans) and (text := data.lstrip()):
+        if self.seen < len(self.spans) and (text := data.lstrip()):
             self._write_waiting(data[:len(data) - len(text)])
             data = text
         self.parts.append(data)
@@ -554,19 +569,39 @@ def _tidy(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+_local = threading.local()
+
+
+def _parser() -> tuple[etree.HTMLParser, _MarkdownWriter]:
+    """This thread's parser and writer. lxml inspects a target's signature each time a parser is made for it, which
+    took two thirds of the time of a small field; a parser is reusable once closed."""
+    pair: tuple[etree.HTMLParser, _MarkdownWriter] | None = getattr(_local, "pair", None)
+    if pair is None:
+        writer = _MarkdownWriter()
+        pair = _local.pair = (etree.HTMLParser(target=writer), writer)
+    return pair
+
+
 def html_to_markdown(text: str) -> Converted:
     """Anki field HTML as Discord markdown: bold/italic/underline/strike/code kept, line breaks and lists kept,
     <pre> as a fenced code block, images and [sound:…] dropped and counted, everything else reduced to its text."""
     text, sounds = drop_sounds(text)
-    writer = _MarkdownWriter()
-    parser = etree.HTMLParser(target=writer)
+    parser, writer = _parser()
+    writer.reset()
+    done = False
     try:
         # libxml2 takes UTF-8; a lone surrogate (never in decoded UTF-8, but possible in a str) would stop it.
         parser.feed(text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8"))
         parser.close()
+        done = True
     except etree.LxmlError as exc:
         raise ImportFailed(f"A field's HTML cannot be read ({exc}).") from None
-    return Converted(_tidy("".join(writer.parts)), writer.media + sounds)
+    finally:
+        if not done:
+            _local.pair = None  # a parser stopped halfway would go on with this field's document
+    converted = Converted(_tidy("".join(writer.parts)), writer.media + sounds)
+    writer.reset()  # the parts of a 2 MB field are not kept alive until the next one
+    return converted
 
 
 def plain_text(text: str) -> Converted:
