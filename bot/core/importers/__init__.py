@@ -9,6 +9,7 @@ from pathlib import PurePath
 
 from bot.core.decks import DeckError, parse_deck
 from bot.core.importers.anki import import_anki_text, import_apkg
+from bot.core.importers.anki_comments import anki_text_body
 from bot.core.importers.common import (
     ImportFailed,
     ImportLimits,
@@ -19,13 +20,15 @@ from bot.core.importers.common import (
     slugify,
     with_source,
 )
-from bot.core.importers.csv_import import import_csv
+from bot.core.importers.csv_import import import_csv, import_quoted_pairs
 from bot.core.importers.detect import FORMATS, decode_text, detect_format
-from bot.core.importers.quizlet import import_quizlet
+from bot.core.importers.options import CsvOptions
+from bot.core.importers.quizlet import import_quizlet, separator
 from bot.core.importers.red import import_red
 
 __all__ = [
     "FORMATS",
+    "CsvOptions",
     "ImportFailed",
     "ImportLimits",
     "ImportResult",
@@ -50,9 +53,11 @@ def import_recall(text: str, *, deck_id: str, source: str, limits: ImportLimits)
 
 def import_file(data: bytes, filename: str, *, fmt: str | None = None, deck_id: str | None = None,
                 limits: ImportLimits = ImportLimits(), progress: Progress | None = None,
-                term_sep: str | None = None, row_sep: str | None = None) -> ImportResult:
-    """Import one file; the deck id defaults to the file name as a slug. Raises ImportFailed, never a parser's own
-    exception, so callers can show every failure the same way."""
+                term_sep: str | None = None, row_sep: str | None = None,
+                options: CsvOptions | None = None) -> ImportResult:
+    """Import one file; the deck id defaults to the file name as a slug. `options` chooses a CSV file's front and
+    back columns. Raises ImportFailed, never a parser's own exception, so callers can show every failure the same
+    way."""
     if len(data) > limits.max_bytes:
         raise ImportFailed(f"`{filename}` is {human_size(len(data))}; the limit is {human_size(limits.max_bytes)}.")
     if fmt is not None and fmt not in FORMATS:
@@ -70,10 +75,19 @@ def import_file(data: bytes, filename: str, *, fmt: str | None = None, deck_id: 
     if fmt == "red":
         result = import_red(text, deck_id=deck_id, limits=limits, progress=progress)
     elif fmt == "anki-text":
-        result = import_anki_text(text, deck_id=deck_id, limits=limits, progress=progress)
+        result = import_anki_text(anki_text_body(text), deck_id=deck_id, limits=limits, progress=progress)
+    elif fmt == "quizlet" and _comma_rows(text, term_sep, row_sep):
+        result = import_quoted_pairs(text, deck_id=deck_id, limits=limits, progress=progress)
     elif fmt == "quizlet":
         result = import_quizlet(text, deck_id=deck_id, term_sep=term_sep, row_sep=row_sep, limits=limits,
                                 progress=progress)
     else:
-        result = import_csv(text, deck_id=deck_id, limits=limits, progress=progress)
+        result = import_csv(text, deck_id=deck_id, limits=limits, progress=progress, options=options)
     return with_source(result, filename)
+
+
+def _comma_rows(text: str, term_sep: str | None, row_sep: str | None) -> bool:
+    """A Quizlet export with commas between term and definition and rows on lines, holding quotes: Quizlet wrote it
+    with CSV quoting (quoted commas and line breaks), which the plain split of its other forms would break."""
+    term = separator(term_sep, "\t" if "\t" in text or term_sep else ",")
+    return term == "," and separator(row_sep, "\n") == "\n" and '"' in text
