@@ -5,10 +5,14 @@ Each case is a field as Anki's editor writes it and the text a member then reads
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
-from bot.core.importers import import_file
-from bot.core.importers.common import html_to_markdown
+from bot.core.importers import common, import_file
+from bot.core.importers.common import _MarkdownWriter, html_to_markdown
+from tests.core.test_hostile_inputs import finishes, repeat
 
 SPANS = [
     # Two spans and the space between them: the old empty-emphasis rule read "** **" as empty bold.
@@ -90,3 +94,40 @@ def test_an_anki_text_export_with_code_and_adjacent_spans() -> None:
         "**Python** __loop__": "```\nfor i in range(3):\n    print(i)\n```",
         "**one**\n**two**\n**three**": "`a` `b`",
     }
+
+
+def test_a_conversion_stopped_halfway_does_not_leak_into_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The parser is reused per thread; one left mid-document (or holding this broken writer) must not be used again.
+    def broken(self: _MarkdownWriter, data: str) -> None:
+        raise RuntimeError("stop")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_MarkdownWriter, "data", broken)
+        patch.setattr(common._local, "pair", None)  # the next parser is made with the broken writer
+        with pytest.raises(RuntimeError):
+            html_to_markdown("<div><b>first <i>open")
+    assert html_to_markdown("<u>next</u> field").text == "__next__ field"
+
+
+def test_threads_convert_side_by_side() -> None:
+    fields = [f"<b>{i}</b> <i>x</i><pre>  {i}\n</pre>" for i in range(200)]
+    with ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(lambda field: html_to_markdown(field).text, fields))
+    assert texts == [f"**{i}** *x*\n```\n  {i}\n```" for i in range(200)]
+
+
+# Each new step of the converter on its worst input, at the upload limit: linear, like the cases in
+# test_hostile_inputs (whose child-process runner this uses).
+HOSTILE = {
+    "spans-waiting-on-whitespace": repeat("<b> "),
+    "span-ends-in-whitespace": repeat("<b>x </b>"),
+    "spans-before-empty-links": repeat("<b><a href='https://x.org'></a>"),
+    "unclosed-pre": repeat("<pre>\n "),
+    "fences-in-text": repeat("``` <br>"),
+    "backticks-in-code": repeat("<code>`"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_conversion_is_linear_on_hostile_markup(tmp_path: Path, case: str) -> None:
+    finishes(tmp_path, "bot.core.importers.common:html_to_markdown", HOSTILE[case].encode(), kind="text")
