@@ -86,9 +86,9 @@ def test_media_inside_emphasis_is_counted() -> None:
 
 def test_an_anki_text_export_with_code_and_adjacent_spans() -> None:
     # Through the whole importer, as a member sees the card (an Anki text export keeps a field's HTML as it is).
-    data = ("#separator:tab\n#html:true\n"
-            "<b>Python</b> <u>loop</u>\t<pre>for i in range(3):<br>    print(i)</pre>\n"
-            "<b>one</b><br><b>two</b><br><b>three</b>\t<code>a</code> <code>b</code>\n").encode()
+    data = (b"#separator:tab\n#html:true\n"
+            b"<b>Python</b> <u>loop</u>\t<pre>for i in range(3):<br>    print(i)</pre>\n"
+            b"<b>one</b><br><b>two</b><br><b>three</b>\t<code>a</code> <code>b</code>\n")
     cards = {card.front: card.back for card in import_file(data, "code.txt").deck.cards}
     assert cards == {
         "**Python** __loop__": "```\nfor i in range(3):\n    print(i)\n```",

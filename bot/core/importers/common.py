@@ -496,8 +496,7 @@ class _MarkdownWriter:
         depth = len(spans)
         if span is self.code:
             self.code = None
-        if depth < self.written:
-            self.written = depth
+        self.written = min(self.written, depth)
         if depth >= self.seen:  # no text arrived inside
             if span.at is not None and span.at >= 0:
                 parts[span.at] = ""  # written before a link that turned out empty
@@ -535,7 +534,7 @@ class _MarkdownWriter:
         if self.pre_depth:
             if self.pre_fresh:
                 self.pre_fresh = False
-                data = data[1:] if data.startswith("\n") else data
+                data = data.removeprefix("\n")
             self.parts.append(data)
             return
         if self.code is not None and "`" in data:
