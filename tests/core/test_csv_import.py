@@ -2,11 +2,14 @@
 header, vocabulary columns) and Anki's text exports with `#` lines: each test checks the cards' fronts and backs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.core.importers import CsvOptions, ImportFailed, import_file
 from bot.core.importers.csv_import import sniff_dialect
 from bot.core.importers.detect import detect_format, separator_text
+from tests.core.test_hostile_inputs import finishes, repeat
 
 BOM = "\ufeff"
 
@@ -185,3 +188,12 @@ def test_quizlet_comma_export_honours_quoting() -> None:
             ("chat", "cat, the animal"), ("chien, le", "dog"), ("oiseau", "a bird\nthat flies"),
             ("ribosome", "makes proteins, from RNA")]
         assert result.format == "quizlet" and result.skipped == [("row 6", "no comma between term and definition")]
+
+
+# --- Hostile text ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "unit"), [("quotes.csv", ',"'), ("semis.csv", ';"\n'), ("tabs.txt", '\t"')])
+def test_the_sniffer_sees_only_a_few_kb_of_unclosed_quotes(tmp_path: Path, name: str, unit: str) -> None:
+    # csv.Sniffer's `".*?"` patterns are quadratic on unclosed quotes: over 2 MB they would run for hours.
+    finishes(tmp_path, "bot.core.importers:import_file", repeat(unit).encode(), name)
