@@ -55,6 +55,7 @@ CODE = [
     ("<pre><code>if a:\n    b()\n</code></pre>", "```\nif a:\n    b()\n```"),
     ("<pre>a <b>b</b> <i>c</i> __d__</pre>", "```\na b c __d__\n```"),
     ("<pre>a<br>  b</pre>", "```\na\n  b\n```"),
+    ("<b><pre>see <a href='https://x.org'>x.org</a></pre></b>", "```\nsee x.org\n```"),
     # A fence the author typed in the field, as Anki's editor stores it: lines as <br> or <div>, indents as &nbsp;.
     ("```<br>def f():<br>&nbsp; &nbsp; return 1<br>```", "```\ndef f():\n    return 1\n```"),
     ("<div>```python</div><div>x&nbsp; =&nbsp; 1</div><div><br></div><div>y</div><div>```</div>",

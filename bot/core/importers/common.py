@@ -435,7 +435,7 @@ class _MarkdownWriter:
             self.pre_depth += 1
         elif tag == "img":
             self.media += 1
-        elif tag == "a":
+        elif tag == "a" and not self.pre_depth:  # in a code block a link is its text
             # Markers of spans around the link go before it, not into its label.
             self._write_waiting(text=False)
             self.link = attrib.get("href")
