@@ -86,6 +86,10 @@ def test_unknown_header_of_numbers_is_recognised_as_a_header() -> None:
     assert sides("Aufgabe,Ergebnis\n2+2,4\n3+3,6\n10+1,11\n") == [("2+2", "4"), ("3+3", "6"), ("10+1", "11")]
 
 
+def test_unknown_header_over_codes_of_one_length_is_recognised_as_a_header() -> None:
+    assert sides("Code,Tier\nAB1,Hund\nCD2,Katze\nEF3,Maus\n") == [("AB1", "Hund"), ("CD2", "Katze"), ("EF3", "Maus")]
+
+
 def test_front_and_back_by_name() -> None:
     text = "id;wort;bedeutung;notiz\n1;Hund;dog;n\n2;Katze;cat;m\n"
     result = import_file(text.encode(), "de.csv", options=CsvOptions(front="Wort", back="bedeutung"))
@@ -197,3 +201,18 @@ def test_quizlet_comma_export_honours_quoting() -> None:
 def test_the_sniffer_sees_only_a_few_kb_of_unclosed_quotes(tmp_path: Path, name: str, unit: str) -> None:
     # csv.Sniffer's `".*?"` patterns are quadratic on unclosed quotes: over 2 MB they would run for hours.
     finishes(tmp_path, "bot.core.importers:import_file", repeat(unit).encode(), name)
+
+
+def test_column_choices_read_a_headerless_tab_file_as_csv() -> None:
+    text = b"Hund\tdog\tanimal\nKatze\tcat\tpet\n"
+    assert detect_format(text, "words.txt") == "quizlet"
+    result = import_file(text, "words.txt", options=CsvOptions(front="2", back="1"))
+    assert result.format == "csv"
+    assert [(c.front, c.back) for c in result.deck.cards] == [("dog", "Hund"), ("cat", "Katze")]
+
+
+def test_column_choices_on_another_format_are_refused() -> None:
+    with pytest.raises(ImportFailed, match="choose a CSV file's columns, but `notes.txt` is read as Anki notes"):
+        import_file(b"#separator:tab\na\tb\n", "notes.txt", options=CsvOptions(front="2"))
+    with pytest.raises(ImportFailed, match="is read as Quizlet export"):
+        import_file(b"a\tb\n", "set.txt", fmt="quizlet", options=CsvOptions(no_header=True))

@@ -62,7 +62,14 @@ def import_file(data: bytes, filename: str, *, fmt: str | None = None, deck_id: 
         raise ImportFailed(f"`{filename}` is {human_size(len(data))}; the limit is {human_size(limits.max_bytes)}.")
     if fmt is not None and fmt not in FORMATS:
         raise ImportFailed(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    chosen = fmt
     fmt = fmt or detect_format(data, filename)
+    if options and fmt != "csv":
+        if fmt == "quizlet" and chosen is None:
+            fmt = "csv"  # rows of delimited text without a header: the member's column choice says it is a table
+        else:
+            raise ImportFailed(f"The front, back and no-header options choose a CSV file's columns, but `{filename}` "
+                               f"is read as {FORMATS[fmt]}; choose the csv format to read it as CSV.")
     deck_id = deck_id or slugify(PurePath(filename).stem)
     if not data.strip():
         raise ImportFailed(f"`{filename}` is empty.")

@@ -254,7 +254,8 @@ def _layout(rows: list[list[str]], options: CsvOptions) -> Layout:
 def _looks_like_header(rows: list[list[str]]) -> bool:
     """A first row of names Recall does not know, judged as `csv.Sniffer.has_header` judges (it cannot be handed
     rows already split): a column whose values below are all numbers, or all one length, votes for a header when the
-    first row's cell differs from them and against it when it does not; text of varying length gives no vote."""
+    first row's cell differs from them and against it when it does not; text of varying length gives no vote, and so
+    do fewer than three values of one length (two short words often match in length by chance)."""
     header, body = rows[0], rows[1:51]
     votes = 0
     for index, name in enumerate(header):
@@ -263,7 +264,7 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
             continue
         if all(_is_number(v) for v in values):
             votes += -1 if _is_number(name.strip()) else 1
-        elif len({len(v) for v in values}) == 1:
+        elif len(values) >= 3 and len({len(v) for v in values}) == 1:  # one or two values are always "one length"
             votes += -1 if len(name.strip()) == len(values[0]) else 1
     return votes > 0
 
