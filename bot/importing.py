@@ -1,9 +1,11 @@
-"""`python -m bot import FILE [--format F] [-o decks/NAME.yaml]`: turn another tool's export into a deck file.
+"""`python -m bot import FILE [--format F] [-o decks/NAME.yaml] [--front COL --back COL] [--no-header]`: turn
+another tool's export into a deck file.
 
 The same importers as `/decks upload`, run the same way: in a worker process with a CPU-time limit (`--time-limit`,
 60 s by default; a file that takes longer is reported, never left hanging) and a memory limit. The output is a
 Recall deck file that `python -m bot check` accepts. Exit codes: 0 written, 1 the file could not be imported, 2 a
-usage problem (missing input, output already there).
+usage problem (missing input, output already there). The summary names the separators the file was read with; a
+reader that stops early (`| head`) ends the output quietly.
 """
 from __future__ import annotations
 
@@ -131,8 +133,6 @@ def run_import(file: Path, fmt: str | None, out: Path | None, *, force: bool = F
 def _import(data: bytes, filename: str, *, options: CsvOptions | None, importer: str | None,
             **kwargs: Any) -> Imported:
     if options and not _WORKER_TAKES_OPTIONS and importer is None:
-        from bot.core.importers import deck_to_yaml
-
         kwargs.pop("worker")
         result = import_file(data, filename, options=options, **kwargs)
         text = data.decode("utf-8-sig") if result.format == "recall" else deck_to_yaml(result.deck)
