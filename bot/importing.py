@@ -24,6 +24,7 @@ from bot.core.importers import (
     CsvOptions,
     ImportFailed,
     ImportLimits,
+    deck_to_yaml,
     import_file,
 )
 from bot.core.importers.common import MAX_UNPACKED_BYTES, human_size, slugify
