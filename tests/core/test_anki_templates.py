@@ -302,3 +302,14 @@ def test_small_helpers() -> None:
     assert answer_part('Q<HR id="answer" class=x>A', "Q") == "A"
     assert answer_part("Q<hr>A", "Q") == "<hr>A"
     assert answer_part("just A", "Q") == "just A"
+
+
+def test_unclosed_and_too_deep_deletions_stay_text() -> None:
+    unclosed = "{{c1::a {{c02::b"
+    assert parse_cloze(unclosed) == ["", "{{c1::", "a ", "{{c02::", "b"]
+    assert cloze_text(unclosed, 1, True) == ""  # no deletion 1 in it, so the field is empty on card 1
+    deep = "{{c1::" * 40 + "x" + "}}" * 40
+    # 32 levels are deletions; the 8 deeper openings are text, and the 8 closings left over after the outermost are too
+    assert cloze_text(deep, 1, True) == "[…]" + "}}" * 8
+    # (the innermost deletion's text then holds "::", so what follows it is read as a hint, as Anki reads it)
+    assert cloze_text(deep, 1, False) == "<b>{{c1</b>" + "}}" * 8

@@ -28,12 +28,13 @@ from functools import lru_cache
 
 LEGACY_DIRECTIVE = "{{=<% %>=}}"
 _CLOZE_CONDITIONAL = re.compile(r"c\d+")
-_EMPTY_FIELD = re.compile(r"(?:\s|</?(?:br|div) ?/?>)*+", re.IGNORECASE)
+_EMPTY_FIELD = re.compile(r"(?:[ \t\n\r\f\v]|</?(?:br|div) ?/?>)*+", re.IGNORECASE)  # ASCII space, as Anki
 # Anki marks where the answer begins (and scrolls there) with <hr id=answer>; bounded repeats keep it linear.
 _ANSWER_MARK = re.compile(r"<hr\b[^>]{0,200}?\bid\s*=\s*[\"']?answer\b[^>]{0,200}>", re.IGNORECASE)
 _FURIGANA = re.compile(r" ?([^ >\[\]]{1,50}?)\[([^\[\]]{1,100}?)\]")
 _CLOZE_OPEN = re.compile(r"\{\{c(\d{1,9})::")
 _QUESTION_GAP = "[…]"
+MAX_NESTING = 32  # deletions inside deletions; deeper openings stay text (real notes nest two or three deep)
 
 
 class TemplateError(Exception):
@@ -158,6 +159,7 @@ class _Deletion:
     number: int
     children: list[object]  # text and nested deletions
     hint: str | None = None
+    opening: str = ""  # as written ("{{c1::"), for an opening never closed, which stays text
 
 
 def parse_cloze(text: str) -> list[object]:
@@ -187,7 +189,7 @@ def parse_cloze(text: str) -> list[object]:
             (stack[-1].children if stack else root).append(done)
             pos = closing + 2
             continue
-        head = _CLOZE_OPEN.match(text, opening) if opening >= 0 else None
+        head = _CLOZE_OPEN.match(text, opening) if opening >= 0 and len(stack) < MAX_NESTING else None
         if head is None:
             if opening < 0 and closing < 0:
                 stop = len(text)
@@ -199,11 +201,12 @@ def parse_cloze(text: str) -> list[object]:
             pos = stop
             continue
         (stack[-1].children if stack else root).append(text[pos:opening])
-        stack.append(_Deletion(int(head.group(1)), []))
+        stack.append(_Deletion(int(head.group(1)), [], opening=head.group(0)))
         pos = head.end()
-    while stack:  # never closed: its opening was plain text after all
-        done = stack.pop()
-        (stack[-1].children if stack else root).extend([f"{{{{c{done.number}::", *done.children])
+    # Openings never closed were plain text after all. Each one was opened after everything its parent holds, so in
+    # stack order each opening and its children follow the parent's: one pass, however many there are.
+    for unclosed in stack:
+        root += [unclosed.opening, *unclosed.children]
     return root
 
 
