@@ -312,4 +312,4 @@ def test_unclosed_and_too_deep_deletions_stay_text() -> None:
     # 32 levels are deletions; the 8 deeper openings are text, and the 8 closings left over after the outermost are too
     assert cloze_text(deep, 1, True) == "[…]" + "}}" * 8
     # (the innermost deletion's text then holds "::", so what follows it is read as a hint, as Anki reads it)
-    assert cloze_text(deep, 1, False) == "<b>{{c1</b>" + "}}" * 8
+    assert cloze_text(deep, 1, False) == "<b>" + "{{c1::" * 7 + "{{c1</b>" + "}}" * 8
