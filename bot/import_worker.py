@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from bot.core.importers import ImportFailed, ImportLimits, ImportResult, deck_to_yaml
+from bot.core.importers import CsvOptions, ImportFailed, ImportLimits, ImportResult, deck_to_yaml
 
 log = logging.getLogger("recall.import")
 
@@ -99,12 +99,12 @@ async def import_in_worker(
     data: bytes, filename: str, *, fmt: str | None = None, deck_id: str | None = None,
     limits: ImportLimits = ImportLimits(), worker: WorkerLimits = WorkerLimits(),
     progress: Callable[[int, int], None] | None = None, term_sep: str | None = None, row_sep: str | None = None,
-    importer: str | None = None,
+    importer: str | None = None, options: CsvOptions | None = None,
 ) -> Imported:
     """`import_file` in a limited child process. Raises ImportFailed (ImportStopped when the child was stopped)."""
     request = {"data": data, "filename": filename, "fmt": fmt, "deck_id": deck_id, "limits": limits,
                "term_sep": term_sep, "row_sep": row_sep, "progress": progress is not None,
-               "importer": importer or IMPORTER}
+               "importer": importer or IMPORTER, "options": options}
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.import_worker", str(worker.cpu_seconds), str(worker.memory_mb),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -270,7 +270,8 @@ def run_request(request: dict[str, Any], out: BinaryIO) -> tuple:
     try:
         result = import_file(request["data"], request["filename"], fmt=request["fmt"], deck_id=request["deck_id"],
                              limits=request["limits"], term_sep=request["term_sep"], row_sep=request["row_sep"],
-                             progress=_progress_sender(out) if request["progress"] else None)
+                             progress=_progress_sender(out) if request["progress"] else None,
+                             options=request.get("options"))
     except ImportFailed as exc:
         return ("failed", exc.message, exc.problems)
     # The YAML is made here too: dumping a large deck is work the bot's loop should not do.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import os
 import sys
 import time
@@ -24,8 +23,6 @@ from bot.core.importers import (
     CsvOptions,
     ImportFailed,
     ImportLimits,
-    deck_to_yaml,
-    import_file,
 )
 from bot.core.importers.common import MAX_UNPACKED_BYTES, human_size, slugify
 from bot.core.importers.detect import separator_text
@@ -37,9 +34,6 @@ BAR_WIDTH = 30
 CLI_CPU_SECONDS = 60  # a local file may be big, but an import that runs longer is stuck on something
 CLI_MEMORY_MB = 8192  # a sanity bound only: a local import may need far more than an upload
 SEPARATOR_OPTIONS = ("--term-sep", "--row-sep")  # their values may start with "-" (a Quizlet export with ---)
-# Until the worker passes CsvOptions on to import_file, column choices are read in this process (a local file,
-# run by its owner; the worker's limits guard the bot against uploads).
-_WORKER_TAKES_OPTIONS = "options" in inspect.signature(import_in_worker).parameters
 
 
 class ProgressBar:
@@ -133,14 +127,7 @@ def run_import(file: Path, fmt: str | None, out: Path | None, *, force: bool = F
 
 def _import(data: bytes, filename: str, *, options: CsvOptions | None, importer: str | None,
             **kwargs: Any) -> Imported:
-    if options and not _WORKER_TAKES_OPTIONS and importer is None:
-        kwargs.pop("worker")
-        result = import_file(data, filename, options=options, **kwargs)
-        text = data.decode("utf-8-sig") if result.format == "recall" else deck_to_yaml(result.deck)
-        return Imported(result, text)
-    if options:
-        kwargs["options"] = options
-    return asyncio.run(import_in_worker(data, filename, importer=importer, **kwargs))
+    return asyncio.run(import_in_worker(data, filename, importer=importer, options=options, **kwargs))
 
 
 def _quiet_broken_pipe(stream: TextIO) -> None:

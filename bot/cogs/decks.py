@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
 from bot.core.errors import InvalidInput
-from bot.core.importers import FORMATS, ImportFailed
+from bot.core.importers import FORMATS, CsvOptions, ImportFailed
 from bot.services.decks import Added, DeckService, Expired, Kept
 from bot.ui.decks import (
     EXPIRED,
@@ -108,12 +108,17 @@ class DecksCog(RecallCog, name="Decks"):
                    description="Add a deck for this server: Recall YAML, Red trivia, Anki, Quizlet or CSV",
                    extras=replies.OWN_ACK)
     @app_commands.describe(file="The deck file (2 MB at most, unless the bot's host set another limit)",
-                           fmt="The file's format (detected when left out)")
+                           fmt="The file's format (detected when left out)",
+                           front="CSV: the front's column, by header name or number from 1",
+                           back="CSV: the back's column by name or number; 2,3 joins those columns into the back",
+                           no_header="CSV: the first row is a card, not column names")
     @app_commands.rename(fmt="format")
     @app_commands.choices(fmt=FORMAT_CHOICES)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def upload(self, interaction: discord.Interaction, file: discord.Attachment,
-                     fmt: app_commands.Choice[str] | None = None) -> None:
+                     fmt: app_commands.Choice[str] | None = None,
+                     front: app_commands.Range[str, 1, 100] | None = None,
+                     back: app_commands.Range[str, 1, 100] | None = None, no_header: bool = False) -> None:
         assert interaction.guild_id is not None  # guild_only
         # From the attachment's metadata: a file that would be refused is never downloaded.
         self.service.check_upload(interaction.guild_id, file.filename, file.size)
@@ -124,7 +129,8 @@ class DecksCog(RecallCog, name="Decks"):
             raise InvalidInput(download_failed_text(file.filename, exc.status)) from exc
         try:
             outcome = await self.service.upload(interaction.guild_id, interaction.user.id, data, file.filename,
-                                                fmt.value if fmt else None)
+                                                fmt.value if fmt else None,
+                                                CsvOptions(front=front, back=back, no_header=no_header) or None)
         except ImportFailed as exc:
             raise InvalidInput(problems_text(file.filename, exc.message, exc.problems)) from exc
         if isinstance(outcome, Added):

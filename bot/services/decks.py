@@ -18,7 +18,7 @@ from typing import Callable
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, DeckError, parse_deck
 from bot.core.errors import InvalidInput, NotAllowed
-from bot.core.importers import ImportLimits, ImportResult
+from bot.core.importers import CsvOptions, ImportLimits, ImportResult
 from bot.core.importers.common import human_size
 from bot.import_worker import Imported, WorkerLimits, import_in_worker
 from bot.core.library import DeckLibrary, StoredDeck
@@ -171,7 +171,8 @@ class DeckService:
         if guild_id in self.reading:
             raise InvalidInput(ONE_AT_A_TIME)
 
-    async def read_upload(self, guild_id: int, data: bytes, filename: str, fmt: str | None) -> Imported:
+    async def read_upload(self, guild_id: int, data: bytes, filename: str, fmt: str | None,
+                          options: CsvOptions | None = None) -> Imported:
         """Parse an uploaded file into a deck in a limited worker process. One upload per server at a time
         (InvalidInput for a second), at most `imports_at_once` in all: the others wait their turn, up to
         WAITING_PER_SLOT each (then InvalidInput). Raises ImportFailed (ImportStopped past a limit)."""
@@ -189,18 +190,19 @@ class DeckService:
                 self.waiting -= 1
             try:
                 return await import_in_worker(data, filename, fmt=fmt, limits=limits, worker=self.worker,
-                                              importer=self.importer)
+                                              importer=self.importer, options=options)
             finally:
                 self.slots.release()
         finally:
             self.reading.discard(guild_id)
 
     async def upload(
-        self, guild_id: int, user_id: int, data: bytes, filename: str, fmt: str | None = None
+        self, guild_id: int, user_id: int, data: bytes, filename: str, fmt: str | None = None,
+        options: CsvOptions | None = None,
     ) -> Added | ReplaceAsked:
         """Import a file and store its deck; when its id is taken, hold it and ask first. Raises ImportFailed, or
         InvalidInput while this server's previous upload is still being read."""
-        imported = await self.read_upload(guild_id, data, filename, fmt)
+        imported = await self.read_upload(guild_id, data, filename, fmt, options)
         result, yaml_text = imported.result, imported.yaml_text
         current = self.decks.get(guild_id, result.deck.id)
         if current is None:
