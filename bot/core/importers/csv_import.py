@@ -22,6 +22,7 @@ from bot.core.importers.common import (
     ImportLimits,
     ImportResult,
     Progress,
+    validate,
 )
 from bot.core.importers.options import CsvOptions
 
@@ -290,6 +291,8 @@ def import_csv(text: str, *, deck_id: str, title: str = "", limits: ImportLimits
         raise ImportFailed(f"The CSV cannot be read as {dialect.name}-separated text ({exc}).") from None
     if not rows:
         raise ImportFailed("The file has no rows.")
+    if not options and [cell.strip().casefold() for cell in rows[0][:4]] == list(RECALL_EXPORT_COLUMNS):
+        return _recall_export(text, deck_id=deck_id, title=title, limits=limits)
     layout = _layout(rows, options)
     builder = DeckBuilder(deck_id, limits=limits, fmt="csv")
     skip = 1 if layout.header is not None else 0
@@ -312,6 +315,23 @@ def import_csv(text: str, *, deck_id: str, title: str = "", limits: ImportLimits
         builder.skip(_column_label(layout.header, index),
                      f"left out; to add it to the back, choose back {_back_hint(layout, index)}")
     return builder.build(title=title, tags=("csv",))
+
+
+# The header of Recall's own CSV export (bot.core.exporting): such a file comes back whole, quiz choices and explain
+# concepts included, not as cards.
+RECALL_EXPORT_COLUMNS = ("kind", "id", "front", "back")
+
+
+def _recall_export(text: str, *, deck_id: str, title: str, limits: ImportLimits) -> ImportResult:
+    from bot.core.exporting import read_export_csv  # (it brings genanki, which other imports do not need)
+
+    try:
+        deck = read_export_csv(text, deck_id=deck_id, title=title)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ImportFailed(f"The file has Recall's export header but a row cannot be read ({exc}).") from None
+    if deck.item_count > limits.max_items:
+        raise ImportFailed(f"The file holds {deck.item_count} items; a deck may hold {limits.max_items}.")
+    return ImportResult(validate(deck, source=deck_id), deck.item_count, [], "csv")
 
 
 def _cell(row: list[str], index: int | None) -> str:
