@@ -31,11 +31,14 @@ def test_a_deck_id_from_decks_dir_becomes_an_anki_package_with_every_item(tmp_pa
         raw = zf.read("collection.anki2")
     conn = sqlite3.connect(":memory:")
     conn.deserialize(raw)
-    fronts = [flds.split("\x1f")[0] for (flds,) in conn.execute("SELECT flds FROM notes ORDER BY id")]
+    notes = [flds.split("\x1f") for (flds,) in conn.execute("SELECT flds FROM notes ORDER BY id")]
     deck = load_deck_file(DECKS / "sql-basics.yaml")
-    assert len(fronts) == deck.item_count
-    assert fronts[0] == "What does a SELECT statement do?" == deck.cards[0].front
-    assert fronts[len(deck.cards)].startswith(deck.quiz[0].question + "<br><br>A. ")
+    assert len(notes) == deck.item_count
+    # Fields are Id first, then the text: Recall Basic (Id, Front, Back), Recall Quiz (Id, Question, Choices, ...).
+    assert notes[0][:2] == [deck.cards[0].id, deck.cards[0].front]
+    assert notes[0][1] == "What does a SELECT statement do?"
+    assert notes[len(deck.cards)][:2] == [deck.quiz[0].id, deck.quiz[0].question]
+    assert notes[len(deck.cards)][2].startswith("A. ")
 
 
 def test_a_deck_path_exports_as_csv_to_stdout(tmp_path: Path) -> None:

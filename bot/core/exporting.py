@@ -10,9 +10,10 @@ What each format carries (the round trip, importing the export again, gives thes
 - csv: everything, in the columns of CSV_COLUMNS; today's CSV importer reads `front`, `back` and `level`, so a quiz
   question comes back as a card (question → answer) and an explain prompt as a card (prompt → model answer or its
   concepts); `read_export_csv` reads every column back.
-- anki: what a learner sees: cards as Front/Back notes (a card that came from a cloze deletion as a cloze note),
-  quiz questions with their choices on the front and the answer and explanation on the back, explain prompts with
-  the prompt on the front and the concepts (and hint) on the back. Levels are written as note tags.
+- anki: everything but images' files, in Recall's own note types (Recall Basic, Recall Cloze for a card that came
+  from a cloze deletion, Recall Quiz, Recall Explain), each with the item's id in an `Id` field and its level in a
+  `recall::<level>` tag; the Anki importer reads those types' fields back into the same items. Their templates
+  show what a learner expects: lettered choices on a question's front, the answer and explanation on its back.
 """
 from __future__ import annotations
 
@@ -170,20 +171,61 @@ def anki_id(deck_id: str, what: str) -> int:
     return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
 
 
+# Recall's note types: every field a Recall item has, so that importing the package gives the same items back
+# (ids in `Id`, levels in `recall::<level>` tags), while the templates show what a learner saw before they existed.
+BASIC_MODEL, CLOZE_MODEL, QUIZ_MODEL, EXPLAIN_MODEL = "Recall Basic", "Recall Cloze", "Recall Quiz", "Recall Explain"
+MODEL_FIELDS: dict[str, tuple[str, ...]] = {
+    BASIC_MODEL: ("Id", "Front", "Back"),
+    CLOZE_MODEL: ("Id", "Text", "Back Extra"),
+    QUIZ_MODEL: ("Id", "Question", "Choices", "Answer", "Explanation"),
+    EXPLAIN_MODEL: ("Id", "Prompt", "Concepts", "Hint", "Answer"),
+}
+LEVEL_TAG = "recall::"
+CHOICE_LETTERS = "ABCDEFGHIJ"
+
+
+def _model(deck_id: str, what: str, name: str, templates: list[dict[str, str]], **kwargs: object) -> genanki.Model:
+    # Id is not the first field: Anki sorts and searches a type's notes by its sort field, which is the text.
+    return genanki.Model(anki_id(deck_id, what), name, fields=[{"name": f} for f in MODEL_FIELDS[name]],
+                         templates=templates, css=_CSS, sort_field_index=1, **kwargs)
+
+
 def basic_model(deck_id: str) -> genanki.Model:
-    return genanki.Model(
-        anki_id(deck_id, "basic"), "Recall Basic",
-        fields=[{"name": "Front"}, {"name": "Back"}],
-        templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{FrontSide}}<hr id=answer>{{Back}}"}],
-        css=_CSS, sort_field_index=0)
+    return _model(deck_id, "basic", BASIC_MODEL,
+                  [{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{FrontSide}}<hr id=answer>{{Back}}"}])
 
 
 def cloze_model(deck_id: str) -> genanki.Model:
-    return genanki.Model(
-        anki_id(deck_id, "cloze"), "Recall Cloze",
-        fields=[{"name": "Text"}, {"name": "Back Extra"}],
-        templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>{{Back Extra}}"}],
-        css=_CSS, model_type=genanki.Model.CLOZE)
+    return _model(deck_id, "cloze", CLOZE_MODEL,
+                  [{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>{{Back Extra}}"}],
+                  model_type=genanki.Model.CLOZE)
+
+
+def quiz_model(deck_id: str) -> genanki.Model:
+    return _model(deck_id, "quiz", QUIZ_MODEL, [{
+        "name": "Question",
+        "qfmt": "{{Question}}<br><br>{{Choices}}",
+        "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}{{#Explanation}}<br><br>{{Explanation}}{{/Explanation}}"}])
+
+
+def explain_model(deck_id: str) -> genanki.Model:
+    return _model(deck_id, "explain", EXPLAIN_MODEL, [{
+        "name": "Explain",
+        "qfmt": "{{Prompt}}",
+        "afmt": ("{{FrontSide}}<hr id=answer>A good explanation covers:<br>{{Concepts}}"
+                 "{{#Hint}}<br><br>Hint: {{Hint}}{{/Hint}}{{#Answer}}<br><br>{{Answer}}{{/Answer}}")}])
+
+
+def choices_text(choices: Sequence[str]) -> str:
+    """The Choices field: one choice a line, lettered as the learner answers them (`A. …`)."""
+    return "\n".join(f"{CHOICE_LETTERS[i]}. {c}" for i, c in enumerate(choices))
+
+
+def parse_choices(text: str) -> tuple[str, ...]:
+    """The choices of a Choices field; a line's letter is dropped only where choices_text put it."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return tuple(line.removeprefix(f"{CHOICE_LETTERS[i]}. ") if i < len(CHOICE_LETTERS) else line
+                 for i, line in enumerate(lines))
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -231,57 +273,34 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:n]
 
 
-def quiz_sides(q: QuizQuestion) -> tuple[str, str]:
-    """Front: the question and its choices, lettered; back: the answer (with its letter) and the explanation."""
-    letters = "ABCDEFGHIJ"
-    choices = "\n".join(f"{letters[i]}. {c}" for i, c in enumerate(q.choices))
-    letter = letters[q.choices.index(q.answer)] if q.answer in q.choices else ""
-    back = f"{letter}. {q.answer}" if letter else q.answer
-    return f"{q.question}\n\n{choices}", back + (f"\n\n{q.explanation}" if q.explanation else "")
-
-
-def explain_sides(p: ExplainPrompt) -> tuple[str, str]:
-    """Front: the prompt; back: the concepts a good explanation covers, the hint, and the model answer if any."""
-    concepts = "\n".join(f"- {c.name}" for c in p.concepts)
-    back = "A good explanation covers:\n" + concepts
-    if p.hint:
-        back += f"\n\nHint: {p.hint}"
-    if p.answer:
-        back += f"\n\n{p.answer}"
-    return p.prompt, back
-
-
-def anki_sides(deck: Deck) -> list[tuple[str, str]]:
-    """Front and back (Discord markdown) of every note an Anki export of `deck` holds, in order: what importing
-    the package again gives back as cards."""
-    sides = [(c.front, c.back) for c in deck.cards]
-    sides += [quiz_sides(q) for q in deck.quiz]
-    sides += [explain_sides(p) for p in deck.explain]
-    return sides
-
-
 def _level_tag(level: str) -> list[str]:
-    return [f"recall::{level}"]
+    return [f"{LEVEL_TAG}{level}"]
 
 
 def anki_deck(deck: Deck) -> genanki.Deck:
     basic, cloze = basic_model(deck.id), cloze_model(deck.id)
+    quiz, explain = quiz_model(deck.id), explain_model(deck.id)
     out = genanki.Deck(anki_id(deck.id, "deck"), deck.title, description=html.escape(deck.description))
+
+    def add(model: genanki.Model, item_id: str, level: str, fields: list[str]) -> None:
+        out.add_note(genanki.Note(model=model, fields=[item_id, *fields], tags=_level_tag(level),
+                                  guid=genanki.guid_for(deck.id, item_id)))
+
     for card in deck.cards:
         text = cloze_text(card)
         if text is not None:
-            fields, model = [markdown_to_html(text), ""], cloze
+            add(cloze, card.id, card.level, [markdown_to_html(text), ""])
         else:
             front = markdown_to_html(card.front)
             if card.image:
                 front = (front + "<br>" if front else "") + f'<img src="{html.escape(card.image)}">'
-            fields, model = [front, markdown_to_html(card.back)], basic
-        out.add_note(genanki.Note(model=model, fields=fields, tags=_level_tag(card.level),
-                                  guid=genanki.guid_for(deck.id, card.id)))
-    for item, (front, back) in itertools.chain(((q, quiz_sides(q)) for q in deck.quiz),
-                                               ((p, explain_sides(p)) for p in deck.explain)):
-        out.add_note(genanki.Note(model=basic, fields=[markdown_to_html(front), markdown_to_html(back)],
-                                  tags=_level_tag(item.level), guid=genanki.guid_for(deck.id, item.id)))
+            add(basic, card.id, card.level, [front, markdown_to_html(card.back)])
+    for q in deck.quiz:
+        add(quiz, q.id, q.level, [markdown_to_html(q.question), markdown_to_html(choices_text(q.choices)),
+                                  markdown_to_html(q.answer), markdown_to_html(q.explanation)])
+    for p in deck.explain:
+        add(explain, p.id, p.level, [markdown_to_html(p.prompt), markdown_to_html(concepts_text(p.concepts)),
+                                     markdown_to_html(p.hint), markdown_to_html(p.answer)])
     return out
 
 

@@ -313,3 +313,61 @@ def test_unclosed_and_too_deep_deletions_stay_text() -> None:
     assert cloze_text(deep, 1, True) == "[…]" + "}}" * 8
     # (the innermost deletion's text then holds "::", so what follows it is read as a hint, as Anki reads it)
     assert cloze_text(deep, 1, False) == "<b>" + "{{c1::" * 7 + "{{c1</b>" + "}}" * 8
+
+
+# --- Recall's own note types ---------------------------------------------------------------------------------------
+
+RECALL_QUIZ = genanki.Model(
+    1607392330, "Recall Quiz",
+    fields=[{"name": n} for n in ("Id", "Question", "Choices", "Answer", "Explanation", "Source")],
+    templates=[{"name": "Question", "qfmt": "{{Question}}<br><br>{{Choices}}", "afmt": "{{Answer}}"}])
+RECALL_CLOZE = genanki.Model(
+    1607392331, "Recall Cloze", fields=[{"name": "Id"}, {"name": "Text"}, {"name": "Back Extra"}],
+    templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>{{Back Extra}}"}],
+    model_type=genanki.Model.CLOZE)
+OLD_RECALL_BASIC = genanki.Model(  # an export from before note types had an Id: rendered like any other
+    1607392332, "Recall Basic", fields=[{"name": "Front"}, {"name": "Back"}],
+    templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{FrontSide}}<hr id=answer>{{Back}}"}])
+LOOKALIKE = genanki.Model(  # Recall's fields under another name: a foreign type, shown through its templates
+    1607392333, "My quiz", fields=[{"name": n} for n in ("Id", "Question", "Choices", "Answer", "Explanation")],
+    templates=[{"name": "Q", "qfmt": "{{Question}}", "afmt": "{{Answer}} ({{Id}})"}])
+
+
+def _tagged_package(tmp_path: Path, notes: list[tuple[genanki.Model, list[str], list[str]]]) -> bytes:
+    built = genanki.Deck(2059400111, "Mixed")
+    for i, (model, fields, tags) in enumerate(notes):
+        built.add_note(genanki.Note(model=model, fields=fields, tags=tags, guid=f"guid-{i}"))
+    path = tmp_path / "mixed.apkg"
+    genanki.Package(built).write_to_file(str(path))
+    return path.read_bytes()
+
+
+def test_recall_note_types_become_items_and_foreign_ones_render_as_before(tmp_path: Path) -> None:
+    data = _tagged_package(tmp_path, [
+        (RECALL_QUIZ, ["q-1", "Pick <b>one</b>", "A. Red<br>B. Green<br>Blue", "Green", "", "book"],
+         ["recall::advanced"]),
+        (RECALL_CLOZE, ["cz", "{{c1::Paris}} is in {{c2::France}}", ""], ["recall::Intermediate"]),
+        (RECALL_CLOZE, ["Not An Id", "{{c1::Rome}} is in Italy", ""], []),
+        (OLD_RECALL_BASIC, ["Old front", "Old back"], ["recall::advanced"]),
+        (LOOKALIKE, ["x-1", "What?", "A. This", "This", ""], []),
+        (RECALL_QUIZ, ["q-2", "Edited in Anki", "A. Yes<br>B. No", "Maybe", "", ""], []),
+    ])
+    result = import_file(data, "mixed.apkg", deck_id="mixed")
+    quiz = result.deck.quiz
+    # An extra field (Source) does not matter; only the letters the export writes are taken off the choices.
+    assert [(q.id, q.question, q.choices, q.answer, q.level) for q in quiz] == [
+        ("q-1", "Pick **one**", ("Red", "Green", "Blue"), "Green", "advanced")]
+    cards = result.deck.cards
+    assert [(c.front, c.back, c.level) for c in cards] == [
+        ("[…] is in France", "**Paris** is in France", "intermediate"),
+        ("Paris is in […]", "Paris is in **France**", "intermediate"),
+        ("[…] is in Italy", "**Rome** is in Italy", "beginner"),
+        ("Old front", "Old back", "beginner"),
+        ("What?", "This (x-1)", "beginner"),
+    ]
+    # A Recall cloze note's cards keep its Id (the second deletion's with its key); an unusable Id is ignored and
+    # the card gets the id any Anki card gets, from the note's guid.
+    assert [c.id for c in cards[:2]] == ["cz", "cz-c2"]
+    assert cards[2].id.startswith("c-") and cards[3].id.startswith("c-") and cards[4].id.startswith("c-")
+    assert result.deck.explain == ()
+    assert result.skipped == [("Edited in Anki (q-2)", "the answer is not one of the choices")]

@@ -11,13 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.decks import Card, Concept, Deck, ExplainPrompt, QuizQuestion, load_deck_file
+from bot.core.decks import (
+    Card,
+    Concept,
+    Deck,
+    ExplainPrompt,
+    QuizQuestion,
+    load_deck_file,
+)
 from bot.core.exporting import (
     CSV_COLUMNS,
     EXPORT_FORMATS,
     ExportError,
     anki_id,
-    anki_sides,
     cloze_text,
     export_anki,
     export_csv,
@@ -26,6 +32,7 @@ from bot.core.exporting import (
     read_export_csv,
 )
 from bot.core.importers import ImportFailed, import_file
+from bot.core.importers.anki_template import NoteType, Template, render_note
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "decks").glob("*.yaml"))
@@ -64,37 +71,66 @@ def notes_of(conn: sqlite3.Connection) -> list[tuple[str, int, list[str], str]]:
             for guid, mid, flds, tags in conn.execute("SELECT guid, mid, flds, tags FROM notes ORDER BY id")]
 
 
-def test_the_anki_package_holds_one_deck_a_basic_and_a_cloze_note_type_and_every_item() -> None:
+def test_the_anki_package_holds_one_deck_recalls_four_note_types_and_every_item() -> None:
     conn, names = read_apkg(export_anki(DECK, timestamp=1_700_000_000))
     assert names == ["collection.anki2", "media"]
     models = json.loads(conn.execute("SELECT models FROM col").fetchone()[0])
     by_name = {m["name"]: {**m, "id": int(mid)} for mid, m in models.items()}
     basic, cloze = by_name["Recall Basic"], by_name["Recall Cloze"]
-    assert [f["name"] for f in basic["flds"]] == ["Front", "Back"] and basic["type"] == 0
+    quiz, explain = by_name["Recall Quiz"], by_name["Recall Explain"]
+    assert [f["name"] for f in basic["flds"]] == ["Id", "Front", "Back"] and basic["type"] == 0
     assert basic["tmpls"][0]["qfmt"] == "{{Front}}"
-    assert [f["name"] for f in cloze["flds"]] == ["Text", "Back Extra"] and cloze["type"] == 1
+    assert [f["name"] for f in cloze["flds"]] == ["Id", "Text", "Back Extra"] and cloze["type"] == 1
     assert cloze["tmpls"][0]["qfmt"] == "{{cloze:Text}}"
+    assert [f["name"] for f in quiz["flds"]] == ["Id", "Question", "Choices", "Answer", "Explanation"]
+    assert [f["name"] for f in explain["flds"]] == ["Id", "Prompt", "Concepts", "Hint", "Answer"]
+    assert {m["id"] for m in by_name.values() if m["name"].startswith("Recall")} == {
+        anki_id("demo", what) for what in ("basic", "cloze", "quiz", "explain")}
     decks = json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])
     assert sorted(d["name"] for d in decks.values()) == ["Default", "Demo deck"]
     assert {d["name"]: int(i) for i, d in decks.items()}["Demo deck"] == anki_id("demo", "deck")
 
     notes = notes_of(conn)
     assert [(mid, fields) for _, mid, fields, _ in notes] == [
-        (basic["id"], ["In SQL, is <code>a &lt; b</code> true when <b>a</b> is NULL?", "No: it is NULL,<br>not true."]),
-        (cloze["id"], ["The capital of France is {{c1::Paris}}.", ""]),
-        (cloze["id"], ["Water boils at {{c1::100 °C::temperature}} at sea level.", ""]),
-        (basic["id"], [("Which join keeps every row of the left table?<br><br>A. INNER JOIN<br>B. LEFT JOIN<br>"
-                        "C. CROSS JOIN, with a comma<br>D. A \"self\" join"),
-                       "B. LEFT JOIN<br><br>Rows without a match get NULLs."]),
-        (basic["id"], ["Explain what an index is for.",
-                       ("A good explanation covers:<br>- faster lookups<br>- costs writes<br><br>"
-                        "Hint: Think of a book's index.")]),
+        (basic["id"], ["sql-lt", "In SQL, is <code>a &lt; b</code> true when <b>a</b> is NULL?",
+                       "No: it is NULL,<br>not true."]),
+        (cloze["id"], ["capital", "The capital of France is {{c1::Paris}}.", ""]),
+        (cloze["id"], ["hinted", "Water boils at {{c1::100 °C::temperature}} at sea level.", ""]),
+        (quiz["id"], ["q-join", "Which join keeps every row of the left table?",
+                      "A. INNER JOIN<br>B. LEFT JOIN<br>C. CROSS JOIN, with a comma<br>D. A \"self\" join",
+                      "LEFT JOIN", "Rows without a match get NULLs."]),
+        (explain["id"], ["e-index", "Explain what an index is for.",
+                         "faster lookups: faster | quicker<br>costs writes: slower writes", "Think of a book's index.",
+                         ""]),
     ]
     assert [tags for *_, tags in notes] == ["recall::intermediate", "recall::beginner", "recall::beginner",
                                            "recall::advanced", "recall::intermediate"]
     # Anki makes one card per cloze deletion and per template: five notes, five cards, all in the exported deck.
     assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT did), MIN(did) FROM cards").fetchone() == (
         5, 1, anki_id("demo", "deck"))
+
+
+def test_recalls_note_types_show_an_anki_user_the_lettered_question_and_the_answer() -> None:
+    # What Anki shows, rendered from the exported templates by the importer's template engine.
+    conn, _ = read_apkg(export_anki(DECK, timestamp=1))
+    models = json.loads(conn.execute("SELECT models FROM col").fetchone()[0])
+    shown = {}
+    for _, mid, fields, _ in notes_of(conn):
+        model = models[str(mid)]
+        notetype = NoteType(model["name"], tuple(f["name"] for f in model["flds"]),
+                            tuple(Template(t["name"], t["ord"], t["qfmt"], t["afmt"]) for t in model["tmpls"]),
+                            cloze=model["type"] == 1)
+        card = render_note(notetype, fields).cards[0]
+        shown[model["name"]] = (card.front, card.back)
+    assert shown["Recall Quiz"] == (
+        ("Which join keeps every row of the left table?<br><br>A. INNER JOIN<br>B. LEFT JOIN<br>"
+         "C. CROSS JOIN, with a comma<br>D. A \"self\" join"),
+        "LEFT JOIN<br><br>Rows without a match get NULLs.")
+    assert shown["Recall Explain"] == (
+        "Explain what an index is for.",
+        ("A good explanation covers:<br>faster lookups: faster | quicker<br>costs writes: slower writes<br><br>"
+         "Hint: Think of a book's index."))
+    assert shown["Recall Basic"][0] == "In SQL, is <code>a &lt; b</code> true when <b>a</b> is NULL?"
 
 
 def test_re_exporting_gives_the_same_guids_note_type_ids_and_deck_id() -> None:
@@ -159,18 +195,23 @@ def test_every_shipped_deck_survives_the_round_trip_in_every_format(path: Path) 
     assert csv_back.format == "csv" and not csv_back.skipped
     assert (csv_back.deck.cards, csv_back.deck.quiz, csv_back.deck.explain) == (deck.cards, deck.quiz, deck.explain)
 
-    # Anki: every note comes back as the card a learner sees in Anki.
+    # Anki: Recall's note types carry every field, so the same items come back, ids and levels included.
     anki_back = import_file(export_deck(deck, "anki", timestamp=1).data, f"{deck.id}.apkg", deck_id=deck.id)
     assert anki_back.format == "anki" and not anki_back.skipped
-    assert [(c.front, c.back) for c in anki_back.deck.cards] == anki_sides(deck)
+    assert (anki_back.deck.cards, anki_back.deck.quiz, anki_back.deck.explain) == (deck.cards, deck.quiz, deck.explain)
     assert anki_back.deck.title == deck.title
+    assert anki_back.imported == deck.item_count
 
 
-def test_cloze_cards_survive_the_anki_round_trip_as_cloze() -> None:
-    back = import_file(export_anki(DECK, timestamp=1), "demo.apkg", deck_id="demo").deck
-    assert [(c.front, c.back) for c in back.cards] == anki_sides(DECK)
-    assert back.cards[1].front == "The capital of France is […]."
-    assert back.cards[2].front == "Water boils at [temperature] at sea level."
+def test_cards_quiz_and_explain_survive_the_anki_round_trip_with_ids_levels_cloze_and_images() -> None:
+    with_image = Card("pic", "Which bird is this?", "A **robin**.", "advanced", "https://example.org/robin.png?a=1&b=2")
+    deck = Deck(id="demo", title="Demo deck", cards=(*DECK.cards, with_image), quiz=DECK.quiz, explain=DECK.explain)
+    back = import_file(export_anki(deck, timestamp=1), "demo.apkg", deck_id="demo")
+    assert (back.deck.cards, back.deck.quiz, back.deck.explain) == (deck.cards, deck.quiz, deck.explain)
+    assert back.deck.cards[1].front == "The capital of France is […]."
+    assert back.deck.cards[2].front == "Water boils at [temperature] at sea level."
+    assert back.deck.cards[2].back == "Water boils at **100 °C** at sea level."
+    assert back.skipped == []
 
 
 def test_a_broken_row_under_recalls_export_header_is_refused() -> None:

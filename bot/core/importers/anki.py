@@ -7,6 +7,10 @@ Anki itself shows, rendered from their note type's templates (anki_template): a 
 cloze type one card per deletion in any field its template uses. Notes without templates (Anki's text export, or a
 collection whose note types lack them) fall back to the first field on the front and the next non-empty one on the
 back. HTML becomes Discord markdown; media is left out and counted, in every field a card shows.
+
+Notes of the note types Recall's own export writes (Recall Basic, Cloze, Quiz and Explain, with their fields) come
+back as the items they were: the id from the `Id` field, the level from a `recall::<level>` tag, a quiz question
+or explain prompt from its fields rather than as a card.
 """
 from __future__ import annotations
 
@@ -18,11 +22,12 @@ import sqlite3
 import zipfile
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from html import unescape
 
 import zstandard
 
-from bot.core.decks import MAX_CARD_TEXT
+from bot.core.decks import LEVELS, MAX_CARD_TEXT, MAX_ID_LENGTH, ExplainPrompt
 from bot.core.importers.anki_template import NoteType, Template, render_note
 from bot.core.importers.common import (
     Cloze,
@@ -36,6 +41,7 @@ from bot.core.importers.common import (
     html_to_markdown,
     human_size,
     plain_text,
+    validate,
 )
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")  # newest first
@@ -296,9 +302,10 @@ def _add_note(builder: DeckBuilder, note: Note, html: bool) -> int:
     return front.media + back.media
 
 
-def _add_rendered(builder: DeckBuilder, note: Note, html: bool) -> int:
+def _add_rendered(builder: DeckBuilder, note: Note, html: bool, *, item_id: str = "", level: str = LEVELS[0]) -> int:
     """The note's cards rendered from its note type's templates; returns the media references left out of the
-    fields those cards show."""
+    fields those cards show. With `item_id` (a Recall note's Id) the first card gets that id, the others
+    `<item_id>-<card key>`, so a re-imported export keeps its items' ids."""
     assert note.notetype is not None
     rendered = render_note(note.notetype, note.fields, tags=note.tags, deck=note.deck, card_ords=note.card_ords,
                            max_text=MAX_CARD_TEXT)
@@ -314,14 +321,95 @@ def _add_rendered(builder: DeckBuilder, note: Note, html: bool) -> int:
             builder.skip(what, "the front is only an image or sound (media is not imported)")
         elif not back.text and back.media:
             builder.skip(what, "the back is only an image or sound (media is not imported)")
-        else:
-            added |= builder.add_card(what, f"{note.key}:{card.key}" if card.key else note.key, front.text,
-                                      back.text)
+        elif builder.add_card(what, f"{note.key}:{card.key}" if card.key else note.key, front.text, back.text,
+                              level=level):
+            added = True
+            if item_id:
+                wanted = item_id if card.key in ("", "c1") else f"{item_id}-{card.key}"
+                if len(wanted) <= MAX_ID_LENGTH:
+                    builder.cards[-1] = replace(builder.cards[-1], id=builder.unique_id(wanted))
     for which, why in rendered.problems:
         builder.skip(f"{note_label} ({which})", why)
     builder.imported += int(added)
     return sum(_convert(note.fields[i], html).media for i, name in enumerate(note.notetype.fields)
                if i < len(note.fields) and name in rendered.used_fields and _has_media(note.fields[i]))
+
+
+# --- Recall's own note types ---------------------------------------------------------------------------------------
+
+_ITEM_ID = re.compile(rf"[a-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
+_IMAGE = re.compile(r'(?:<br>)?<img src="([^"<>]+)">\s*$')
+
+
+def recall_fields(note: Note) -> dict[str, str] | None:
+    """Field name → raw value when the note is of a note type Recall's export writes, with every field that type
+    has and a usable Id; else None (the note is rendered from its templates like any other)."""
+    # Lazy: exporting imports this package (and genanki, which other imports do not need).
+    from bot.core.exporting import MODEL_FIELDS
+
+    if note.notetype is None or note.notetype.name not in MODEL_FIELDS:
+        return None
+    if not set(MODEL_FIELDS[note.notetype.name]) <= set(note.notetype.fields):
+        return None  # an older export (no Id) or an edited type: shown as Anki shows it
+    values = dict(zip(note.notetype.fields, note.fields))
+    if _ITEM_ID.fullmatch(plain_text(values.get("Id", "")).text.strip()) is None:
+        return None
+    return values
+
+
+def recall_level(tags: list[str]) -> str:
+    """The level a `recall::<level>` tag gives, else the default level."""
+    from bot.core.exporting import LEVEL_TAG
+
+    for tag in tags:
+        level = tag.casefold().removeprefix(LEVEL_TAG)
+        if tag.casefold().startswith(LEVEL_TAG) and level in LEVELS:
+            return level
+    return LEVELS[0]
+
+
+def _add_recall(builder: DeckBuilder, explain: list[ExplainPrompt], note: Note, values: dict[str, str]) -> int:
+    """Add the item a Recall note holds, with its own id and level; returns the media references dropped."""
+    from bot.core.exporting import (
+        CLOZE_MODEL,
+        EXPLAIN_MODEL,
+        QUIZ_MODEL,
+        parse_choices,
+        parse_concepts,
+    )
+
+    assert note.notetype is not None
+    item_id, level = plain_text(values["Id"]).text.strip(), recall_level(note.tags)
+    kind = note.notetype.name
+    if kind == CLOZE_MODEL:
+        return _add_rendered(builder, note, True, item_id=item_id, level=level)
+    image = None
+    if kind not in (QUIZ_MODEL, EXPLAIN_MODEL) and (match := _IMAGE.search(values["Front"])) is not None:
+        image, values = unescape(match.group(1)), {**values, "Front": values["Front"][:match.start()]}
+    text = {name: html_to_markdown(value) for name, value in values.items() if name != "Id"}
+    dropped = sum(t.media for t in text.values())
+    first = next((t.text for t in text.values() if t.text.strip()), "")
+    what = f"{_label(first)} ({item_id})"
+    if kind == QUIZ_MODEL:
+        choices, answer = parse_choices(text["Choices"].text), text["Answer"].text.strip()
+        if answer not in choices:  # edited in Anki; the deck would not load with it
+            builder.skip(what, "the answer is not one of the choices")
+        elif builder.add_question(what, note.key, text["Question"].text, choices, answer,
+                                  explanation=text["Explanation"].text.strip(), level=level):
+            builder.quiz[-1] = replace(builder.quiz[-1], id=builder.unique_id(item_id))
+            builder.imported += 1
+    elif kind == EXPLAIN_MODEL:
+        prompt = text["Prompt"].text.strip()
+        if not prompt:
+            builder.skip(what, "the prompt is empty")
+        else:
+            explain.append(ExplainPrompt(builder.unique_id(item_id), prompt, parse_concepts(text["Concepts"].text),
+                                         text["Hint"].text.strip(), text["Answer"].text.strip(), level))
+            builder.imported += 1
+    elif builder.add_card(what, note.key, text["Front"].text, text["Back"].text, level=level, image=image):
+        builder.cards[-1] = replace(builder.cards[-1], id=builder.unique_id(item_id))
+        builder.imported += 1
+    return dropped
 
 
 def _has_media(text: str) -> bool:
@@ -366,9 +454,14 @@ def _notes_to_deck(notes: list[Note], *, deck_id: str, title: str, fmt: str, htm
                    skipped: list[tuple[str, str]] | None = None) -> ImportResult:
     builder = DeckBuilder(deck_id, limits=limits, fmt=fmt)
     builder.skipped.extend(skipped or [])
+    explain: list[ExplainPrompt] = []  # (the builder knows cards and quiz questions; only Recall notes hold these)
     dropped = 0
     for done, note in enumerate(notes, 1):
-        dropped += _add_note(builder, note, html)
+        values = recall_fields(note) if html else None
+        if values is not None and builder.item_count + len(explain) >= limits.max_items:
+            raise ImportFailed(f"The file has more than {limits.max_items} items, the limit for one deck; "
+                               "split it into smaller decks.")
+        dropped += _add_note(builder, note, html) if values is None else _add_recall(builder, explain, note, values)
         if progress is not None and done % 200 == 0:
             progress(done, len(notes))
     if progress is not None:
@@ -384,7 +477,10 @@ def _notes_to_deck(notes: list[Note], *, deck_id: str, title: str, fmt: str, htm
     named = [name for name, _ in deck_names.most_common() if name != "Default"] or list(deck_names)
     tag_counts = Counter(t.casefold() for n in notes for t in n.tags if len(t) <= 40)
     tags = ["anki", *(t for t, _ in tag_counts.most_common(4))]
-    return builder.build(title=title or (named[0] if named else ""), tags=tags)
+    result = builder.build(title=title or (named[0] if named else ""), tags=tags)
+    if not explain:
+        return result
+    return replace(result, deck=validate(replace(result.deck, explain=tuple(explain)), source=deck_id))
 
 
 def import_apkg(data: bytes, *, deck_id: str, title: str = "", limits: ImportLimits = ImportLimits(),

@@ -146,8 +146,9 @@ class DeckBuilder:
     def item_count(self) -> int:
         return len(self.cards) + len(self.quiz)
 
-    def _unique(self, item_id: str) -> str:
-        # Two records with the same key (e.g. the same front twice) still get distinct, stable ids.
+    def unique_id(self, item_id: str) -> str:
+        """`item_id`, or `item_id-2`, `-3`, … when taken: two records with the same key (e.g. the same front twice)
+        still get distinct, stable ids. An importer that knows an item's own id (a Recall export) claims it here."""
         candidate, n = item_id, 2
         while candidate in self._ids:
             candidate, n = f"{item_id}-{n}", n + 1
@@ -178,7 +179,7 @@ class DeckBuilder:
             self.skip(what, "the image link is too long")
             return False
         self._check_room()
-        self.cards.append(Card(id=self._unique(stable_id("c-", key)), front=front, back=back, level=level,
+        self.cards.append(Card(id=self.unique_id(stable_id("c-", key)), front=front, back=back, level=level,
                                image=image))
         return True
 
@@ -196,7 +197,7 @@ class DeckBuilder:
             self.skip(f"quiz: {what}", "no other answers to draw wrong choices from; kept as a card only")
             return False
         self._check_room()
-        self.quiz.append(QuizQuestion(id=self._unique(stable_id("q-", key)), question=question,
+        self.quiz.append(QuizQuestion(id=self.unique_id(stable_id("q-", key)), question=question,
                                       choices=tuple(choices), answer=answer, explanation=explanation, level=level))
         return True
 
