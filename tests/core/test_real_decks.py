@@ -68,3 +68,36 @@ def test_croatian_spices_html_line_breaks_read_as_spaces():
     fronts = {card.back: card.front for card in _import(SPICES).deck.cards}
     assert fronts["lemongrass"] == "(žr) limunska trava"
     assert fronts["nutmeg"] == "(mr) muškatni oraščić"
+
+
+# --- The same deck after the author's Excel round trip: a UTF-8 BOM before `#separator`, HTML already stripped ---
+
+EXCEL = "Anki_Cards-ANKI.txt"
+
+
+def test_the_excel_round_trip_reads_through_its_byte_order_mark():
+    raw = (REAL / EXCEL).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf#separator:tab")  # the file really has one; a test of nothing otherwise
+    result = _import(EXCEL)
+    assert result.format == "anki-text"
+    assert result.skipped == []
+    assert result.imported == 18
+    assert result.deck.title == "Croatian Johns::Vocabulary::Food::Spices - začinima"
+
+
+def test_the_excel_round_trip_keeps_every_word_whole():
+    pairs = _pairs(_import(EXCEL))
+    assert pairs["(žr) limunska trava"] == "lemongrass"
+    assert pairs["(mr) muškatni oraščić"] == "nutmeg"
+    assert pairs["(mr) papar"] == "pepper (spice)"
+    assert pairs["začinima"] == "spices"
+
+
+def test_the_excel_round_trip_and_the_raw_export_give_the_same_cards():
+    # The two files hold the same 18 notes (same GUIDs, same order). The two words wrapped inside an HTML cell in the
+    # raw export are left to the xfail above, so this test neither pins nor hides that difference.
+    wrapped = {"lemongrass", "nutmeg"}
+    raw = [(card.front, card.back) for card in _import(SPICES).deck.cards if card.back not in wrapped]
+    cleaned = [(card.front, card.back) for card in _import(EXCEL).deck.cards if card.back not in wrapped]
+    assert len(raw) == len(cleaned) == 16
+    assert cleaned == raw
