@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.importers import common, import_file
-from bot.core.importers.common import _MarkdownWriter, html_to_markdown
+from bot.core.importers.common import _MarkdownWriter, html_to_markdown, plain_text
 from tests.core.test_hostile_inputs import finishes, repeat
 
 SPANS = [
@@ -63,6 +63,47 @@ CODE = [
     ("text\n```\n  a  b\n```\nmore", "text\n```\n  a  b\n```\nmore"),
     ("```x = 1```", "```x = 1```"),
 ]
+
+# Whitespace as a browser (and Anki's reviewer) shows it: a line break in the HTML source is a space; <br> and blocks
+# break lines; <pre> and a fence typed into the text keep their own lines and indents.
+WHITESPACE = [
+    ("a\n b", "a b"),
+    ("a\t\tb\r\nc", "a b c"),
+    ("<p>one\ntwo</p>", "one two"),
+    ("<b>a</b>\n<b>b</b>", "**a** **b**"),
+    ("<b>a\n</b>b", "**a** b"),
+    ("<code>x =\n  1</code>", "`x = 1`"),
+    ("a<br>b", "a\nb"),
+    ("a\n<br>\n b", "a\nb"),
+    ("a<br> <br>b", "a\n\nb"),
+    # Whitespace between blocks shows nothing: no empty line between rows or list items.
+    ("<div>a</div>\n<div>b</div>", "a\nb"),
+    ("<table>\n<tr><td>a</td></tr>\n<tr><td>b</td></tr>\n</table>", "a\nb"),
+    ("<ul>\n  <li>a</li>\n  <li>b</li>\n</ul>", "- a\n- b"),
+    ("<pre>def f():\n    return 1</pre>", "```\ndef f():\n    return 1\n```"),
+    ("x\n<pre>\n  y\n\n  z\n</pre>\n w", "x\n```\n  y\n\n  z\n```\nw"),
+    ("a&nbsp;&nbsp;\nb", "a b"),
+]
+
+
+@pytest.mark.parametrize(("html", "markdown"), WHITESPACE)
+def test_whitespace_reads_as_a_browser_shows_it(html: str, markdown: str) -> None:
+    assert html_to_markdown(html).text == markdown
+
+
+def test_a_plain_text_field_keeps_its_line_breaks() -> None:
+    assert plain_text("a\n b").text == "a\n b"
+    data = b'#separator:tab\n#html:false\n"first\nline"\tback\none\t"two\n  lines"\n'
+    cards = import_file(data, "plain.txt").deck.cards
+    assert [(card.front, card.back) for card in cards] == [("first\nline", "back"), ("one", "two\n  lines")]
+    csv_cards = import_file(b'front,back\n"a\nb",c\n', "plain.csv").deck.cards
+    assert [(card.front, card.back) for card in csv_cards] == [("a\nb", "c")]
+
+
+def test_an_html_anki_text_export_reads_source_line_breaks_as_spaces() -> None:
+    data = b'#separator:tab\n#html:true\n"<div>first\nline</div>"\t"a<br>b"\n'
+    cards = import_file(data, "html.txt").deck.cards
+    assert [(card.front, card.back) for card in cards] == [("first line", "a\nb")]
 
 
 @pytest.mark.parametrize(("html", "markdown"), SPANS)
@@ -123,6 +164,8 @@ HOSTILE = {
     "spans-waiting-on-whitespace": repeat("<b> "),
     "span-ends-in-whitespace": repeat("<b>x </b>"),
     "spans-before-empty-links": repeat("<b><a href='https://x.org'></a>"),
+    # Each block looked back past every marker an empty link left erased: quadratic before.
+    "blocks-after-erased-markers": repeat("<div><b><a href='https://x.org'></a></b>"),
     "unclosed-pre": repeat("<pre>\n "),
     "fences-in-text": repeat("``` <br>"),
     "backticks-in-code": repeat("<code>`"),

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.core.importers import ImportResult, import_file
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "real"
@@ -62,9 +60,8 @@ def test_croatian_spices_drops_the_sound_column_and_keeps_the_notes_in_order():
     assert len({card.id for card in cards}) == len(cards)
 
 
-@pytest.mark.xfail(strict=True, reason="a line break inside an HTML cell is kept as a line break, not the space "
-                                       "a browser (and Anki) shows; the importer is not this test's to change")
 def test_croatian_spices_html_line_breaks_read_as_spaces():
+    # The cells wrap their text across source lines ("limunska\n  trava"); a browser, and Anki, shows one space.
     fronts = {card.back: card.front for card in _import(SPICES).deck.cards}
     assert fronts["lemongrass"] == "(žr) limunska trava"
     assert fronts["nutmeg"] == "(mr) muškatni oraščić"

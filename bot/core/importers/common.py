@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from decimal import Decimal, InvalidOperation
 
 import yaml
@@ -348,6 +349,7 @@ _BLOCK = {"div", "p", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "tab
 _SOUND_OPEN = "[sound:"
 _FENCE = "```"
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # what a browser collapses; &nbsp; (which Anki writes on purpose) is not
 
 
 def drop_sounds(text: str) -> tuple[str, int]:
@@ -415,6 +417,8 @@ class _MarkdownWriter:
         self.seen = 0  # spans[:seen] have text inside them; a span closed without any leaves no marker
         self.closed_at = -1  # index in parts of the last closing marker, for merging <b>a</b><b>b</b>
         self.code: _Span | None = None  # the open inline code span, inside which other markup is plain text
+        self.line_open = False  # text since the last line break, so a block that starts now starts a new line
+        self.fenced = False  # inside a ``` fence typed into the text, whose whitespace is the code's own
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if tag in ("script", "style"):
@@ -422,16 +426,17 @@ class _MarkdownWriter:
         elif tag in _INLINE:
             self._open(tag)
         elif tag == "br":
-            self.parts.append("\n")
+            self._line_break("\n")
         elif tag in _BLOCK:
             self._soft_break()
         elif tag == "li":
             self._soft_break()
             self.parts.append("- ")
+            self.line_open = True
         elif tag == "pre":
             if not self.pre_depth:
                 self._soft_break()
-                self.parts.append(_FENCE + "\n")
+                self._line_break(_FENCE + "\n")
                 self.pre_fresh = True
             self.pre_depth += 1
         elif tag == "img":
@@ -455,11 +460,12 @@ class _MarkdownWriter:
             self.pre_depth = max(0, self.pre_depth - 1)
             if not self.pre_depth:
                 self._soft_break()
-                self.parts.append(_FENCE + "\n")
+                self._line_break(_FENCE + "\n")
         elif tag == "a" and self.link is not None:
             label = "".join(self.parts[self.link_start:]).strip()
             if self.link.startswith(("http://", "https://")) and label and label != self.link:
                 self.parts[self.link_start:] = [f"[{label}]({self.link})"]
+                self.line_open = True
             self.link = None
             self.closed_at = -1
 
@@ -524,10 +530,27 @@ class _MarkdownWriter:
             parts.append("".join(reversed(tail)))
 
     def _soft_break(self) -> None:
-        # Blocks start on a new line, but nested or adjacent blocks must not stack up empty lines.
-        last = next((part for part in reversed(self.parts) if part), "\n")
-        if not last.endswith("\n"):
-            self.parts.append("\n")
+        # Blocks start on a new line, but nested or adjacent blocks (and the whitespace between them) must not stack
+        # up empty lines. A flag, not a look back through the parts: erased markers would make that quadratic.
+        if self.line_open:
+            self._line_break("\n")
+
+    def _line_break(self, text: str) -> None:
+        self.parts.append(text)
+        self.line_open = False
+
+    def _collapse(self, data: str) -> str:
+        """Text as a browser shows it, each run of whitespace one space (a line break in the HTML source is not
+        one on screen, in inline code too); ``` fences typed into the text keep theirs, and the line breaks around
+        them, since Discord reads ``` as a fence only at the start of a line."""
+        pieces = data.split(_FENCE)
+        last = len(pieces) - 1
+        for i, piece in enumerate(pieces):
+            if not self.fenced:
+                pieces[i] = _HTML_SPACE.sub(partial(_space, after_fence=i > 0, before_fence=i < last), piece)
+            if i < last:
+                self.fenced = not self.fenced
+        return _FENCE.join(pieces)
 
     def data(self, data: str) -> None:
         if self.skip_depth:
@@ -536,17 +559,27 @@ class _MarkdownWriter:
             if self.pre_fresh:
                 self.pre_fresh = False
                 data = data.removeprefix("\n")
+        else:
+            if self.code is not None and "`" in data:
+                self.code.backticks = True
+            fenced = self.fenced
+            data = self._collapse(data)
+            if data == " " and not self.line_open and not fenced:
+                return  # a browser shows no space at a line's start; kept, it would make the next block a new line
+            if self.seen < len(self.spans) and (text := data.lstrip()):
+                self._write_waiting(data[:len(data) - len(text)])
+                data = text
+        if data:
             self.parts.append(data)
-            return
-        if self.code is not None and "`" in data:
-            self.code.backticks = True
-        if self.seen < len(self.spans) and (text := data.lstrip()):
-            self._write_waiting(data[:len(data) - len(text)])
-            data = text
-        self.parts.append(data)
+            self.line_open = not data.endswith("\n")
 
     def close(self) -> None:
         return None
+
+
+def _space(match: re.Match[str], *, after_fence: bool, before_fence: bool) -> str:
+    at_fence = (after_fence and match.start() == 0) or (before_fence and match.end() == len(match.string))
+    return "\n" if at_fence and "\n" in match.group() else " "
 
 
 def _tidy(text: str) -> str:
@@ -584,7 +617,8 @@ def _parser() -> tuple[etree.HTMLParser, _MarkdownWriter]:
 
 def html_to_markdown(text: str) -> Converted:
     """Anki field HTML as Discord markdown: bold/italic/underline/strike/code kept, line breaks and lists kept,
-    <pre> as a fenced code block, images and [sound:…] dropped and counted, everything else reduced to its text."""
+    <pre> as a fenced code block, images and [sound:…] dropped and counted, everything else reduced to its text.
+    Whitespace reads as a browser shows it: a line break in the source is a space, <br> and blocks break lines."""
     text, sounds = drop_sounds(text)
     parser, writer = _parser()
     writer.reset()
