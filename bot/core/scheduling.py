@@ -1,7 +1,16 @@
-"""Spaced repetition through the fsrs package (FSRS-6): one review, interval previews for button labels."""
+"""Spaced repetition through the fsrs package (FSRS-6): one review, interval previews for button labels.
+
+Parameters: `None` schedules with FSRS-6's defaults, else a member's or server's fitted set (bot.core.memory checks
+sets before they get here). Fuzz is Anki's: none under 2.5 days, then a range around the interval; within it, when the
+caller says how many cards are already due each day (`busy`), the emptiest day wins for intervals up to 90 days (Anki's
+load balancer), ties and longer intervals drawn with the global `random` (seed it for repeatable runs).
+"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import math
+import random
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from fsrs import Card, Rating, ReviewLog, Scheduler, State
@@ -11,10 +20,23 @@ RATING_NAMES: dict[int, str] = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 DEFAULT_RETENTION = 0.9
 
 
-@lru_cache(maxsize=16)
-def scheduler(desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True) -> Scheduler:
-    # One Scheduler per retention value: building one validates its parameters, which is wasted work per review.
-    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+# Anki's fuzz: (from, to, share of the days in between added to the range on either side), plus one day.
+_FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.10), (20.0, math.inf, 0.05))
+LOAD_BALANCE_DAYS = 90
+MAXIMUM_INTERVAL = 36_500
+
+Parameters = Sequence[float] | None
+# How many of the member's cards are already due on a day (the load balancer's view).
+Busy = Callable[[date], int]
+
+
+@lru_cache(maxsize=4096)
+def scheduler(desired_retention: float = DEFAULT_RETENTION, parameters: tuple[float, ...] | None = None) -> Scheduler:
+    # One Scheduler per retention and parameter set: building one validates its parameters, which is wasted work per
+    # review. Fuzz is applied by review() itself, so these never fuzz.
+    if parameters is None:
+        return Scheduler(desired_retention=desired_retention, enable_fuzzing=False)
+    return Scheduler(parameters=parameters, desired_retention=desired_retention, enable_fuzzing=False)
 
 
 def new_card(now: datetime) -> Card:
@@ -27,19 +49,58 @@ def load_card(card_json: str | None, now: datetime) -> Card:
 
 
 def review(
-    card: Card, rating: int, now: datetime, *, desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True
+    card: Card, rating: int, now: datetime, *, desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True,
+    parameters: Parameters = None, busy: Busy | None = None,
 ) -> tuple[Card, ReviewLog]:
-    """Schedule `card` after a rating of 1..4 at `now` (aware UTC)."""
+    """Schedule `card` after a rating of 1..4 at `now` (aware UTC), fuzzed (and load-balanced when `busy` is given)."""
     if rating not in RATING_NAMES:
         raise ValueError(f"rating must be 1..4, got {rating!r}")
-    return scheduler(desired_retention, fuzz).review_card(card, Rating(rating), review_datetime=_utc(now))
+    moment = _utc(now)
+    rated, log = scheduler(desired_retention, _key(parameters)).review_card(card, Rating(rating), review_datetime=moment)
+    if fuzz and rated.state == State.Review:
+        days = fuzzed_days((rated.due - moment).days, moment.date(), busy)
+        rated.due = moment + timedelta(days=days)
+    return rated, log
 
 
-def preview_intervals(card: Card, now: datetime, *, desired_retention: float = DEFAULT_RETENTION) -> dict[int, timedelta]:
+def fuzz_range(interval_days: int) -> tuple[int, int]:
+    """The days a review interval may move to (Anki's fuzz); (n, n) under 2.5 days."""
+    if interval_days < 2.5:
+        return interval_days, interval_days
+    delta = 1.0 + sum(share * max(min(float(interval_days), end) - start, 0.0) for start, end, share in _FUZZ_RANGES)
+    high = min(round(interval_days + delta), MAXIMUM_INTERVAL)
+    return min(max(2, round(interval_days - delta)), high), high
+
+
+def fuzzed_days(interval_days: int, today: date, busy: Busy | None = None) -> int:
+    """An interval inside its fuzz range: the day with the fewest cards already due when `busy` says (intervals up to
+    90 days), drawn at random among the emptiest otherwise."""
+    low, high = fuzz_range(interval_days)
+    days = range(low, high + 1)
+    if busy is not None and interval_days <= LOAD_BALANCE_DAYS:
+        loads = {day: busy(today + timedelta(days=day)) for day in days}
+        fewest = min(loads.values())
+        days = [day for day in days if loads[day] == fewest]
+    return days[int(random.random() * len(days))]
+
+
+def preview_intervals(
+    card: Card, now: datetime, *, desired_retention: float = DEFAULT_RETENTION, parameters: Parameters = None
+) -> dict[int, timedelta]:
     """How long until the card comes back for each rating (no fuzz, so the label matches the typical outcome)."""
     moment = _utc(now)
     days = (moment - card.last_review).days if card.last_review else None
-    return dict(_intervals(card.state, card.step, card.stability, card.difficulty, days, desired_retention))
+    return dict(_intervals(card.state, card.step, card.stability, card.difficulty, days, desired_retention,
+                           _key(parameters)))
+
+
+def retrievability(card: Card, now: datetime, *, parameters: Parameters = None) -> float:
+    """The chance the member recalls `card` at `now` by the model scheduling them (0 for a card never reviewed)."""
+    return float(scheduler(DEFAULT_RETENTION, _key(parameters)).get_card_retrievability(card, _utc(now)))
+
+
+def _key(parameters: Parameters) -> tuple[float, ...] | None:
+    return tuple(parameters) if parameters is not None else None
 
 
 _ANCHOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -48,12 +109,12 @@ _ANCHOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
 @lru_cache(maxsize=4096)
 def _intervals(
     state: State, step: int | None, stability: float | None, difficulty: float | None, days: int | None,
-    desired_retention: float,
+    desired_retention: float, parameters: tuple[float, ...] | None,
 ) -> tuple[tuple[int, timedelta], ...]:
     # Without fuzz, fsrs decides the next interval from the card's state, step, stability and difficulty and the whole
     # days since its last review, nothing else; so the four reviews behind every Reveal are computed once per such
     # state (a new card's buttons always read the same) on a stand-in card reviewed at a fixed moment.
-    plain = scheduler(desired_retention, False)
+    plain = scheduler(desired_retention, parameters)
     last_review = _ANCHOR - timedelta(days=days) if days is not None else None
     card = Card(card_id=1, state=state, step=step, stability=stability, difficulty=difficulty, due=_ANCHOR,
                 last_review=last_review)

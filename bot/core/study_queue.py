@@ -228,6 +228,7 @@ class StudyScreen:
     pick: QueuePick
     desired_retention: float
     resumed: bool = False  # the open item was shown again rather than a new one picked
+    parameters: str | None = None  # the fitted set scheduling the member, as stored (None: FSRS-6's defaults)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from bot.core.library import DeckLibrary
 from bot.services.decks import DeckService
 from bot.services.explain import ExplainService
 from bot.services.export import ExportService
+from bot.services.memory import MemoryService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.study import StudyService
@@ -26,11 +27,14 @@ class Services:
     progress: ProgressService
     decks: DeckService
     export: ExportService
+    memory: MemoryService
 
     @classmethod
     def build(cls, db: Store, decks: DeckLibrary, settings: Settings) -> "Services":
         study = StudyService(db, decks)
         # What the study service remembers was worked out with a server's settings: a change makes it forget.
         progress = ProgressService(db, on_settings_change=study.forget)
+        # Cards rescheduled by a new memory model: what the study service remembers of their members is stale.
+        memory = MemoryService(db, on_reschedule=study.forget)
         return cls(study, QuizService(db), ExplainService(db, decks), progress, DeckService(db, decks, settings),
-                   ExportService(db, decks))
+                   ExportService(db, decks), memory)

@@ -14,8 +14,10 @@ from bot.core.errors import DeckGone, InvalidInput, Stale
 from bot.core.explain import ExplainGrade, SavedAttempt, grade, most_due
 from bot.core.library import DeckLibrary
 from bot.core.scheduling import new_card, rating_for_share, review
+from bot.services.memory import predicted_recall, usable_parameters
 from bot.services.streaks import record_activity
 from bot.store import explain as store
+from bot.store import memory as memory_store
 from bot.store.api import Connection, Store
 from bot.store.guilds import get_guild_settings
 from bot.store.members import remember_member
@@ -149,6 +151,7 @@ class ExplainService:
         shown = await self.showing(guild_id, user_id, nonce, ALREADY_RECORDED)
         graded = grade(text, shown.prompt.concepts)  # before the transaction: grading needs no lock
         retention = (await get_guild_settings(self.db, guild_id)).desired_retention
+        params = usable_parameters((await memory_store.model_text(self.db, guild_id, user_id))[0])
 
         async def body(conn: Connection) -> SavedAttempt | None:
             # Read again inside the transaction: the hint flag then matches what the member saw, and a racing
@@ -160,10 +163,11 @@ class ExplainService:
             attempt_id = await store.insert_attempt(conn, prompt, text, graded, rating, at)
             await store.mark_answered(conn, guild_id, user_id, nonce, at)
             state = await get_state(conn, guild_id, user_id, prompt.deck_id, prompt.prompt_id)
-            card, _ = review(state.card if state else new_card(at), rating, at,
-                             desired_retention=retention, fuzz=self.fuzz)
+            before = state.card if state else new_card(at)
+            card, _ = review(before, rating, at, desired_retention=retention, fuzz=self.fuzz, parameters=params)
             await save_review(conn, guild_id=guild_id, user_id=user_id, deck_id=prompt.deck_id,
-                              item_id=prompt.prompt_id, kind="explain", card=card, rating=rating, at=at)
+                              item_id=prompt.prompt_id, kind="explain", card=card, rating=rating, at=at,
+                              predicted_recall=predicted_recall(before, at, params))
             streak = await record_activity(conn, guild_id, user_id, "explain", at)
             await remember_member(conn, guild_id, user_id, display_name)
             return SavedAttempt(attempt_id, rating, prompt.hint_used, card.due, streak)

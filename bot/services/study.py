@@ -30,6 +30,7 @@ from bot.core.study_queue import (
     pick_next,
     study_zone,
 )
+from bot.services.memory import predicted_recall, usable_parameters
 from bot.services.streaks import record_activity
 from bot.store import study as store
 from bot.store.api import Connection, Store
@@ -49,15 +50,18 @@ class Shown:
     session: StudySession
     card: Card | None
     desired_retention: float
+    parameters: str | None = None
 
 
 @dataclass(slots=True)
 class _Remembered:
-    """What a member's last study transaction left on screen: the session, the server's retention then, the schedule."""
+    """What a member's last study transaction left on screen: the session, the server's retention and the member's
+    parameters then, the schedule."""
 
     session: StudySession
     retention: float
     schedule: StoredSchedule
+    parameters: str | None
 
 
 class ShownMemory:
@@ -99,7 +103,7 @@ class ShownMemory:
         session = screen.session
         key = (session.guild_id, session.user_id)
         if session.is_open:
-            self.put(key, _Remembered(session, screen.desired_retention, schedule))
+            self.put(key, _Remembered(session, screen.desired_retention, schedule, screen.parameters))
         else:
             self.pop(key)
 
@@ -113,7 +117,10 @@ class ShownMemory:
         self.pop(key)
         return shown.schedule
 
-    def forget(self, guild_id: int | None = None) -> None:
+    def forget(self, guild_id: int | None = None, user_id: int | None = None) -> None:
+        if guild_id is not None and user_id is not None:
+            self.pop((guild_id, user_id))
+            return
         if guild_id is None:
             self.entries.clear()
             self.items = 0
@@ -153,9 +160,10 @@ class StudyService:
         self.memory = ShownMemory()
         self.days = StudyDays()
 
-    def forget(self, guild_id: int | None = None) -> None:
-        """Drop what is remembered about open sessions (all, or one server's): settings changed."""
-        self.memory.forget(guild_id)
+    def forget(self, guild_id: int | None = None, user_id: int | None = None) -> None:
+        """Drop what is remembered about open sessions (all, one server's or one member's): settings changed, or
+        cards were rescheduled by a new memory model."""
+        self.memory.forget(guild_id, user_id)
 
     # --- Use cases -------------------------------------------------------------------------------------------------
 
@@ -186,12 +194,12 @@ class StudyService:
             if session is not None and current is not None:
                 # Keep the token: the earlier message and this one show the same item, and one rating settles both.
                 pick = replace(pick, item=current, available=max(pick.available, 1))
-                return StudyScreen(session, pick, context.desired_retention, resumed=True), schedule
+                return StudyScreen(session, pick, context.desired_retention, True, context.parameters), schedule
             fresh = StudySession(
                 guild_id, user_id, deck.id, None, None, new_token(), now, 0, 0, 0, now, channel_id, None
             )
             fresh = await _show(conn, fresh, pick, now)
-            return StudyScreen(fresh, pick, context.desired_retention), schedule
+            return StudyScreen(fresh, pick, context.desired_retention, False, context.parameters), schedule
 
         screen, _schedule = await self.db.atomic(body, lambda done: self.memory.remember(*done))
         return screen
@@ -204,9 +212,10 @@ class StudyService:
         remembered = self.memory.get((guild_id, user_id))
         if remembered is not None:
             session = remembered.session
-            return Shown(session, remembered.schedule.card(session.item_id), remembered.retention)
+            return Shown(session, remembered.schedule.card(session.item_id), remembered.retention,
+                         remembered.parameters)
         row = await store.get_shown(self.db, guild_id, user_id)
-        return Shown(row.session, row.card, row.desired_retention) if row is not None else None
+        return Shown(row.session, row.card, row.desired_retention, row.parameters) if row is not None else None
 
     async def reveal(self, deck: Deck, *, guild_id: int, user_id: int, token: str, now: datetime) -> Revealed | None:
         """The shown item with when each rating would bring it back; None when `token` no longer names it."""
@@ -218,7 +227,9 @@ class StudyService:
         if item is None:
             return Revealed(session, None, {})
         card = shown.card or scheduling.new_card(now)
-        return Revealed(session, item, scheduling.preview_intervals(card, now, desired_retention=shown.desired_retention))
+        intervals = scheduling.preview_intervals(card, now, desired_retention=shown.desired_retention,
+                                                 parameters=usable_parameters(shown.parameters))
+        return Revealed(session, item, intervals)
 
     async def rate(
         self, deck: Deck, *, guild_id: int, user_id: int, display_name: str, item_id: str, token: str, rating: int,
@@ -242,21 +253,26 @@ class StudyService:
             card = schedule.card(item_id) if schedule is not None else None  # parsed already, when it was shown
             if card is None:
                 card = scheduling.load_card(read.card_json, now)
-            rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz)
+            params = usable_parameters(context.parameters)
+            predicted = predicted_recall(card, now, params)
+            if schedule is None:
+                schedule = await store.load_schedule(conn, deck.id, guild_id, user_id)
+            rated, _log = scheduling.review(card, rating, now, desired_retention=context.desired_retention, fuzz=fuzz,
+                                            parameters=params, busy=schedule.busy)
             await save_review(
                 conn, guild_id=guild_id, user_id=user_id, deck_id=deck.id, item_id=item_id,
                 kind=session.item_kind, card=rated, rating=rating, at=now,  # type: ignore[arg-type]
+                predicted_recall=predicted,
             )
             streak = await record_activity(conn, guild_id, user_id, "study", now, read.streak)
             if read.member_name != display_name:  # a new member, or a new name
                 await remember_member(conn, guild_id, user_id, display_name)
-            if schedule is None:
-                schedule = await store.load_schedule(conn, deck.id, guild_id, user_id)
-            else:  # the remembered one: add the review just stored instead of reading everything back
-                schedule.record(item_id, session.item_kind, rated, now)
+            # The schedule (remembered, or read before the review) gets the review just stored, not read back.
+            schedule.record(item_id, session.item_kind, rated, now)
             pick = await self._pick(conn, deck, guild_id, user_id, context, now, schedule)
             shown = await _show(conn, _counted(session, rating), pick, now)
-            return RatingResult(StudyScreen(shown, pick, context.desired_retention), rated, streak), schedule
+            screen = StudyScreen(shown, pick, context.desired_retention, False, context.parameters)
+            return RatingResult(screen, rated, streak), schedule
 
         def remember(done: tuple[RatingResult, StoredSchedule] | None) -> None:
             if done is not None:
@@ -278,7 +294,7 @@ class StudyService:
             pick = await self._pick(conn, deck, guild_id, user_id, context, now, schedule)
             ended = replace(session, item_id=None, item_kind=None, token=new_token())
             await store.write_session(conn, ended)
-            return StudyScreen(ended, replace(pick, item=None), context.desired_retention)
+            return StudyScreen(ended, replace(pick, item=None), context.desired_retention, False, context.parameters)
 
         def forget(screen: StudyScreen | None) -> None:
             if screen is not None:

@@ -57,8 +57,10 @@ async def save_review(
     card: Card,
     rating: int,
     at: datetime,
+    predicted_recall: float | None = None,
 ) -> None:
-    """Store the new state and log the review; call inside a transaction (with record_activity)."""
+    """Store the new state and log the review (with the recall the model predicted for it, when it was a day or more
+    after the last); call inside a transaction (with record_activity)."""
     due, at_text = to_text(card.due), to_text(at)
     await conn.execute(
         "INSERT INTO srs_state (guild_id, user_id, deck_id, item_id, kind, card_json, state, due, reps, lapses, "
@@ -73,7 +75,7 @@ async def save_review(
         ),
     )
     await conn.execute(
-        "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (guild_id, user_id, deck_id, item_id, kind, rating, at_text, due),
+        "INSERT INTO reviews (guild_id, user_id, deck_id, item_id, kind, rating, reviewed_at, due_after, "
+        "predicted_recall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (guild_id, user_id, deck_id, item_id, kind, rating, at_text, due, predicted_recall),
     )

@@ -6,8 +6,9 @@ Rows in, rows out: which item comes next, FSRS and streaks are bot.core's rules,
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fsrs import Card, State
@@ -31,6 +32,7 @@ class StudyContext:
     new_card_limit: int = DEFAULT_NEW_LIMIT
     member_timezone: str | None = None
     server_timezone: str | None = None
+    parameters: str | None = None  # the fitted set scheduling the member (theirs, else the server's); None: defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class ShownRow:
     session: StudySession
     card: Card | None  # None: the item was never studied
     desired_retention: float
+    parameters: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,13 @@ _SESSION_SQL = f"SELECT {_SESSION_COLUMNS} FROM study_sessions WHERE guild_id = 
 # The open session with the shown item's stored card and the settings a rating depends on, in one statement.
 _SHOWN_COLUMNS = (
     f"{', '.join('s.' + c for c in _SESSION_FIELDS)}, st.card_json, "
-    "g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz"
+    "g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz, "
+    "COALESCE(mm.parameters, ms.parameters) AS parameters"
+)
+# The member's fitted parameters, else the server's (migration 0009).
+_MODEL_JOINS = (
+    "LEFT JOIN memory_models mm ON mm.guild_id = {k}.guild_id AND mm.user_id = {k}.user_id "
+    "LEFT JOIN memory_models ms ON ms.guild_id = {k}.guild_id AND ms.user_id = 0 "
 )
 _SHOWN_FROM = (
     "FROM study_sessions s "
@@ -72,6 +81,7 @@ _SHOWN_FROM = (
     "AND st.item_id = s.item_id "
     "LEFT JOIN guild_settings g ON g.guild_id = s.guild_id "
     "LEFT JOIN members m ON m.guild_id = s.guild_id AND m.user_id = s.user_id "
+    + _MODEL_JOINS.format(k="s")
 )
 _SHOWN_SQL = f"SELECT {_SHOWN_COLUMNS} {_SHOWN_FROM} WHERE s.guild_id = ? AND s.user_id = ?"
 # A rating also needs the member's stored name and streak: the same read, so the rating costs no extra statement.
@@ -81,10 +91,12 @@ _RATING_SQL = (
     "WHERE s.guild_id = ? AND s.user_id = ?"
 )
 _CONTEXT_SQL = (
-    "SELECT g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz "
+    "SELECT g.desired_retention, g.new_card_limit, g.timezone AS server_tz, m.timezone AS member_tz, "
+    "COALESCE(mm.parameters, ms.parameters) AS parameters "
     "FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) k "
     "LEFT JOIN guild_settings g ON g.guild_id = k.guild_id "
-    "LEFT JOIN members m ON m.guild_id = k.guild_id AND m.user_id = k.user_id"
+    "LEFT JOIN members m ON m.guild_id = k.guild_id AND m.user_id = k.user_id "
+    + _MODEL_JOINS.format(k="k")
 )
 # Where /study without a deck continues: the session's deck (and whether it is open), the member's last deck.
 _DECK_HISTORY_SQL = (
@@ -104,7 +116,8 @@ async def get_shown(db: Store, guild_id: int, user_id: int) -> ShownRow | None:
     if row is None:
         return None
     card = Card.from_json(row["card_json"]) if row["card_json"] else None
-    return ShownRow(_session(row), card, _context_of(row).desired_retention)
+    context = _context_of(row)
+    return ShownRow(_session(row), card, context.desired_retention, context.parameters)
 
 
 async def deck_history(db: Store, guild_id: int, user_id: int) -> tuple[str | None, str | None]:
@@ -152,16 +165,24 @@ async def read_misses(conn: Connection, guild_id: int, user_id: int, deck_id: st
 class StoredSchedule:
     """A member's stored schedule of one deck's items, as the queue reads it, and their stored cards."""
 
-    __slots__ = ("items", "first_seen", "cards")
+    __slots__ = ("items", "first_seen", "cards", "_due_days")
 
     def __init__(self, items: dict[str, ItemSchedule], first_seen: dict[str, str], cards: dict[str, str | Card]) -> None:
         self.items = items
         self.first_seen = first_seen  # card id -> when first studied (fixed-width UTC text), for the new-card limit
         self.cards = cards  # item id -> its fsrs Card, or the Card's JSON until someone needs it
+        self._due_days: Counter[date] | None = None
+
+    def busy(self, day: date) -> int:
+        """Items due on `day` (UTC): the load balancer's view of the deck, counted once per schedule change."""
+        if self._due_days is None:
+            self._due_days = Counter(item.due.date() for item in self.items.values() if item.due is not None)
+        return self._due_days[day]
 
     def record(self, item_id: str, kind: str | None, card: Card, at: datetime) -> None:
         """The row save_review stored for this review: the same values the database would give back."""
         known = self.items.get(item_id)
+        self._due_days = None
         kind = known.kind if known is not None else kind or KIND_CARD
         self.items[item_id] = ItemSchedule(item_id, kind, card.due, card.state == State.Review, at)
         self.cards[item_id] = card
@@ -242,6 +263,7 @@ def _context_of(row: Any) -> StudyContext:
         new_card_limit=row["new_card_limit"] if row["new_card_limit"] is not None else DEFAULT_NEW_LIMIT,
         member_timezone=row["member_tz"],
         server_timezone=row["server_tz"],
+        parameters=row["parameters"],
     )
 
 

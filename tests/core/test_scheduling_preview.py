@@ -11,7 +11,7 @@ START = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
 
 
 def direct(card, now, retention):
-    plain = scheduler(retention, False)
+    plain = scheduler(retention)
     return {r: plain.review_card(card, Rating(r), review_datetime=now)[0].due - now for r in RATING_NAMES}
 
 
