@@ -8,12 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.library import DeckLibrary
+from bot.services.challenge import ChallengeService
 from bot.services.decks import DeckService
 from bot.services.explain import ExplainService
 from bot.services.export import ExportService
 from bot.services.memory import MemoryService
+from bot.services.milestones import MilestoneService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
+from bot.services.reminders import ReminderService
 from bot.services.study import StudyService
 from bot.settings import Settings
 from bot.store.api import Store
@@ -28,6 +31,9 @@ class Services:
     decks: DeckService
     export: ExportService
     memory: MemoryService
+    reminders: ReminderService
+    challenge: ChallengeService
+    milestones: MilestoneService
 
     @classmethod
     def build(cls, db: Store, decks: DeckLibrary, settings: Settings) -> "Services":
@@ -37,4 +43,5 @@ class Services:
         # Cards rescheduled by a new memory model: what the study service remembers of their members is stale.
         memory = MemoryService(db, on_reschedule=study.forget)
         return cls(study, QuizService(db), ExplainService(db, decks), progress, DeckService(db, decks, settings),
-                   ExportService(db, decks), memory)
+                   ExportService(db, decks), memory, ReminderService(db, decks), ChallengeService(db, decks),
+                   MilestoneService(db, decks))
