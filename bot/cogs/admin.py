@@ -12,6 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._admin_challenge import ChallengeAdmin
+from bot.cogs._admin_roles import RolesAdmin
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.streaks import is_valid_zone
 from bot.services.progress import ProgressService
@@ -43,7 +45,11 @@ manage_guild = app_commands.checks.has_permissions(manage_guild=True)
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class AdminCog(commands.GroupCog, name="Admin", group_name="recall-admin", group_description="Recall settings for this server"):
+class AdminCog(
+    ChallengeAdmin, RolesAdmin, commands.GroupCog, name="Admin", group_name="recall-admin",
+    group_description="Recall settings for this server",
+):
+    # The daily challenge and milestone roles are mixins (their own modules): subcommand groups of /recall-admin.
     def __init__(self, bot: RecallBot) -> None:
         self.bot = bot
 
