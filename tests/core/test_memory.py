@@ -1,0 +1,227 @@
+"""Memory models in core: judging a fitted candidate against the set in use on held-out reviews, the training items a
+history gives, the checks every parameter set passes before it schedules anything, and the recommended retention.
+
+Histories come from a simulated learner whose true memory follows FSRS-6 with known parameters (`learner`), reviewing
+on a schedule FSRS-6's defaults would set: the defaults predict such a learner well only when they are its truth.
+"""
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+import fsrs_rs_python as rs
+import pytest
+
+from bot.core.memory import (
+    DEFAULT_PARAMETERS, PARAMETER_COUNT, RETENTION_RANGE, InvalidParameters, Review, checked_parameters, fit, judge,
+    parameters_from_text, parameters_to_text, recall_probability, recommended_retention, training_items,
+)
+
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+
+
+def _far_off() -> tuple[float, ...]:
+    # A learner who forgets much faster than FSRS-6's defaults expect: low first stabilities, slow growth after a
+    # success, a steeper forgetting curve.
+    params = list(DEFAULT_PARAMETERS)
+    params[0:4] = [0.1, 0.3, 0.6, 2.0]
+    params[8] = 0.9
+    params[20] = 0.5
+    return checked_parameters(params)
+
+
+FAR_OFF = _far_off()
+
+
+def learner(true: Sequence[float], seed: int, cards: int = 300, reviews_per_card: int = 6) -> list[Review]:
+    """The reviews of a learner whose memory follows FSRS-6 with `true`, each card reviewed `reviews_per_card` times
+    at intervals around what the defaults would schedule; recalled with the true forgetting curve's probability."""
+    rng = random.Random(seed)
+    truth, schedule = rs.FSRS(list(true)), rs.FSRS(list(DEFAULT_PARAMETERS))
+    history: list[Review] = []
+    for card in range(cards):
+        at = T0 + timedelta(days=rng.randrange(30), minutes=card)
+        rating = rng.choice((1, 3, 3, 4))
+        steps = [rs.FSRSReview(rating, 0)]
+        history.append(Review(card, rating, at))
+        for _ in range(reviews_per_card - 1):
+            item = rs.FSRSItem(list(steps))
+            days = max(1, round(schedule.memory_state(item, None).stability * rng.uniform(0.5, 2.0)))
+            recalled = rng.random() < recall_probability(true, truth.memory_state(item, None).stability, days)
+            rating = (3 if rng.random() < 0.8 else 2) if recalled else 1
+            at += timedelta(days=days)
+            steps.append(rs.FSRSReview(rating, days))
+            history.append(Review(card, rating, at))
+    return history
+
+
+def _steps(item: rs.FSRSItem) -> list[tuple[int, int]]:
+    # FSRSReview exposes its fields only through its repr.
+    return [(int(r), int(d)) for r, d in re.findall(r"rating: (\d+), delta_t: (\d+)", repr(item.reviews))]
+
+
+# --- judge -----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_far_off_learner_gets_a_fitted_set_that_predicts_the_held_out_reviews_better(seed: int):
+    history = learner(FAR_OFF, seed)
+    outcome = judge(history, DEFAULT_PARAMETERS, min_reviews=400)
+    assert outcome.adopted
+    assert outcome.reviews == len(history) == 1800
+    assert outcome.after.log_loss < outcome.before.log_loss
+    assert outcome.after.rmse_bins < outcome.before.rmse_bins
+    assert outcome.reason == "better on the latest reviews"
+    assert checked_parameters(outcome.parameters) == outcome.parameters
+    assert outcome.parameters != DEFAULT_PARAMETERS
+    # The adopted set is refitted on every review: it learnt the faster forgetting (first Good stability far below 2.3).
+    assert outcome.parameters[2] < 1.0
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 5, 6])
+def test_a_learner_the_defaults_describe_keeps_the_defaults(seed: int):
+    outcome = judge(learner(DEFAULT_PARAMETERS, seed), DEFAULT_PARAMETERS, min_reviews=400)
+    assert not outcome.adopted
+    assert outcome.parameters is None
+    assert outcome.reason == "the fitted parameters did not predict the latest reviews better"
+    assert not outcome.after.beats(outcome.before)
+
+
+def test_adoption_follows_the_held_out_numbers_both_ways():
+    outcomes = [
+        judge(learner(true, seed), DEFAULT_PARAMETERS, min_reviews=400)
+        for true in (DEFAULT_PARAMETERS, FAR_OFF) for seed in range(1, 7)
+    ]
+    for outcome in outcomes:
+        both_lower = (outcome.after.log_loss < outcome.before.log_loss
+                      and outcome.after.rmse_bins < outcome.before.rmse_bins)
+        assert outcome.adopted == both_lower
+    assert {o.adopted for o in outcomes} == {True, False}  # both decisions were exercised
+
+
+def test_too_few_reviews_are_not_fitted_and_the_reason_names_the_count():
+    history = learner(FAR_OFF, 1)[:399]
+    outcome = judge(history, DEFAULT_PARAMETERS, min_reviews=400)
+    assert not outcome.adopted
+    assert outcome.reviews == 399
+    assert outcome.reason == "399 reviews; 400 needed"
+    assert outcome.before is None and outcome.after is None
+
+
+def test_a_history_with_no_review_a_day_apart_is_not_fitted():
+    history = [Review(card, 3, T0 + timedelta(minutes=card + step)) for card in range(100) for step in range(5)]
+    outcome = judge(history, DEFAULT_PARAMETERS, min_reviews=400)
+    assert not outcome.adopted
+    assert outcome.reason == "too few reviews spaced a day or more apart"
+
+
+# --- training_items --------------------------------------------------------------------------------------------------
+
+
+def test_training_items_leave_out_cards_never_reviewed_a_day_later_and_fit_without_a_panic():
+    same_day = [Review("a", 3, T0), Review("a", 3, T0 + timedelta(minutes=10)), Review("a", 4, T0 + timedelta(hours=5))]
+    spaced = [Review("b", 3, T0 + timedelta(hours=1)), Review("b", 1, T0 + timedelta(days=3, hours=1))]
+    items = training_items(same_day + spaced)
+    assert [_steps(i.item) for i in items] == [[(3, 0), (1, 3)]]
+    fit(items * 4)  # the Rust optimiser panics on an item without a review a day or more later
+
+
+def test_training_items_start_at_the_first_review_a_day_later_and_keep_same_day_steps_after_it():
+    history = [
+        Review("a", 1, T0), Review("a", 3, T0 + timedelta(minutes=10)),
+        Review("a", 3, T0 + timedelta(days=2, minutes=10)), Review("a", 1, T0 + timedelta(days=12, minutes=10)),
+        Review("a", 3, T0 + timedelta(days=12, minutes=20)),
+    ]
+    items = training_items(reversed(history))  # any order in, the card's own order out
+    assert [_steps(i.item) for i in items] == [
+        [(1, 0), (3, 0), (3, 2)],
+        [(1, 0), (3, 0), (3, 2), (1, 10)],
+        [(1, 0), (3, 0), (3, 2), (1, 10), (3, 0)],
+    ]
+
+
+def test_training_items_are_ordered_by_the_time_of_the_review_they_predict():
+    history = [
+        Review("early", 3, T0), Review("early", 3, T0 + timedelta(days=1)), Review("early", 3, T0 + timedelta(days=9)),
+        Review("late", 3, T0 + timedelta(days=2)), Review("late", 3, T0 + timedelta(days=5)),
+    ]
+    items = training_items(history)
+    assert [i.at for i in items] == [T0 + timedelta(days=d) for d in (1, 5, 9)]
+    assert [len(_steps(i.item)) for i in items] == [2, 2, 3]
+
+
+def test_days_between_reviews_are_whole_days_elapsed():
+    history = [Review("a", 3, T0), Review("a", 3, T0 + timedelta(hours=47)), Review("a", 3, T0 + timedelta(hours=49))]
+    (item,) = training_items(history)[:1]
+    assert _steps(item.item) == [(3, 0), (3, 1)]
+
+
+# --- checked_parameters and parameters_from_text ---------------------------------------------------------------------
+
+
+def test_a_valid_set_comes_back_as_floats():
+    values = [int(v) if v == int(v) else v for v in FAR_OFF]
+    assert checked_parameters(values) == FAR_OFF
+    assert all(isinstance(v, float) for v in checked_parameters(list(DEFAULT_PARAMETERS)))
+
+
+def _with(index: int, value: object) -> list[object]:
+    values: list[object] = list(DEFAULT_PARAMETERS)
+    values[index] = value
+    return values
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (list(DEFAULT_PARAMETERS[:20]), "expected 21 numbers, got 20"),
+        (list(DEFAULT_PARAMETERS) + [0.1], "expected 21 numbers, got 22"),
+        ({"w": 1}, "expected 21 numbers, got dict"),
+        ("0.2,1.3", "expected 21 numbers, got str"),
+        (None, "expected 21 numbers, got NoneType"),
+        (_with(3, math.nan), "not every parameter is a finite number"),
+        (_with(3, math.inf), "not every parameter is a finite number"),
+        (_with(0, "0.2"), "not every parameter is a finite number"),
+        (_with(0, True), "not every parameter is a finite number"),
+        (_with(0, None), "not every parameter is a finite number"),
+        (_with(0, -1.0), "parameters[0] = -1.0 is out of bounds"),
+        (_with(16, 0.5), "parameters[16] = 0.5 is out of bounds"),
+    ],
+)
+def test_checked_parameters_refuses_what_must_not_schedule(values: object, message: str):
+    with pytest.raises(InvalidParameters, match=re.escape(message)):
+        checked_parameters(values)
+
+
+def test_stored_text_round_trips():
+    assert parameters_from_text(parameters_to_text(FAR_OFF)) == pytest.approx(FAR_OFF, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[0.2, 1.3", "stored parameters are not JSON"),
+        ("", "stored parameters are not JSON"),
+        ("NaN-ish", "stored parameters are not JSON"),
+        ("[0.2, 1.3]", "expected 21 numbers, got 2"),
+        ('{"w": [0.2]}', "expected 21 numbers, got dict"),
+        ("[" + ", ".join(["NaN"] * PARAMETER_COUNT) + "]", "not every parameter is a finite number"),
+    ],
+)
+def test_corrupt_stored_text_is_refused(text: str, message: str):
+    with pytest.raises(InvalidParameters, match=re.escape(message)):
+        parameters_from_text(text)
+
+
+# --- recommended_retention -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [DEFAULT_PARAMETERS, FAR_OFF], ids=["defaults", "far-off"])
+def test_recommended_retention_stays_in_the_admin_range(params: tuple[float, ...]):
+    retention = recommended_retention(params, deck_size=300, days=120)
+    low, high = RETENTION_RANGE
+    assert low <= retention <= high
+    assert retention == round(retention, 2)
