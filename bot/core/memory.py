@@ -78,6 +78,7 @@ class FitOutcome:
 class _Item:
     at: datetime  # when its last review (the one it predicts) was given
     item: rs.FSRSItem
+    long_term: bool = True  # its last review came a day or more after the one before (what evaluation judges)
 
 
 # --- Parameters ------------------------------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ def training_items(reviews: Iterable[Review]) -> list[_Item]:
             steps.append(rs.FSRSReview(review.rating, days))
             long_term = long_term or (previous is not None and days > 0)
             if previous is not None and long_term:
-                items.append(_Item(review.at, rs.FSRSItem(list(steps))))
+                items.append(_Item(review.at, rs.FSRSItem(list(steps)), days > 0))
             previous = review.at
     items.sort(key=lambda i: i.at)
     return items
@@ -153,8 +154,9 @@ def fit(items: Sequence[_Item]) -> tuple[float, ...]:
 
 
 def evaluate(params: Sequence[float], items: Sequence[_Item]) -> Evaluation:
-    """How well `params` predict the last review of each item: log loss and RMSE over bins, as srs-benchmark reports."""
-    result = rs.FSRS(list(params)).evaluate([i.item for i in items])
+    """How well `params` predict the last review of each item: log loss and RMSE over bins, as srs-benchmark reports.
+    Items ending in a same-day step are left out: the Rust evaluation refuses them (InvalidInput)."""
+    result = rs.FSRS(list(params)).evaluate([i.item for i in items if i.long_term])
     return Evaluation(float(result.log_loss), float(result.rmse_bins))
 
 

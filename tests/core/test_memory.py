@@ -16,8 +16,8 @@ import fsrs_rs_python as rs
 import pytest
 
 from bot.core.memory import (
-    DEFAULT_PARAMETERS, PARAMETER_COUNT, RETENTION_RANGE, InvalidParameters, Review, checked_parameters, fit, judge,
-    parameters_from_text, parameters_to_text, recall_probability, recommended_retention, training_items,
+    DEFAULT_PARAMETERS, PARAMETER_COUNT, RETENTION_RANGE, InvalidParameters, Review, checked_parameters, evaluate, fit,
+    judge, parameters_from_text, parameters_to_text, recall_probability, recommended_retention, training_items,
 )
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
@@ -141,6 +141,17 @@ def test_training_items_start_at_the_first_review_a_day_later_and_keep_same_day_
         [(1, 0), (3, 0), (3, 2), (1, 10)],
         [(1, 0), (3, 0), (3, 2), (1, 10), (3, 0)],
     ]
+
+
+def test_evaluation_skips_items_ending_in_a_same_day_step():
+    # A lapse and its relearning step 10 minutes later: the step's item trains, but the Rust evaluation refuses it.
+    history = [
+        Review("a", 3, T0), Review("a", 1, T0 + timedelta(days=3)), Review("a", 3, T0 + timedelta(days=3, minutes=10)),
+        Review("b", 3, T0), Review("b", 3, T0 + timedelta(days=4)),
+    ]
+    items = training_items(history)
+    assert [i.long_term for i in items] == [True, False, True]
+    assert evaluate(DEFAULT_PARAMETERS, items) == evaluate(DEFAULT_PARAMETERS, [items[0], items[2]])
 
 
 def test_training_items_are_ordered_by_the_time_of_the_review_they_predict():
