@@ -155,7 +155,7 @@ def test_commented_anki_text_file() -> None:
     result = import_file(text.encode(), "notes.txt")
     assert result.format == "anki-text"
     assert [(c.front, c.back) for c in result.deck.cards] == [
-        ("What is **H2O**?", "Water"), ("Two\n# not a comment: inside quotes", "Answer")]
+        ("What is **H2O**?", "Water"), ("Two # not a comment: inside quotes", "Answer")]  # (HTML: a space)
     assert "chemistry" in result.deck.tags  # the Tags column named by #columns: holds tags, not card text
     assert separator_text(text, "anki-text") == "Fields separated by semicolon (from `#separator:`)."
 

@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import genanki
 import pytest
 import zstandard
 from hypothesis import HealthCheck, given, settings
@@ -19,13 +20,13 @@ from hypothesis import strategies as st
 from bot.core.decks import Card, Concept, Deck, ExplainPrompt, QuizQuestion, load_deck_dir, load_deck_file, parse_deck
 from bot.core.importers import FORMATS, ImportFailed, ImportLimits, detect_format, import_file
 from bot.core.importers.common import (
-    Cloze,
     deck_to_yaml,
     html_to_markdown,
     is_near_duplicate,
     nearby_numbers,
     pick_distractors,
     slugify,
+    stable_id,
 )
 from bot.importing import add_import_parser, main_import
 
@@ -413,7 +414,7 @@ def test_anki_text_export() -> None:
     assert result.format == "anki-text" and deck.title == "Biology"
     fronts = [c.front for c in deck.cards]
     assert fronts[0] == "What is the **powerhouse** of the cell?"
-    assert fronts[1] == 'A field with a "quote" and a\nline break'
+    assert fronts[1] == 'A field with a "quote" and a line break'  # an HTML field: a source line break is a space
     assert fronts[2] == "[…] makes sugar from light."
     assert deck.cards[2].back == "**Photosynthesis** makes sugar from light."
     assert any(what == "row 4" for what, _ in result.skipped)
@@ -429,6 +430,65 @@ def test_anki_text_plain_and_other_separators() -> None:
 def test_anki_text_bad_separator() -> None:
     with pytest.raises(ImportFailed, match="separator"):
         import_file(b"#separator:double pipe\na||b\n", "x.txt")
+
+
+def test_anki_text_columns_header_places_front_and_back() -> None:
+    # `#columns:` names the columns: here the back comes first, so column 2 is the front.
+    text = "#separator:tab\n#html:false\n#columns:Back\tFront\ndog\tHund\ncat\tKatze\n"
+    cards = import_file(text.encode(), "reversed.txt").deck.cards
+    assert [(c.front, c.back) for c in cards] == [("Hund", "dog"), ("Katze", "cat")]
+
+
+def test_anki_text_columns_header_with_meta_and_extra_columns() -> None:
+    # Named meta columns hold no card text; the front and back are found among the rest, in any order.
+    text = ("#separator:semicolon\n#html:false\n#columns:Notes;Antwort;Tags;Frage\n"
+            "a note;dog;animals;Hund\n;cat;;Katze\n")
+    result = import_file(text.encode(), "german.txt")
+    assert [(c.front, c.back) for c in result.deck.cards] == [("Hund", "dog"), ("Katze", "cat")]
+    assert "animals" in result.deck.tags
+
+
+def test_anki_text_columns_header_without_front_and_back_names_keeps_file_order() -> None:
+    text = "#separator:tab\n#html:false\n#columns:Word\tNotes\nHund\tdog\n"
+    cards = import_file(text.encode(), "words.txt").deck.cards
+    assert [(c.front, c.back) for c in cards] == [("Hund", "dog")]
+
+
+NESTED = "{{c1::Canberra is the capital of {{c2::Australia::country}}}}, since {{c3::1913}}."
+
+
+def test_anki_text_nested_cloze() -> None:
+    data = f"#separator:tab\n#html:true\n#notetype:Cloze\n{NESTED}\t<i>Extra</i> line\n".encode()
+    cards = import_file(data, "nested.txt").deck.cards
+    assert [(c.front, c.back) for c in cards] == [
+        ("[…], since 1913.", "**Canberra is the capital of Australia**, since 1913.\n*Extra* line"),
+        ("Canberra is the capital of [country], since 1913.",
+         "Canberra is the capital of **Australia**, since 1913.\n*Extra* line"),
+        ("Canberra is the capital of Australia, since […].",
+         "Canberra is the capital of Australia, since **1913**.\n*Extra* line"),
+    ]
+    assert [c.id for c in cards] == [stable_id("c-", f"{NESTED}:c{n}") for n in (1, 2, 3)]
+
+
+def test_anki_text_nested_cloze_gives_the_cards_of_the_same_note_in_a_package(tmp_path: Path) -> None:
+    # One renderer for both: the text export's note shows what Anki's own Cloze type shows from a package.
+    deck = genanki.Deck(2059400110, "Nested")
+    deck.add_note(genanki.Note(model=genanki.CLOZE_MODEL, fields=[NESTED, "<i>Extra</i> line"], guid="n1"))
+    path = tmp_path / "nested.apkg"
+    genanki.Package(deck).write_to_file(str(path))
+    packaged = import_file(path.read_bytes(), "nested.apkg").deck.cards
+    text = import_file(f"#separator:tab\n#html:true\n{NESTED}\t<i>Extra</i> line\n".encode(), "n.txt").deck.cards
+    assert [(c.front, c.back) for c in text] == [(c.front, c.back) for c in packaged]
+    assert len(text) == 3
+
+
+def test_anki_text_plain_nested_cloze_keeps_its_characters_and_lines() -> None:
+    data = '#separator:tab\n#html:false\n"a < b {{c1::x {{c2::y::hint}}}} &amp;\nnext"\tnote\n'.encode()
+    cards = import_file(data, "plain-cloze.txt").deck.cards
+    assert [(c.front, c.back) for c in cards] == [
+        ("a < b […] &\nnext", "a < b **x y** &\nnext\nnote"),
+        ("a < b x [hint] &\nnext", "a < b x **y** &\nnext\nnote"),
+    ]
 
 
 # --- Quizlet and CSV ------------------------------------------------------------------------------------------------
@@ -562,11 +622,6 @@ def test_html_to_markdown(html: str, markdown: str) -> None:
 def test_html_media_counted() -> None:
     converted = html_to_markdown('<img src="a.png"> text [sound:b.mp3]')
     assert converted.text == "text" and converted.media == 2
-
-
-def test_cloze_sides_with_hint_and_other_deletions() -> None:
-    front, back = Cloze("{{c1::A}} then {{c2::B::letter}}").sides(2)
-    assert front == "A then [letter]" and back == "A then **B**"
 
 
 # --- Writing decks --------------------------------------------------------------------------------------------------

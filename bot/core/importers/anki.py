@@ -23,26 +23,25 @@ import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from html import unescape
+from html import escape, unescape
 
 import zstandard
 
 from bot.core.decks import LEVELS, MAX_CARD_TEXT, MAX_ID_LENGTH, ExplainPrompt
-from bot.core.importers.anki_template import NoteType, Template, render_note
+from bot.core.importers.anki_template import STOCK_CLOZE, NoteType, Template, cloze_numbers, render_note
 from bot.core.importers.common import (
-    Cloze,
     Converted,
     DeckBuilder,
     ImportFailed,
     ImportLimits,
     ImportResult,
     Progress,
-    cloze_numbers,
     html_to_markdown,
     human_size,
     plain_text,
     validate,
 )
+from bot.core.importers.csv_import import find_column
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")  # newest first
 PLACEHOLDER_TEXT = "please update to the latest anki version"
@@ -288,9 +287,8 @@ def _add_note(builder: DeckBuilder, note: Note, html: bool) -> int:
     if note.notetype is not None:
         return _add_rendered(builder, note, html)
     first = note.fields[0] if note.fields else ""
-    numbers = cloze_numbers(first)
-    if note.cloze or numbers:
-        return _add_cloze(builder, note, numbers, html)
+    if note.cloze or cloze_numbers(first):
+        return _add_rendered(builder, _as_stock_cloze(note, html), True)
     front, back = _convert(first, html), _convert(_back_field(note.fields), html)
     what = _label(front.text) if front.text else f"note with back: {_label(back.text)}"
     if not front.text and front.media:
@@ -421,28 +419,12 @@ def _back_field(fields: list[str]) -> str:
     return next((f for f in fields[1:] if f.strip()), "")
 
 
-def _add_cloze(builder: DeckBuilder, note: Note, numbers: list[int], html: bool) -> int:
-    text = _convert(note.fields[0], html)
-    extra = _convert(note.fields[1], html) if len(note.fields) > 1 else Converted("", 0)
-    what = _label(text.text)
-    if not numbers:
-        builder.skip(what, "a cloze note without any {{c1::…}} deletion")
-        return text.media + extra.media
-    cloze = Cloze(text.text)
-    # Every back is the whole text plus the bold marks, so when that is too long no card can be kept: say so once
-    # instead of building (and refusing) one card per deletion, which for thousands of deletions is quadratic.
-    shown = len(cloze.plain.strip())
-    if shown + len("****") > MAX_CARD_TEXT:
-        builder.skip(what, f"the text is {shown} characters long; a card's limit is {MAX_CARD_TEXT}")
-        return text.media + extra.media
-    added = False
-    for number in numbers:
-        front, back = cloze.sides(number)
-        if extra.text:
-            back = f"{back}\n\n{extra.text}"
-        added |= builder.add_card(f"{what} (c{number})", f"{note.key}:c{number}", front, back)
-    builder.imported += int(added)
-    return text.media + extra.media
+def _as_stock_cloze(note: Note, html: bool) -> Note:
+    """A cloze note without its note type's templates as a note of Anki's stock Cloze type (the text first, then the
+    extra), so it is rendered like any other. Rendering writes HTML (the revealed deletion in <b>), so fields
+    exported without HTML become the HTML that shows them: markup characters escaped, line breaks as <br>."""
+    fields = note.fields if html else ["<br>".join(escape(unescape(f), quote=False).splitlines()) for f in note.fields]
+    return replace(note, fields=fields, cloze=True, notetype=STOCK_CLOZE)
 
 
 def _label(text: str) -> str:
@@ -553,6 +535,7 @@ def import_anki_text(text: str, *, deck_id: str, title: str = "", limits: Import
     html = html_flag == "true" or (html_flag != "false" and looks_html(body))
     meta = {name: _column(headers, name) for name in _META_COLUMNS}
     meta_indexes = {i for i in meta.values() if i is not None}
+    lead = _named_columns(headers, sep, meta_indexes)
     shared_tags = headers.get("tags", "").split()
     cloze_type = "cloze" in headers.get("notetype", "").casefold()
     notes: list[Note] = []
@@ -565,8 +548,10 @@ def import_anki_text(text: str, *, deck_id: str, title: str = "", limits: Import
     for number, row in enumerate(rows, 1):
         if not any(cell.strip() for cell in row):
             continue
-        fields = [cell for i, cell in enumerate(row) if i not in meta_indexes]
-        if len(fields) < 2 and not cloze_numbers(fields[0] if fields else ""):
+        fields = [_cell(row, i) for i in lead] + [cell for i, cell in enumerate(row)
+                                                  if i not in meta_indexes and i not in lead]
+        width = sum(i not in meta_indexes for i in range(len(row)))
+        if width < 2 and not cloze_numbers(fields[0] if fields else ""):
             row_skips.append((f"row {number}", f"it has one field; a card needs a front and a back "
                                                    f"(is the separator {_sep_name(sep)}?)"))
             continue
@@ -580,6 +565,15 @@ def import_anki_text(text: str, *, deck_id: str, title: str = "", limits: Import
         raise ImportFailed("No row of the file could become a card.", problems)
     return _notes_to_deck(notes, deck_id=deck_id, title=title or _deck_name(headers.get("deck", "")),
                           fmt="anki-text", html=html, limits=limits, progress=progress, skipped=row_skips)
+
+
+def _named_columns(headers: dict[str, str], sep: str, meta: set[int]) -> list[int]:
+    """The front's column, then the back's, where the names of a `#columns:` line put them (`Back<tab>Front`: the
+    front is column 2); the other columns follow in file order. Empty unless the line names both: file order."""
+    labels = headers.get("columns", "").split(sep)
+    front = find_column(labels, "front", meta)
+    back = find_column(labels, "back", meta | {front}) if front is not None else None
+    return [] if front is None or back is None else [front, back]
 
 
 def _cell(row: list[str], index: int | None) -> str:

@@ -57,6 +57,12 @@ class NoteType:
     cloze: bool = False
 
 
+# Anki's stock Cloze note type: what a cloze note that comes without its note type's templates (a text export) is
+# rendered with, so it gets the cards, nesting and checks of every other cloze note.
+STOCK_CLOZE = NoteType("Cloze", ("Text", "Back Extra"),
+                       (Template("Cloze", 0, "{{cloze:Text}}", "{{cloze:Text}}<br>\n{{Back Extra}}"),), cloze=True)
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedCard:
     key: str  # what tells this card from the note's others: "" for the first template, "c2", "card2"
@@ -245,6 +251,11 @@ def cloze_text(text: str, number: int, question: bool) -> str:
     shown = [False]
     _reveal(parse_cloze(text), number, question, out, shown)
     return "".join(out) if shown[0] else ""
+
+
+def cloze_numbers(text: str) -> list[int]:
+    """The deletion numbers in a field, nested ones included."""
+    return sorted(cloze_numbers_in(parse_cloze(text)))
 
 
 def cloze_answers(text: str, number: int) -> list[str]:

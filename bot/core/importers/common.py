@@ -11,7 +11,7 @@ import html
 import random
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from decimal import Decimal, InvalidOperation
@@ -642,97 +642,6 @@ def plain_text(text: str) -> Converted:
     """A field exported without HTML: only [sound:…] references to drop, and entities Anki may still write."""
     text, sounds = drop_sounds(text)
     return Converted(html.unescape(text).strip(), sounds)
-
-
-# --- Cloze -----------------------------------------------------------------------------------------------------
-
-_CLOZE_OPEN = re.compile(r"\{\{c(\d{1,9})::")  # more digits would be no deletion number, and int() refuses 4,300+
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    start: int  # the span of the whole {{cN::…}} in the field
-    end: int
-    number: int
-    text: str
-    hint: str | None
-
-
-def _find_clozes(text: str) -> Iterator[_Found]:
-    """Each {{cN::text}} or {{cN::text::hint}}, read as the pattern `\\{\\{c(\\d+)::(.*?)(?:::(.*?))?\\}\\}` (DOTALL)
-    reads them: the text runs to the first "::" that ends before the first "}}", the hint from there to that "}}".
-
-    That pattern was cubic on a field of unclosed "{{c1::" (every start, every "::", every position rescanned);
-    here each deletion is found with str.find and a missing "}}" ends the search, so a field costs one pass.
-    """
-    pos = 0
-    while (start := text.find("{{c", pos)) >= 0:
-        head = _CLOZE_OPEN.match(text, start)
-        if head is None:
-            pos = start + 1
-            continue
-        body = head.end()
-        close = text.find("}}", body)
-        if close < 0:
-            return
-        split = text.find("::", body, close)
-        if split < 0:
-            yield _Found(start, close + 2, int(head.group(1)), text[body:close], None)
-        else:
-            yield _Found(start, close + 2, int(head.group(1)), text[body:split], text[split + 2:close])
-        pos = close + 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Deletion:
-    start: int  # where the deleted text sits in Cloze.plain
-    end: int
-    hint: str | None
-
-
-class Cloze:
-    """A cloze field read once: its text with the {{cN::…}} markup removed, and where each deletion sits in it.
-
-    Each card's sides are then slices of that text, so a note with thousands of deletions does not reread the
-    whole field for every card.
-    """
-
-    def __init__(self, text: str) -> None:
-        parts: list[str] = []
-        self.deletions: dict[int, list[_Deletion]] = {}
-        pos = length = 0
-        for found in _find_clozes(text):
-            before = text[pos:found.start]
-            parts += [before, found.text]
-            length += len(before)
-            self.deletions.setdefault(found.number, []).append(
-                _Deletion(length, length + len(found.text), found.hint))
-            length += len(found.text)
-            pos = found.end
-        parts.append(text[pos:])
-        self.plain = "".join(parts)
-
-    @property
-    def numbers(self) -> list[int]:
-        return sorted(self.deletions)
-
-    def sides(self, number: int) -> tuple[str, str]:
-        """Front and back of card `number`: that deletion hidden (showing its hint) on the front and in bold on
-        the back; the other deletions show their text on both sides, as Anki does."""
-        front: list[str] = []
-        back: list[str] = []
-        pos = 0
-        for deletion in self.deletions.get(number, ()):
-            kept = self.plain[pos:deletion.start]
-            front += [kept, f"[{deletion.hint}]" if deletion.hint else "[…]"]
-            back += [kept, f"**{self.plain[deletion.start:deletion.end]}**"]
-            pos = deletion.end
-        rest = self.plain[pos:]
-        return "".join(front) + rest, "".join(back) + rest
-
-
-def cloze_numbers(text: str) -> list[int]:
-    return sorted({found.number for found in _find_clozes(text)})
 
 
 # --- Writing YAML --------------------------------------------------------------------------------------------------

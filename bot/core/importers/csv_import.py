@@ -172,13 +172,14 @@ def known_header(line: str) -> bool:
     for sep in DELIMITERS:
         if sep in line:
             cells = next(csv.reader([line], delimiter=sep, strict=False), [])
-            front = _find(cells, "front", set())
-            if front is not None and _find(cells, "back", {front}) is not None:
+            front = find_column(cells, "front", set())
+            if front is not None and find_column(cells, "back", {front}) is not None:
                 return True
     return False
 
 
-def _find(header: list[str], kind: str, taken: set[int]) -> int | None:
+def find_column(header: list[str], kind: str, taken: set[int]) -> int | None:
+    """The first column not in `taken` whose header names a `kind` of column (front, back, reading or level)."""
     return next((i for i, cell in enumerate(header) if i not in taken and fold(cell) in _FOLDED[kind]), None)
 
 
@@ -220,8 +221,8 @@ class Layout:
 def _layout(rows: list[list[str]], options: CsvOptions) -> Layout:
     first = rows[0]
     width = max(len(row) for row in rows[:200])
-    found_front = _find(first, "front", set())
-    found_back = _find(first, "back", {found_front} if found_front is not None else set())
+    found_front = find_column(first, "front", set())
+    found_back = find_column(first, "back", {found_front} if found_front is not None else set())
     named = found_front is not None and found_back is not None
     if options.no_header:
         header = None
@@ -248,7 +249,7 @@ def _layout(rows: list[list[str]], options: CsvOptions) -> Layout:
         back = [next(i for i in range(width) if i != front)]
     if front in back:
         raise ImportFailed("The same column is both the front and the back; choose another column.")
-    level = _find(header, "level", {front, *back}) if header is not None else None
+    level = find_column(header, "level", {front, *back}) if header is not None else None
     return Layout(header, front, back, level)
 
 
