@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .state import FakeChannel, FakeGuild
+    from .state import FakeChannel, FakeGuild, FakeRole
 
 PERMISSION_BITS: dict[str, int] = {
     "create_instant_invite": 0,
@@ -162,3 +162,27 @@ def channel_permissions(guild: FakeGuild, channel: FakeChannel, user_id: int) ->
     if not value & flag("send_messages"):
         value &= ~_NEEDS_SEND
     return value
+
+
+def role_order(role: FakeRole) -> tuple[int, int]:
+    """Where a role sits in the hierarchy: by position, and at equal positions the older role (lower id) is higher."""
+    return (role.position, -role.id)
+
+
+def highest_role(guild: FakeGuild, user_id: int) -> FakeRole:
+    """The member's highest role; @everyone when they have no other."""
+    member = guild.members.get(user_id)
+    roles = [guild.roles[r] for r in (member.role_ids if member else ()) if r in guild.roles]
+    return max([guild.everyone, *roles], key=role_order)
+
+
+def can_assign(guild: FakeGuild, user_id: int, role: FakeRole) -> bool:
+    """Discord's rule for giving or taking a role: Manage Roles, and the role strictly below the actor's highest
+    role (the owner may assign any role); @everyone is never assigned."""
+    if role.id == guild.id:
+        return False
+    if user_id == guild.owner_id:
+        return True
+    if not has(base_permissions(guild, user_id), "manage_roles"):
+        return False
+    return role_order(role) < role_order(highest_role(guild, user_id))

@@ -14,7 +14,8 @@ from . import payloads
 from . import permissions as perms
 from .errors import ApiError, invalid_form, missing_access, missing_permissions, unknown
 from .messages import Upload
-from .state import FakeChannel, FakeGuild, FakeMessage
+from .gateway import INTENT_MEMBERS
+from .state import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeRole
 from .validation import check_command
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class RestApi:
             ("GET", "/guilds/{guild_id}/channels", self.get_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.get_guild_roles),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
+            ("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.add_member_role),
+            ("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.remove_member_role),
             ("GET", "/channels/{channel_id}", self.get_channel),
             ("POST", "/channels/{channel_id}/typing", self.typing),
             ("GET", "/channels/{channel_id}/messages", self.list_messages),
@@ -294,6 +297,37 @@ class RestApi:
         if member is None:
             raise unknown("Member", 10007)
         return payloads.member_payload(member)
+
+    def _member_role(self, request: web.Request) -> tuple[FakeGuild, FakeMember, FakeRole]:
+        """The member and role of a role change the bot may make: Manage Roles and a role below its highest one."""
+        guild = self._guild(request.match_info["guild_id"])
+        member = guild.members.get(_snowflake(request.match_info["user_id"], "Member", 10007))
+        if member is None:
+            raise unknown("Member", 10007)
+        role = guild.roles.get(_snowflake(request.match_info["role_id"], "Role", 10011))
+        if role is None:
+            raise unknown("Role", 10011)
+        if not perms.can_assign(guild, self.emu.bot_user.id, role):
+            raise missing_permissions()
+        return guild, member, role
+
+    def _member_updated(self, guild: FakeGuild, member: FakeMember) -> None:
+        data = payloads.member_payload(member) | {"guild_id": str(guild.id)}
+        self.emu.gateway.dispatch("GUILD_MEMBER_UPDATE", data, INTENT_MEMBERS, guild_id=guild.id)
+
+    async def add_member_role(self, request: web.Request) -> Any:
+        guild, member, role = self._member_role(request)
+        if role.id not in member.role_ids:  # adding a role the member has is a success that changes nothing
+            member.role_ids.append(role.id)
+            self._member_updated(guild, member)
+        return None
+
+    async def remove_member_role(self, request: web.Request) -> Any:
+        guild, member, role = self._member_role(request)
+        if role.id in member.role_ids:
+            member.role_ids.remove(role.id)
+            self._member_updated(guild, member)
+        return None
 
     # --- channels and messages ------------------------------------------------------------------------
 

@@ -316,6 +316,20 @@ class World:
         guild.roles[role.id] = role
         return role
 
+    def add_role(self, guild: FakeGuild, name: str, *, permissions: int = 0, position: int = 1) -> FakeRole:
+        """A role at `position` (Discord creates roles at 1, just above @everyone); roles at or above it move up one,
+        as Discord keeps positions distinct."""
+        for role in guild.roles.values():
+            if role.id != guild.id and role.position >= position:
+                role.position += 1
+        role = FakeRole(self.ids.next(), guild.id, name, permissions, position=position)
+        guild.roles[role.id] = role
+        return role
+
+    def bot_role(self, guild: FakeGuild) -> FakeRole:
+        """The role Discord made for the bot when it joined (managed, holds the invite's permissions)."""
+        return next(r for r in guild.roles.values() if r.managed_for == self.bot_user.id)
+
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         channel = self.dm_channels.get(user.id)
         if channel is None:
