@@ -237,6 +237,16 @@ class Emulator:
         self.gateway.dispatch("GUILD_MEMBER_ADD", data, INTENT_MEMBERS, guild_id=guild.id)
         return member
 
+    def remove_member(self, guild: FakeGuild, member: FakeMember) -> None:
+        """The member leaves the server (GET of the member answers 404 Unknown Member from now on)."""
+        self.world.remove_member(guild, member.id)
+        data = {"guild_id": str(guild.id), "user": payloads.user_payload(member.user)}
+        self.gateway.dispatch("GUILD_MEMBER_REMOVE", data, INTENT_MEMBERS, guild_id=guild.id)
+
+    def set_dms_open(self, user: Actor, is_open: bool) -> None:
+        """Whether the user accepts DMs from the bot: closed, a message to their DM channel gets 403 50007."""
+        _user_of(user).dms_open = is_open
+
     def set_bot_permissions(self, channel: FakeChannel, *, deny: Iterable[str] = (), allow: Iterable[str] = ()) -> None:
         """Replace the bot's member overwrite in a channel (names as in discord.Permissions)."""
         self._set_overwrite(channel, self.bot_user.id, 1, allow=allow, deny=deny)

@@ -378,6 +378,8 @@ class RestApi:
         channel, allowed = self._channel(request)
         body, uploads = body_of(request), uploads_of(request)
         require(allowed, "send_messages")
+        if channel.recipient is not None and not channel.recipient.dms_open:
+            raise ApiError(403, 50007, "Cannot send messages to this user")
         if body.get("embeds") or body.get("embed"):
             require(allowed, "embed_links")
         if uploads:

@@ -59,6 +59,7 @@ class FakeUser:
     name: str
     bot: bool = False
     global_name: str | None = None
+    dms_open: bool = True  # False: the user closed DMs from servers' members (bots get 403 50007)
 
     def __repr__(self) -> str:
         return f"FakeUser(id={self.id}, name={self.name!r})"
@@ -305,6 +306,12 @@ class World:
             raise ValueError(f"{user.name} is already a member of {guild.name}")
         member = FakeMember(user, guild, list(role_ids or []))
         guild.members[user.id] = member
+        return member
+
+    def remove_member(self, guild: FakeGuild, user_id: int) -> FakeMember:
+        member = guild.members.pop(user_id, None)
+        if member is None:
+            raise ValueError(f"user {user_id} is not a member of {guild.name}")
         return member
 
     def role_with(self, guild: FakeGuild, name: str, permissions: int) -> FakeRole:
