@@ -150,7 +150,9 @@ def _split(items: list[_Item], holdout_share: float) -> tuple[list[_Item], list[
 def fit(items: Sequence[_Item]) -> tuple[float, ...]:
     """Parameters fitted to `items` (starting from the defaults)."""
     fitted = rs.FSRS(list(DEFAULT_PARAMETERS)).compute_parameters([i.item for i in items])
-    return checked_parameters(list(fitted))
+    # The optimiser clips to FSRS's bounds in float32, where 0.8 is 0.80000001: rounded as stored, a set at a bound
+    # stays inside it (and the set judged is the set stored).
+    return checked_parameters([round(float(p), 6) for p in fitted])
 
 
 def evaluate(params: Sequence[float], items: Sequence[_Item]) -> Evaluation:

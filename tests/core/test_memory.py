@@ -11,6 +11,7 @@ import random
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import fsrs_rs_python as rs
 import pytest
@@ -236,3 +237,23 @@ def test_recommended_retention_stays_in_the_admin_range(params: tuple[float, ...
     low, high = RETENTION_RANGE
     assert low <= retention <= high
     assert retention == round(retention, 2)
+
+
+def test_a_fitted_set_at_fsrs_bounds_is_accepted(monkeypatch: pytest.MonkeyPatch):
+    # The Rust optimiser clips to the bounds in float32 (0.8 comes back as 0.800000011920929): such a set must be
+    # adopted, not refused as out of bounds, which would fail every fit of its scope.
+    at_bounds = list(DEFAULT_PARAMETERS)
+    at_bounds[9] = at_bounds[19] = at_bounds[20] = 0.8
+    clipped = rs.check_and_fill_parameters(at_bounds)
+    assert clipped[20] > 0.8
+
+    class Optimiser:
+        def __init__(self, params: list[float]) -> None:
+            pass
+
+        def compute_parameters(self, items: list[rs.FSRSItem]) -> list[float]:
+            return clipped
+
+    items = training_items(learner(FAR_OFF, 1, cards=10))
+    monkeypatch.setattr("bot.core.memory.rs", SimpleNamespace(FSRS=Optimiser))
+    assert fit(items) == tuple(at_bounds)
