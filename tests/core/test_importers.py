@@ -494,6 +494,19 @@ def test_anki_text_plain_nested_cloze_keeps_its_characters_and_lines() -> None:
 # --- Quizlet and CSV ------------------------------------------------------------------------------------------------
 
 
+def test_quizlet_tab_and_quoted_comma_exports_give_the_same_cards() -> None:
+    # The two readers of Quizlet's export split rows differently and share the rest: ids, skips, the deck.
+    tab = "mitochondria\tpowerhouse, of the cell\nno separator here\nribosome\tmakes proteins\n"
+    comma = 'mitochondria,"powerhouse, of the cell"\nno separator here\nribosome,makes proteins\n'
+    by_tab, by_comma = (import_file(text.encode(), "bio.txt", fmt="quizlet") for text in (tab, comma))
+    assert by_tab.deck.cards == by_comma.deck.cards
+    assert [(c.front, c.back) for c in by_comma.deck.cards] == [
+        ("mitochondria", "powerhouse, of the cell"), ("ribosome", "makes proteins")]
+    assert by_tab.skipped == [("row 2", "no tab between term and definition")]
+    assert by_comma.skipped == [("row 2", "no comma between term and definition")]
+    assert by_tab.imported == by_comma.imported == 2 and by_tab.deck.tags == by_comma.deck.tags == ("quizlet",)
+
+
 def test_quizlet_default_separators() -> None:
     text = "mitochondria\tpowerhouse of the cell\r\nribosome\tmakes proteins, from RNA\n\nbroken row\n"
     result = import_file(text.encode(), "bio.txt")

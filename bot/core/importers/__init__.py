@@ -20,10 +20,10 @@ from bot.core.importers.common import (
     slugify,
     with_source,
 )
-from bot.core.importers.csv_import import import_csv, import_quoted_pairs
+from bot.core.importers.csv_import import import_csv
 from bot.core.importers.detect import FORMATS, decode_text, detect_format
 from bot.core.importers.options import CsvOptions
-from bot.core.importers.quizlet import import_quizlet, separator
+from bot.core.importers.quizlet import import_quizlet, import_quoted_pairs, separator
 from bot.core.importers.red import import_red
 
 __all__ = [

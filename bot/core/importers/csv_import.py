@@ -78,10 +78,10 @@ class Dialect:
 
 
 def _rows(text: str, dialect: Dialect) -> list[list[str]]:
-    return _numbered_rows(text, dialect)[0]
+    return numbered_rows(text, dialect)[0]
 
 
-def _numbered_rows(text: str, dialect: Dialect) -> tuple[list[list[str]], list[int]]:
+def numbered_rows(text: str, dialect: Dialect) -> tuple[list[list[str]], list[int]]:
     """The non-blank rows, and the line each starts on (a quoted field may span lines), for messages that name it."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar=dialect.quotechar,
                         strict=False)
@@ -95,30 +95,6 @@ def _numbered_rows(text: str, dialect: Dialect) -> tuple[list[list[str]], list[i
             lines.append(start)
         start = reader.line_num + 1
     return rows, lines
-
-
-def import_quoted_pairs(text: str, *, deck_id: str, title: str = "", limits: ImportLimits = ImportLimits(),
-                        progress: Progress | None = None) -> ImportResult:
-    """Quizlet's export with a comma between term and definition: Quizlet quotes a term or definition that holds a
-    comma, a quote or a line break, as CSV does, so the rows are read as CSV; an unquoted definition may still hold
-    commas (Quizlet splits at the first one), so every field after the first is the definition, commas restored."""
-    text = text.removeprefix("\ufeff")
-    try:
-        rows, lines = _numbered_rows(text, Dialect(","))
-    except csv.Error as exc:
-        raise ImportFailed(f"The file cannot be read as comma-separated text ({exc}).") from None
-    builder = DeckBuilder(deck_id, limits=limits, fmt="quizlet")
-    for count, (number, row) in enumerate(zip(lines, rows), 1):
-        front, back = row[0], ",".join(row[1:])
-        if len(row) < 2:
-            builder.skip(f"row {number}", "no comma between term and definition")
-        elif builder.add_card(front.strip() or f"row {number}", front.strip(), front, back):
-            builder.imported += 1
-        if progress is not None and count % 200 == 0:
-            progress(count, len(rows))
-    if progress is not None:
-        progress(len(rows), len(rows))
-    return builder.build(title=title, tags=("quizlet",))
 
 
 def _sample(text: str, size: int) -> str:
@@ -287,7 +263,7 @@ def import_csv(text: str, *, deck_id: str, title: str = "", limits: ImportLimits
         raise ImportFailed("The file is empty.")
     dialect = sniff_dialect(text)
     try:
-        rows, lines = _numbered_rows(text, dialect)
+        rows, lines = numbered_rows(text, dialect)
     except csv.Error as exc:
         raise ImportFailed(f"The CSV cannot be read as {dialect.name}-separated text ({exc}).") from None
     if not rows:
