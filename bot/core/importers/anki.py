@@ -6,7 +6,8 @@ only note asks to update Anki, so the newest collection present always wins). A 
 Anki itself shows, rendered from their note type's templates (anki_template): a reversed type gives both cards, a
 cloze type one card per deletion in any field its template uses. Notes without templates (Anki's text export, or a
 collection whose note types lack them) fall back to the first field on the front and the next non-empty one on the
-back (a `#columns:` line naming front and back places them), or, for cloze notes, to Anki's stock Cloze type. HTML becomes Discord markdown; media is left out and counted, in every field a card shows.
+back (a `#columns:` line naming front and back places them), or, for cloze notes, to Anki's stock Cloze type.
+HTML becomes Discord markdown; media is left out and counted, in every field a card shows.
 
 Notes of the note types Recall's own export writes (Recall Basic, Cloze, Quiz and Explain, with their fields) come
 back as the items they were: the id from the `Id` field, the level from a `recall::<level>` tag, a quiz question
