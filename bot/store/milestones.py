@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from bot.core.clock import to_text
 from bot.core.leaderboard import Board, BoardWindow
-from bot.core.milestones import Grant, Kind, Milestone, StreakRow, Window
+from bot.core.milestones import Kind, Milestone, StreakRow, Window
 from bot.store import boards
 from bot.store.api import Connection, Store
 from bot.store.sql import upsert
@@ -74,7 +74,8 @@ async def milestone_servers(db: Store) -> list[int]:
     return [row["guild_id"] for row in rows]
 
 
-async def load_grants(db: Store, guild_id: int, users: Iterable[int] | None = None) -> set[Grant]:
+async def load_grants(db: Store, guild_id: int, users: Iterable[int] | None = None) -> set[tuple[int, int]]:
+    """(member, role) of the roles Recall gave in the server (only `users`' when given)."""
     among, ids = _among(users)
     rows = await db.fetchall(
         f"SELECT user_id, role_id FROM milestone_grants WHERE guild_id = ?{among}", (guild_id, *ids)
