@@ -167,7 +167,7 @@ def test_training_items_are_ordered_by_the_time_of_the_review_they_predict():
 
 def test_days_between_reviews_are_whole_days_elapsed():
     history = [Review("a", 3, T0), Review("a", 3, T0 + timedelta(hours=47)), Review("a", 3, T0 + timedelta(hours=49))]
-    (item,) = training_items(history)[:1]
+    item = training_items(history)[0]
     assert _steps(item.item) == [(3, 0), (3, 1)]
 
 

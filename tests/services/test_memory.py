@@ -14,7 +14,7 @@ from bot.core.clock import to_text
 from bot.core.decks import Card, Deck
 from bot.core.library import DeckLibrary
 from bot.core.memory import DEFAULT_PARAMETERS, Review, judge, parameters_from_text
-from bot.services.memory import FitBusy, MemoryService, usable_parameters
+from bot.services.memory import FitBusy, MemoryService, RetentionAdvice, usable_parameters
 from bot.services.study import StudyService
 from bot.store import memory as store
 from bot.store.api import Store
@@ -217,3 +217,41 @@ async def test_a_corrupt_stored_set_never_schedules(db: Store, text: str, why: s
     assert memory.scope == "default"
     summary = await service.summary(G)
     assert summary.members_own == 0
+
+
+async def test_a_rating_a_day_later_logs_the_recall_the_members_set_predicted(db: Store, history):
+    service = MemoryService(db, min_member_reviews=400, min_server_reviews=NEVER)
+    await service.fit_server(G, now=NOW)
+    params = parameters_from_text((await store.model_text(db, G, U))[0])
+    first = await rate_fresh_card_easy(db)
+    later = first.rated.due + timedelta(days=1)
+    study = StudyService(db, DeckLibrary({FRESH.id: FRESH}))
+    screen = await study.open(FRESH, guild_id=G, user_id=U, display_name="alice", now=later)
+    assert screen.pick.item.item_id == "new"
+    await study.rate(FRESH, guild_id=G, user_id=U, display_name="alice", item_id="new", token=screen.session.token,
+                     rating=3, now=later, fuzz=False)
+    row = await db.fetchone("SELECT predicted_recall FROM reviews WHERE item_id = 'new' AND reviewed_at = ?",
+                            (to_text(later),))
+    expected = scheduling.retrievability(first.rated, later, parameters=params)
+    assert row["predicted_recall"] == pytest.approx(expected)
+    assert expected != pytest.approx(scheduling.retrievability(first.rated, later))
+    memory = await service.member_memory(G, U, now=later, day_end=later)
+    assert (memory.scope, memory.since) == ("member", NOW)
+    assert memory.calibration.reviews == 1 and memory.calibration.actual == pytest.approx(1.0)
+
+
+async def test_retention_advice_is_simulated_with_the_servers_set(db: Store, history, monkeypatch):
+    simulated: list[tuple[float, ...]] = []
+
+    def simulation(params: tuple[float, ...]) -> float:  # the real one takes seconds; core's tests cover it
+        simulated.append(tuple(params))
+        return 0.84
+
+    monkeypatch.setattr("bot.core.memory.recommended_retention", simulation)
+    service = MemoryService(db, min_member_reviews=NEVER, min_server_reviews=400)
+    assert await service.retention_advice(G) == RetentionAdvice(0.9, 0.84, "default")
+    await service.fit_server(G, now=NOW)
+    assert await service.retention_advice(G) == RetentionAdvice(0.9, 0.84, "server")
+    assert await service.retention_advice(G) == RetentionAdvice(0.9, 0.84, "server")  # cached per set
+    server = parameters_from_text((await store.models(db, G))[SERVER_SCOPE].parameters)
+    assert simulated == [DEFAULT_PARAMETERS, server]
