@@ -21,6 +21,7 @@ from bot.ui.replies import mark_saved
 from bot.ui.study import (
     DYNAMIC_ITEMS,
     NO_DECKS,
+    NOTHING_DUE,
     RESUMED,
     STALE,
     TUNING,
@@ -113,11 +114,26 @@ class StudyCog(RecallCog, name="Study"):
         await self.answer(interaction, self.open(interaction, require_deck(interaction, deck_id), public=public),
                           new_message=False)
 
+    async def study_now(self, interaction: discord.Interaction, guild_id: int) -> None:
+        """A reminder's Study now: the server's first due card, in the direct message."""
+        await self.answer(interaction, self.opened_in_dm(interaction, guild_id), new_message=True, ephemeral=False)
+
+    async def opened_in_dm(self, interaction: discord.Interaction, guild_id: int) -> Screen:
+        now = utcnow()
+        user_id = interaction.user.id
+        deck = await self.bot.services.reminders.first_due_deck(guild_id, user_id, now)
+        if deck is None:
+            raise InvalidInput(NOTHING_DUE)
+        screen = await self.service.open(
+            deck, guild_id=guild_id, user_id=user_id, display_name=await self.name_in(interaction, guild_id), now=now,
+            channel_id=interaction.channel_id,
+        )
+        return self.screen(deck, screen, owner=None, note=RESUMED if screen.resumed else None, dm_guild=guild_id)
+
     async def revealed(self, interaction: discord.Interaction, ref: CardRef) -> Screen:
-        assert interaction.guild_id is not None
-        deck = self.deck_of(interaction, ref)
-        shown = await self.service.reveal(deck, guild_id=interaction.guild_id, user_id=ref.user_id, token=ref.token,
-                                          now=utcnow())
+        guild_id = self.guild_of(interaction, ref)
+        deck = self.deck_of(guild_id, ref)
+        shown = await self.service.reveal(deck, guild_id=guild_id, user_id=ref.user_id, token=ref.token, now=utcnow())
         if shown is None:
             raise Stale(STALE)
         if shown.item is None:
@@ -130,28 +146,28 @@ class StudyCog(RecallCog, name="Study"):
         return Screen(embed, back_view(ref, shown.intervals))
 
     async def rated(self, interaction: discord.Interaction, ref: CardRef, rating: int) -> Screen:
-        assert interaction.guild_id is not None
-        deck = self.deck_of(interaction, ref)
+        guild_id = self.guild_of(interaction, ref)
+        deck = self.deck_of(guild_id, ref)
         known = deck.card(ref.item) or deck.question(ref.item)  # the id itself, unless it had to be shortened
         item_id = ref.item if known else resolve_ref(ref.item, [c.id for c in deck.cards] + [q.id for q in deck.quiz])
         if item_id is None:
             raise DeckGone(item_gone(deck))
         now = utcnow()
         result = await self.service.rate(
-            deck, guild_id=interaction.guild_id, user_id=ref.user_id, display_name=interaction.user.display_name,
+            deck, guild_id=guild_id, user_id=ref.user_id, display_name=await self.name_in(interaction, guild_id),
             item_id=item_id, token=ref.token, rating=rating, now=now, fuzz=TUNING.fuzz,
         )
         if result is None:
             raise Stale(STALE)
         mark_saved(interaction)  # a failure from here on tells the member their rating was kept
         note = rating_note(rating, result.rated.due - now, result.streak)
-        return self.screen(deck, result.screen, owner=self.owner_label(interaction), note=note)
+        return self.screen(deck, result.screen, owner=self.owner_label(interaction), note=note,
+                           dm_guild=self.dm_guild(interaction, ref))
 
     async def stopped(self, interaction: discord.Interaction, ref: CardRef) -> Screen:
-        assert interaction.guild_id is not None
-        deck = self.deck_of(interaction, ref)
-        screen = await self.service.stop(deck, guild_id=interaction.guild_id, user_id=ref.user_id, token=ref.token,
-                                         now=utcnow())
+        guild_id = self.guild_of(interaction, ref)
+        deck = self.deck_of(guild_id, ref)
+        screen = await self.service.stop(deck, guild_id=guild_id, user_id=ref.user_id, token=ref.token, now=utcnow())
         if screen is None:
             raise Stale(STALE)
         return self.screen(deck, screen, owner=self.owner_label(interaction), stopped=True)
@@ -160,26 +176,48 @@ class StudyCog(RecallCog, name="Study"):
 
     @staticmethod
     def screen(
-        deck: Deck, screen: StudyScreen, *, owner: str | None, note: str | None = None, stopped: bool = False
+        deck: Deck, screen: StudyScreen, *, owner: str | None, note: str | None = None, stopped: bool = False,
+        dm_guild: int | None = None,
     ) -> Screen:
-        embed, view = screen_message(deck, screen, owner=owner, note=note, stopped=stopped)
+        embed, view = screen_message(deck, screen, owner=owner, note=note, stopped=stopped, dm_guild=dm_guild)
         return Screen(embed, view, screen.session.token if view is not None else None)
 
-    def deck_of(self, interaction: discord.Interaction, ref: CardRef) -> Deck:
+    @staticmethod
+    def guild_of(interaction: discord.Interaction, ref: CardRef) -> int:
+        """The server a card counts for: the one it is shown in, or for a card in a DM the one its buttons name."""
+        guild_id = interaction.guild_id if interaction.guild_id is not None else ref.guild_id
+        if guild_id is None:
+            raise DeckGone(deck_gone(ref.deck))
+        return guild_id
+
+    @staticmethod
+    def dm_guild(interaction: discord.Interaction, ref: CardRef) -> int | None:
+        """The server a card in a DM counts for, carried on to the next card's buttons (None on a server)."""
+        return ref.guild_id if interaction.guild_id is None else None
+
+    async def name_in(self, interaction: discord.Interaction, guild_id: int) -> str:
+        """The member's name for the server's boards: in a DM, the one the server last showed (a DM has only the
+        global name)."""
+        if interaction.guild_id is not None:
+            return interaction.user.display_name
+        known = await self.bot.services.reminders.member_name(guild_id, interaction.user.id)
+        return known or interaction.user.display_name
+
+    def deck_of(self, guild_id: int, ref: CardRef) -> Deck:
         """The deck a button names (by id, or by its short_ref); DeckGone when the server no longer has it."""
-        deck = self.bot.decks.get(interaction.guild_id, ref.deck)
+        deck = self.bot.decks.get(guild_id, ref.deck)
         if deck is None and ref.deck.startswith("~"):
-            deck_id = resolve_ref(ref.deck, (d.id for d in self.bot.decks.for_guild(interaction.guild_id)))
-            deck = self.bot.decks.get(interaction.guild_id, deck_id) if deck_id else None
+            deck_id = resolve_ref(ref.deck, (d.id for d in self.bot.decks.for_guild(guild_id)))
+            deck = self.bot.decks.get(guild_id, deck_id) if deck_id else None
         if deck is None:
             raise DeckGone(deck_gone(ref.deck))
         return deck
 
     @staticmethod
     def owner_label(interaction: discord.Interaction) -> str | None:
-        """Name the member on a public session, so the channel sees whose it is."""
+        """Name the member on a public session, so the channel sees whose it is (a DM is theirs alone)."""
         message = interaction.message
-        if message is None or message.flags.ephemeral:
+        if message is None or message.flags.ephemeral or interaction.guild_id is None:
             return None
         return interaction.user.display_name
 

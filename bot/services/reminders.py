@@ -8,10 +8,11 @@ sending it twice. A row more than LATE_LIMIT past its time (downtime) is claimed
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Callable
 
-from bot.core.clock import from_text
+from bot.core.clock import from_text, utcnow
 from bot.core.decks import Deck
 from bot.core.library import DeckLibrary
 from bot.core.reminders import (
@@ -37,6 +38,20 @@ log = logging.getLogger("recall.reminders")
 
 # Rows claimed per transaction: a crash loses at most this many claimed but unsent reminders.
 BATCH = 100
+
+
+@dataclass(slots=True)
+class SenderTuning:
+    """Knobs of the sender in bot.cogs.remind. They live here, not in the cog: discord.py re-imports a cog's module on
+    every bot start, so a test could not patch them across a restart."""
+
+    interval: float = 20.0  # seconds between passes
+    requests_per_second: float = 40.0  # under Discord's global 50/s: the rest is left to interactions
+    run_loop: bool = True
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+
+SENDER = SenderTuning()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ Custom ids (kept as they were, so buttons on old messages keep working):
   study:rate:<user>:<deck>:<item>:<token>:<1-4>    Again / Hard / Good / Easy
   study:stop:<user>:<deck>:<item>:<token>          Stop
   study:pick:<user>:<0|1>                          the deck menu (1: post the session publicly)
+A card shown in a direct message (a reminder's Study now) adds the server it counts for as one more field:
+  study:rev:<user>:<deck>:<item>:<token>:<guild>   (and so on for rate, after the rating, and stop)
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ TOKEN_FIELD = re.compile(r"[0-9a-f]{1,32}")
 STALE = "That card was already rated or replaced; the session has moved on. Run `/study` to see where you are."
 RESUMED = "Your open card, shown again."
 NO_DECKS = "There are no decks on this server yet. An admin can add one with `/decks`."
+NOTHING_DUE = "Nothing is due on that server right now: you are all caught up. Run `/study` there to start new cards."
 
 
 def deck_gone(deck_ref: str) -> str:
@@ -94,37 +97,50 @@ def resolve_ref(ref: str, candidates: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class CardRef:
-    """What a card's buttons say about it: whose session, which deck and item, which showing (token)."""
+    """What a card's buttons say about it: whose session, which deck and item, which showing (token), and for a
+    card shown in a direct message the server it counts for (None on a server's card)."""
 
     user_id: int
     deck: str  # the deck id, or its short_ref when the ids would not fit
     item: str
     token: str
+    guild_id: int | None = None
 
     @classmethod
-    def of(cls, user_id: int, deck_id: str, item_id: str, token: str) -> "CardRef":
+    def of(cls, user_id: int, deck_id: str, item_id: str, token: str, guild_id: int | None = None) -> "CardRef":
         deck = deck_id if _SAFE_REF.fullmatch(deck_id) else short_ref(deck_id)
         item = item_id if _SAFE_REF.fullmatch(item_id) else short_ref(item_id)
-        ref = cls(user_id, deck, item, token)
+        ref = cls(user_id, deck, item, token, guild_id)
         # The rating id is the longest one; shorten the longer id first until it fits.
         if len(ref.custom_id("rate", 4)) > CUSTOM_ID_LIMIT:
             if len(deck) >= len(item):
-                ref = cls(user_id, short_ref(deck_id), item, token)
+                ref = cls(user_id, short_ref(deck_id), item, token, guild_id)
             else:
-                ref = cls(user_id, deck, short_ref(item_id), token)
+                ref = cls(user_id, deck, short_ref(item_id), token, guild_id)
         if len(ref.custom_id("rate", 4)) > CUSTOM_ID_LIMIT:
-            ref = cls(user_id, short_ref(deck_id), short_ref(item_id), token)
+            ref = cls(user_id, short_ref(deck_id), short_ref(item_id), token, guild_id)
         return ref
 
     @classmethod
-    def parse(cls, fields: list[str]) -> "CardRef":
+    def parse(cls, fields: list[str], guild_id: int | None = None) -> "CardRef":
         """The ref in a custom id's first four fields (user, deck, item, token); BadId when any is malformed."""
         user, deck, item, token = fields[:4]
-        return cls(snowflake(user), matching(deck, REF_FIELD), matching(item, REF_FIELD), matching(token, TOKEN_FIELD))
+        return cls(snowflake(user), matching(deck, REF_FIELD), matching(item, REF_FIELD), matching(token, TOKEN_FIELD),
+                   guild_id)
 
     def custom_id(self, action: str, rating: int | None = None) -> str:
         base = f"study:{action}:{self.user_id}:{self.deck}:{self.item}:{self.token}"
-        return base if rating is None else f"{base}:{rating}"
+        if rating is not None:
+            base = f"{base}:{rating}"
+        return base if self.guild_id is None else f"{base}:{self.guild_id}"
+
+
+def card_fields(args: str | None, count: int) -> tuple[list[str], int | None]:
+    """A card button's `count` fields, and the server of a card shown in a direct message (one field more)."""
+    fields = args.split(":") if args else []
+    if len(fields) == count + 1:
+        return fields[:count], snowflake(fields[count])
+    return fields_of(args, count), None
 
 
 class StudyActions(Protocol):
@@ -169,7 +185,7 @@ class RevealButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rev", f
 
     @classmethod
     def parse(cls, item: discord.ui.Button, args: str | None) -> "RevealButton":
-        return cls(CardRef.parse(fields_of(args, 4)))
+        return cls(CardRef.parse(*card_fields(args, 4)))
 
     async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         await actions.reveal(interaction, self.ref)
@@ -186,8 +202,8 @@ class RateButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rate", fe
 
     @classmethod
     def parse(cls, item: discord.ui.Button, args: str | None) -> "RateButton":
-        fields = fields_of(args, 5)
-        return cls(CardRef.parse(fields), int(one_of(fields[4], ("1", "2", "3", "4"))))
+        fields, guild_id = card_fields(args, 5)
+        return cls(CardRef.parse(fields, guild_id), int(one_of(fields[4], ("1", "2", "3", "4"))))
 
     async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         await actions.rate(interaction, self.ref, self.rating)
@@ -202,7 +218,7 @@ class StopButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:stop", fe
 
     @classmethod
     def parse(cls, item: discord.ui.Button, args: str | None) -> "StopButton":
-        return cls(CardRef.parse(fields_of(args, 4)))
+        return cls(CardRef.parse(*card_fields(args, 4)))
 
     async def run(self, interaction: discord.Interaction, actions: StudyActions) -> None:
         await actions.stop(interaction, self.ref)
@@ -270,10 +286,11 @@ def picker_view(owner_id: int, public: bool, decks: list[Deck]) -> discord.ui.Vi
 
 
 def screen_message(
-    deck: Deck, screen: StudyScreen, *, owner: str | None, note: str | None = None, stopped: bool = False
+    deck: Deck, screen: StudyScreen, *, owner: str | None, note: str | None = None, stopped: bool = False,
+    dm_guild: int | None = None,
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     """The session as a message: the shown card's front with Reveal and Stop, or the summary when nothing is shown.
-    `owner`: the member's name on a public session."""
+    `owner`: the member's name on a public session; `dm_guild`: the server a card shown in a DM counts for."""
     session, pick = screen.session, screen.pick
     if pick.item is None:
         embed = summary_embed(
@@ -282,7 +299,7 @@ def screen_message(
             owner=owner, note=note,
         )
         return embed, None
-    ref = CardRef.of(session.user_id, deck.id, pick.item.item_id, session.token)
+    ref = CardRef.of(session.user_id, deck.id, pick.item.item_id, session.token, dm_guild)
     embed = card_embed(deck, pick.item, progress=progress_text(session.reviewed, pick.available), owner=owner, note=note)
     return embed, front_view(ref)
 
