@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from time import monotonic
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -46,15 +47,17 @@ CANNOT_DM = 50007  # Discord: "Cannot send messages to this user"
 class Pacer:
     """Spaces calls at least 1/rate seconds apart (one caller at a time: the sender)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.gap = 1.0 / rate
         self.next_at = 0.0
+        self.clock = clock
+        self.sleep = sleep
 
     async def wait(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self.clock()
         if self.next_at > now:
-            await asyncio.sleep(self.next_at - now)
+            await self.sleep(self.next_at - now)
         self.next_at = max(self.next_at, now) + self.gap
 
 
@@ -135,7 +138,11 @@ class RemindCog(RecallCog, name="Remind"):
         await self.bot.wait_until_ready()
         while True:
             try:
-                await self.send_due()
+                if self.sends():
+                    await self.send_due()
+                else:
+                    # The notes the sending process set: this process answers its own shards' commands.
+                    await self.service.load_notes()
             except Exception:
                 log.exception("reminder pass failed")
             await asyncio.sleep(SENDER.interval)

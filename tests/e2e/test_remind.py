@@ -11,8 +11,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from bot.cogs.remind import Pacer
 from bot.core.clock import to_text, utcnow
 from bot.core.reminders import time_left_text
+from bot.core.shards import Shards
 from bot.services.reminders import SENDER
 from bot.ui.reminders import DMS_CLOSED_NOTE
 from bot.ui.study import TUNING
@@ -227,3 +229,28 @@ async def test_study_now_in_the_dm_counts_for_the_server(world, clock) -> None:
     name = await world.bot.db.fetchone("SELECT display_name FROM members WHERE guild_id = ? AND user_id = ?",
                                        (world.guild.id, world.alice.user.id))
     assert name["display_name"] == "Ali"
+
+
+async def test_only_the_process_running_shard_0_sends(world, clock) -> None:
+    await study_three_again(world, world.alice)
+    at = reminder_time(clock)
+    await remind_on(world, world.alice, at)
+    world.bot.shards_run = Shards(2, (1,))
+    assert await pass_at(world, clock, at + timedelta(seconds=20)) == 0
+    assert (await reminder_row(world, world.alice))["next_send_at"] == to_text(at)  # left for shard 0's process
+    world.bot.shards_run = Shards(2, (0,))
+    assert await pass_at(world, clock, at + timedelta(seconds=20)) == 1
+
+
+async def test_the_pacer_spaces_calls_by_the_rate() -> None:
+    moments = iter([0.0, 0.0, 0.0, 1.0])
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    pacer = Pacer(40.0, clock=lambda: next(moments), sleep=sleep)
+    for _ in range(4):
+        await pacer.wait()
+    # Calls 2 and 3 wait their turn (25 ms apart); call 4 comes long after and goes at once.
+    assert slept == [0.025, 0.05]
