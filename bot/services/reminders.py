@@ -32,7 +32,7 @@ from bot.store import reminders as store
 from bot.store.api import Connection, Store
 from bot.store.members import get_member, remember_member
 from bot.store.reminders import OFF_DMS_CLOSED, OFF_LEFT, OFF_USER, ReminderRow
-from bot.store.streaks import load_streak
+from bot.store.streaks import load_streak, read_inputs
 
 log = logging.getLogger("recall.reminders")
 
@@ -88,7 +88,8 @@ class ReminderService:
         async def body(conn: Connection) -> TurnedOn:
             await remember_member(conn, guild_id, user_id, display_name)
             before = await store.read_reminder(conn, user_id)
-            zone_name = effective_zone_name(*await store.member_zones(conn, guild_id, user_id))
+            inputs = await read_inputs(conn, guild_id, user_id)
+            zone_name = effective_zone_name(inputs.member_zone, inputs.server_zone)
             first = first_send_at(local_time, zone(zone_name), now, before.last_sent_at if before else None)
             await store.save_reminder(conn, user_id, guild_id, time_text(local_time), first)
             after = await store.read_reminder(conn, user_id)

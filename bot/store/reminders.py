@@ -59,17 +59,6 @@ async def read_reminder(conn: Connection, user_id: int) -> ReminderRow | None:
     return _row(row) if row else None
 
 
-async def member_zones(conn: Connection, guild_id: int, user_id: int) -> tuple[str | None, str | None]:
-    """The member's own timezone setting in the server and the server's (None where unset)."""
-    async with conn.execute(
-        "SELECT m.timezone AS member_zone, g.timezone AS server_zone FROM (SELECT 1) AS one "
-        "LEFT JOIN members m ON m.guild_id = :g AND m.user_id = :u LEFT JOIN guild_settings g ON g.guild_id = :g",
-        {"g": guild_id, "u": user_id},
-    ) as cur:
-        row = await cur.fetchone()
-    return row["member_zone"], row["server_zone"]
-
-
 async def save_reminder(conn: Connection, user_id: int, guild_id: int, local_time: str, next_send_at: datetime) -> None:
     """Switch the member's reminder on (tied to `guild_id`, at `local_time`), clearing any reason it was off."""
     await conn.execute(
