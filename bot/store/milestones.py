@@ -133,9 +133,12 @@ async def points_in(
 
 
 async def recently_active(db: Store, since: datetime) -> list[tuple[int, int]]:
-    """(server, member) of streaks stored since `since`: every study rating, quiz answer and explain attempt stores
-    its member's streak, so these are the members whose milestones may have been reached since."""
+    """(server, member) of streaks stored since `since` in servers with milestone roles: every study rating, quiz
+    answer and explain attempt stores its member's streak, so these are the members whose milestones may have been
+    reached since. Only those servers' rows are read (their primary key range), so servers without milestones
+    cost nothing and the ratings' writes keep their indexes as they are."""
     rows = await db.fetchall(
-        "SELECT guild_id, user_id FROM streaks WHERE updated_at >= ? ORDER BY guild_id, user_id", (to_text(since),)
+        "SELECT guild_id, user_id FROM streaks WHERE guild_id IN (SELECT DISTINCT guild_id FROM milestone_roles) "
+        "AND updated_at >= ? ORDER BY guild_id, user_id", (to_text(since),)
     )
     return [(row["guild_id"], row["user_id"]) for row in rows]

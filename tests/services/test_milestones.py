@@ -188,7 +188,10 @@ async def test_deleted_role_is_forgotten(db, service: MilestoneService) -> None:
 
 
 async def test_recently_active_are_those_whose_streak_was_stored_since(db, service: MilestoneService) -> None:
+    await service.add(G, Milestone(STREAK_ROLE, Kind.STREAK, 7))
     await study_days(db, ALICE, range(3, 4))
     await study_days(db, BOB, range(1))
-    await study_days(db, CAROL, range(1), guild=OTHER)
+    await study_days(db, CAROL, range(1), guild=OTHER)  # a server without milestone roles: not read
+    assert await service.recently_active(NOW - timedelta(days=1)) == {G: {BOB}}
+    await service.add(OTHER, Milestone(STREAK_ROLE, Kind.STREAK, 7))
     assert await service.recently_active(NOW - timedelta(days=1)) == {G: {BOB}, OTHER: {CAROL}}
