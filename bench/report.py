@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import percentile
+from bench.memory import band_table, rows as memory_rows
 
 # Targets from the issues (on a 2-core machine); PostgreSQL's study target is lower: every statement is a round trip.
 STUDY_RATIO_TARGET = 0.7
@@ -196,6 +197,8 @@ def phase_rows(phases: dict[str, Any], backend: str) -> list[Row]:
         out += _import_rows(imports)
     if sharded := phases.get("sharded"):
         out += _sharded_rows(sharded)
+    if memory := phases.get("memory"):
+        out += memory_rows(memory)
     return out
 
 
@@ -276,7 +279,13 @@ def markdown(results: dict[str, Any]) -> str:
     header, body = columns(results)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in body]
-    return "\n".join(lines)
+    return "\n".join(lines) + _memory_tables(results)
+
+
+def _memory_tables(results: dict[str, Any]) -> str:
+    """The memory phase's per-band table of each backend it ran on, after the main table."""
+    places = [("", results["phases"]), ("PostgreSQL · ", (results.get("postgres") or {}).get("phases", {}))]
+    return "".join(f"\n\n{label}{band_table(phases['memory'])}" for label, phases in places if "memory" in phases)
 
 
 def table(results: dict[str, Any]) -> str:
@@ -296,4 +305,4 @@ def table(results: dict[str, Any]) -> str:
     if sharded:
         lines.append(f"sharded: {sharded['processes']} bots as separate processes, the emulator and its members in "
                      f"the benchmark's process and the PostgreSQL server all on these {m['cpus']} CPUs")
-    return "\n".join(lines)
+    return "\n".join(lines) + _memory_tables(results)

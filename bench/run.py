@@ -20,14 +20,15 @@ from bench.procs import BASELINE, RECALL, BotProcess, BotSpec, bot_env, server_c
 from bench.boards import boards_phase
 from bench.decks import decks_phase
 from bench.imports import imports_phase
+from bench.memory import MemorySizes, memory_phase
 from bench.quiz import quiz_crowd
 from bench.sharded import sharded_phase
 from bench.startup import startup_phase
 from bench.study import run_phase
 
-PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "sharded")
-SQLITE_PHASES = ("study", "quiz", "boards", "decks", "startup", "imports")
-POSTGRES_PHASES = ("study", "quiz", "boards", "sharded")  # the phases whose database is the backend's
+PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "sharded", "memory")
+SQLITE_PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "memory")
+POSTGRES_PHASES = ("study", "quiz", "boards", "sharded", "memory")  # the phases whose database is the backend's
 log = logging.getLogger("bench")
 T = TypeVar("T")
 
@@ -86,7 +87,8 @@ async def study_phase(sizes: Sizes, workdir: Path, profile: Path | None, progres
 async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, progress: Callable[[str], None],
                   recall: BotSpec = RECALL, only: str | None = None, quick: bool = False,
                   backends: tuple[Backend, ...] | None = None) -> dict[str, Any]:
-    """Every phase asked for; study, quiz and boards on each backend, sharded on PostgreSQL, the rest on SQLite."""
+    """Every phase asked for; study, quiz, boards and memory on each backend, sharded on PostgreSQL, the rest on
+    SQLite."""
     backends = backends or (Backend.sqlite(),)
     bots = {"recall": (recall,), "baseline": (BASELINE,)}.get(only or "", (recall, BASELINE))
     results: dict[str, Any] = {"machine": report.machine(), "sizes": sizes.__dict__,
@@ -119,6 +121,11 @@ async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, p
                     where["boards"] = await boards_phase(sizes.board_members, sizes.board_rows, sizes.board_servers,
                                                          sizes.board_repeats, workdir / f"boards-{backend.name}",
                                                          backend=backend)
+                if "memory" in phases:
+                    memory_sizes = MemorySizes.quick() if quick else MemorySizes.default()
+                    progress(f"memory models{on}: {len(memory_sizes.workloads)} learners × {memory_sizes.days} days")
+                    where["memory"] = await memory_phase(memory_sizes, workdir / f"memory-{backend.name}", backend,
+                                                         progress)
             if "sharded" in phases and postgres is not None:
                 progress(f"sharded on {postgres.label}: 2 processes, one shard each, one database")
                 results[POSTGRES]["phases"]["sharded"] = await sharded_phase(recall, sizes, workdir / "sharded",
@@ -158,8 +165,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--phases", help=f"comma-separated subset of {','.join(PHASES)} (default: all but sharded on "
                         f"SQLite; {','.join(POSTGRES_PHASES)} on PostgreSQL; all with --backend both)")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite",
-                        help="the database of the study, quiz and boards phases (both: each phase on each, side by "
-                        "side); the sharded phase needs PostgreSQL, the others always run on SQLite")
+                        help="the database of the study, quiz, boards and memory phases (both: each phase on each, "
+                        "side by side); the sharded phase needs PostgreSQL, the others always run on SQLite")
     parser.add_argument("--postgres-url", help=f"the PostgreSQL server (default: ${URL_VARIABLE}, else "
                         f"{DEFAULT_POSTGRES_URL}); the benchmark works in schemas of its own and drops them")
     parser.add_argument("--seconds", type=float, help="measured seconds of each study phase")

@@ -6,20 +6,24 @@ import json
 import random
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 from bench import report
 from bench.backends import SCHEMA_PREFIX, URL_VARIABLE, Backend, Target, with_search_path
 from bench.boards import Population, seed_rows, server_sizes
 from bench.common import Sizes, percentile, study_deck_yaml
 from bench.decks import write_many_decks, write_question_decks
+from bench.memory import Learner, band_of, load_balancer_off, true_parameters
 from bench.pg_seed import KNOWN_TRIGGERS, seed_postgres
 from bench.quiz import reaction_plan
 from bench.run import chosen_phases
+from bot.core import scheduling
 from bot.core.decks import load_deck_dir, parse_deck
+from bot.core.memory import DEFAULT_PARAMETERS, checked_parameters
 from tests.backends import require_postgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -178,8 +182,8 @@ def test_unreachable_postgres_is_one_line(tmp_path: Path) -> None:
 
 
 def test_phases_per_backend() -> None:
-    assert chosen_phases(None, "sqlite") == ("study", "quiz", "boards", "decks", "startup", "imports")
-    assert chosen_phases(None, "postgres") == ("study", "quiz", "boards", "sharded")
+    assert chosen_phases(None, "sqlite") == ("study", "quiz", "boards", "decks", "startup", "imports", "memory")
+    assert chosen_phases(None, "postgres") == ("study", "quiz", "boards", "sharded", "memory")
     assert "sharded" in chosen_phases(None, "both")
     with pytest.raises(ValueError, match="needs PostgreSQL"):
         chosen_phases("study,sharded", "sqlite")
@@ -293,3 +297,51 @@ def test_side_by_side_table_merges_the_backends() -> None:
         next(line for line in lines if "failed / unanswered" in line))
     assert "PostgreSQL 15.2 at postgresql://postgres@db:5432/test" in text
     assert report.markdown(results).splitlines()[0].count("|") == 8
+
+
+# --- Memory models ---------------------------------------------------------------------------------------------------
+
+
+def test_quick_memory_phase_prints_its_rows_and_band_table() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--phases", "memory"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout
+    worst = cells(table, "worst learner: RMSE(bins) fitted / defaults, log loss change")[2]
+    assert worst.endswith(" reviews)") and "(learner " in worst
+    seconds = cells(table, "fit time per 10,000 reviews (median of 3)")[2].split(" s (")[0]
+    assert float(seconds) >= 0
+    paced = cells(table, "paced ratings p50 / p99 while fits run")[2]
+    fits = int(paced.split(" fits)")[0].rsplit(" ", 1)[1])
+    assert fits > 0, paced  # the fits really ran beside the paced ratings
+    assert "| reviews (first days) | learners |" in table and "| < 400 | 2 | " in table
+
+
+def test_true_parameters_are_valid_and_away_from_the_defaults() -> None:
+    rng = random.Random(3)
+    drawn = [true_parameters(rng) for _ in range(20)]
+    for params in drawn:
+        assert checked_parameters(list(params)) == params
+        assert all(low <= p <= high for p, low, high in zip(params, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS))
+    assert all(params != DEFAULT_PARAMETERS for params in drawn)
+    assert len(set(drawn)) == 20
+
+
+def test_learner_recalls_with_the_true_models_probability() -> None:
+    learner = Learner(1, 1, None, DEFAULT_PARAMETERS, 5)
+    start = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    learner.histories["c"] = [(3, start)]
+    # FSRS-6's defaults give a card first rated Good a stability of about 2.3 days: 91% recall after 2 days, 60%
+    # after 60 (2,000 draws: a standard error near 0.011).
+    for days, expected in ((2, 0.909), (60, 0.603)):
+        answers = [learner.answer("c", start + timedelta(days=days)) for _ in range(2000)]
+        assert abs(sum(r > 1 for r in answers) / 2000 - expected) < 0.04
+
+
+def test_bands_split_at_the_member_threshold_and_the_load_balancer_patch_is_undone() -> None:
+    assert [band_of(n) for n in (0, 399, 400, 999, 1000, 5000)] == [
+        "< 400", "< 400", "400–999", "400–999", "≥ 1,000", "≥ 1,000"]
+    review = scheduling.review
+    with load_balancer_off():
+        assert scheduling.review is not review
+    assert scheduling.review is review
