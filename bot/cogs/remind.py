@@ -4,7 +4,8 @@ bot.ui.reminders out.
 The sender runs once when the bot is ready and then every SENDER.interval seconds, in the process that runs shard 0
 only (direct messages live there). Each pass claims due reminders in batches (the service's claim is what makes a
 send at most once) and sends them in due order, paced so members' interactions keep their share of Discord's global
-limit: every REST call a reminder costs (the membership check, opening the DM, the message) waits its turn.
+limit: every REST call a reminder costs (the membership check, opening the DM the first time, the message) waits
+its turn.
 """
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("recall.reminders")
 
 CANNOT_DM = 50007  # Discord: "Cannot send messages to this user"
+# DM channel ids kept by member (a member's DM channel never changes): from the second reminder on, one request
+# fewer per reminder. Past this many the memory starts over.
+DM_CHANNELS_KEPT = 100_000
 
 
 class Pacer:
@@ -70,6 +74,7 @@ class RemindCog(RecallCog, name="Remind"):
     def __init__(self, bot: RecallBot) -> None:
         super().__init__(bot)
         self.pacer = Pacer(SENDER.requests_per_second)
+        self.dm_channels: dict[int, int] = {}
         self.sender: asyncio.Task[None] | None = None
 
     @property
@@ -177,8 +182,7 @@ class RemindCog(RecallCog, name="Remind"):
             log.warning("reminder for %s not sent: membership unknown (%s)", claim.user_id, exc)
             return False
         try:
-            await self.pacer.wait()
-            channel = await self.bot.create_dm(discord.Object(claim.user_id))
+            channel = await self.dm_channel(claim.user_id)
             await self.pacer.wait()
             await channel.send(embed=reminder_embed(content, self.server_name(claim.guild_id)),
                                view=reminder_view(claim.user_id, claim.guild_id))
@@ -190,6 +194,17 @@ class RemindCog(RecallCog, name="Remind"):
             return False
         await self.service.sent(claim.user_id, now)
         return True
+
+    async def dm_channel(self, user_id: int) -> discord.abc.Messageable:
+        known = self.dm_channels.get(user_id)
+        if known is not None:
+            return self.bot.get_partial_messageable(known, type=discord.ChannelType.private)
+        await self.pacer.wait()
+        channel = await self.bot.create_dm(discord.Object(user_id))
+        if len(self.dm_channels) >= DM_CHANNELS_KEPT:
+            self.dm_channels.clear()
+        self.dm_channels[user_id] = channel.id
+        return channel
 
     def server_name(self, guild_id: int) -> str:
         guild = self.bot.get_guild(guild_id)

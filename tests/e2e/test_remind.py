@@ -104,6 +104,23 @@ async def test_one_reminder_at_the_members_time_and_not_again_that_day(world, cl
     assert f"<t:{int((at + timedelta(days=1)).timestamp())}:R>" in status and "Study Hall" in status
 
 
+async def test_the_next_days_reminder_reuses_the_dm_channel(world, clock) -> None:
+    await study_three_again(world, world.alice)
+    at = reminder_time(clock)
+    await remind_on(world, world.alice, at)
+    before = len(world.emu.rest_calls)
+    assert await pass_at(world, clock, at + timedelta(seconds=20)) == 1
+    assert await pass_at(world, clock, at + timedelta(days=1, seconds=20)) == 1
+    calls = [(call.method, call.path) for call in world.emu.rest_calls[before:]]
+    dm = world.emu.dm_channel(world.alice)
+    member = f"/guilds/{world.guild.id}/members/{world.alice.user.id}"
+    assert [c for c in calls if c[0] == "POST" or c[1] == member] == [
+        ("GET", member), ("POST", "/users/@me/channels"), ("POST", f"/channels/{dm.id}/messages"),
+        ("GET", member), ("POST", f"/channels/{dm.id}/messages"),
+    ]
+    assert len(dms(world, world.alice)) == 2
+
+
 async def test_no_reminder_when_nothing_is_due_and_no_streak(world, clock) -> None:
     at = reminder_time(clock)
     await remind_on(world, world.bob, at)
