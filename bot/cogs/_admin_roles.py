@@ -87,7 +87,8 @@ class RolesAdmin:
         permissions = discord.Permissions(functools.reduce(operator.or_, (int(data["permissions"]) for data in mine)))
         top = top_role(_facts(data) for data in mine)
         try:
-            check_assignable(_facts(roles[role_id]), guild_id, permissions.manage_roles or permissions.administrator, top)
+            can_manage = permissions.manage_roles or permissions.administrator
+            check_assignable(_facts(roles[role_id]), guild_id, can_manage, top)
         except MilestoneRefused as refused:
             return refusal_text(refused.refusal, role_id, top.id)
         return None

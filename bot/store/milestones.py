@@ -13,7 +13,8 @@ from bot.store import boards
 from bot.store.api import Connection, Store
 from bot.store.sql import upsert
 
-_SAVE = upsert("milestone_roles", ("guild_id", "role_id", "kind", "threshold", "points_window"), ("guild_id", "role_id"))
+_COLUMNS = ("guild_id", "role_id", "kind", "threshold", "points_window")
+_SAVE = upsert("milestone_roles", _COLUMNS, ("guild_id", "role_id"))
 
 
 def _milestone(row: Any) -> Milestone:

@@ -81,5 +81,6 @@ def list_embed(milestones: list[Milestone], guild_name: str) -> discord.Embed:
     lines = [f"{role_text(m.role_id)} — {milestone_text(m)}" for m in milestones]
     embed = discord.Embed(title=clip(f"🏅 Milestone roles · {guild_name}", 256), description=clip("\n".join(lines), 4096),
                           colour=COLOUR)
-    embed.set_footer(text="Checked every 10 minutes and after members' activity. Recall only takes back roles it gave.")
+    embed.set_footer(text="Checked every 10 minutes and after members' activity; Recall takes back only the roles it "
+                          "gave.")
     return embed

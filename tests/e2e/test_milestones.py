@@ -41,7 +41,9 @@ async def study_days(world, member, days_ago: range) -> None:
     """One activity on each of these past days (0 = today), stored as a study rating stores it."""
     for back in sorted(days_ago, reverse=True):
         at = utcnow() - timedelta(days=back)
-        await world.bot.db.atomic(lambda conn, at=at: record_activity(conn, world.guild.id, member.user.id, "study", at))
+        await world.bot.db.atomic(
+            lambda conn, at=at: record_activity(conn, world.guild.id, member.user.id, "study", at)
+        )
 
 
 async def give_points(world, member, points: int) -> None:

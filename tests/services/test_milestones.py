@@ -99,7 +99,8 @@ async def test_streak_role_given_at_seven_days_and_taken_back_when_it_breaks(db,
 
 
 async def test_streak_counted_on_the_members_own_day(db, service: MilestoneService) -> None:
-    await ProgressService(db, on_settings_change=lambda g: None).set_member_timezone(G, ALICE, "alice", "Pacific/Auckland")
+    progress = ProgressService(db, on_settings_change=lambda g: None)
+    await progress.set_member_timezone(G, ALICE, "alice", "Pacific/Auckland")
     await service.add(G, Milestone(STREAK_ROLE, Kind.STREAK, 2))
     await study_days(db, ALICE, range(2))
     await study_days(db, BOB, range(2))  # the same moments, counted in UTC
