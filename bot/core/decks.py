@@ -11,8 +11,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from functools import lru_cache
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
+
+from babel import Locale, UnknownLocaleError
+from babel.core import parse_locale
 
 from bot.core.yaml_loader import (
     MappingNode,
@@ -33,6 +37,7 @@ T = TypeVar("T")
 
 Level = Literal["beginner", "intermediate", "advanced"]
 LEVELS: tuple[str, ...] = ("beginner", "intermediate", "advanced")
+DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ class Deck:
     cards: tuple[Card, ...] = ()
     quiz: tuple[QuizQuestion, ...] = ()
     explain: tuple[ExplainPrompt, ...] = ()
+    language: str = DEFAULT_LANGUAGE  # a BCP 47 tag as the deck wrote it; /explain grades answers in it
     # Item lookups happen on every button press; the index is built once, when the deck is made.
     _by_id: dict[str, Card | QuizQuestion | ExplainPrompt] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict
@@ -171,11 +177,12 @@ MIN_CONCEPTS, MAX_CONCEPTS = 1, 10
 MAX_CONCEPT_NAME = 200
 MAX_KEYWORD = 200
 MAX_URL = 2048
+MAX_LANGUAGE_TAG = 35  # the longest tag a registry of BCP 47 tags needs in practice
 
 DECK_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 _SLUG = re.compile(rf"[a-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 
-_DECK_KEYS = ("$schema", "title", "description", "tags", "author", "cards", "quiz", "explain")
+_DECK_KEYS = ("$schema", "title", "description", "tags", "author", "language", "cards", "quiz", "explain")
 _CARD_KEYS = ("id", "front", "back", "level", "image")
 _QUIZ_KEYS = ("id", "question", "choices", "answer", "explanation", "level")
 _EXPLAIN_KEYS = ("id", "prompt", "hint", "concepts", "answer", "level")
@@ -185,6 +192,18 @@ _CONCEPT_KEYS = ("name", "keywords")
 def is_slug(text: str) -> bool:
     """Whether `text` can be a deck or item id: lowercase letters, digits, `-` and `_`, at most 40 characters."""
     return _SLUG.fullmatch(text) is not None
+
+
+@lru_cache(maxsize=256)
+def is_language_tag(tag: str) -> bool:
+    """Whether `tag` names a language CLDR knows, written as BCP 47 ("es", "pt-BR", "zh-Hant"), not "pt_BR"."""
+    try:
+        parts = parse_locale(tag, sep="-")
+        locale = Locale.parse(tag, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return False
+    # Babel maps an unknown region to a likely one ("es-ZZ" reads as es_ES): a region written must be the one read.
+    return parts[1] is None or locale.territory == parts[1]
 
 
 def derived_item_id(prefix: str, text: str) -> str:
@@ -491,6 +510,7 @@ class _DeckReader:
         title = self.required_text(fields, root, "", "title", MAX_TITLE)
         description = self.optional_text(fields, "", "description", MAX_DESCRIPTION)
         author = self.optional_text(fields, "", "author", MAX_AUTHOR)
+        language = self.language(fields)
         tags = self.tags(fields)
         sections = {name: self.section_nodes(fields, name) for name in ("cards", "quiz", "explain")}
         total = sum(len(nodes) for nodes in sections.values() if nodes)
@@ -506,7 +526,17 @@ class _DeckReader:
         if self.problems or title is None:
             return None
         return Deck(id=deck_id, title=title, description=description or "", tags=tags, author=author or "",
-                    cards=cards, quiz=quiz, explain=explain)
+                    cards=cards, quiz=quiz, explain=explain, language=language)
+
+    def language(self, fields: _Fields) -> str:
+        entry = fields.get("language")
+        if entry is None:
+            return DEFAULT_LANGUAGE
+        value = self.text(entry[0], entry[1], "language", MAX_LANGUAGE_TAG)
+        if value is not None and len(value) <= MAX_LANGUAGE_TAG and not is_language_tag(value):
+            self.report(entry[0], "language",
+                        f"{_quote(value)} is not a known language tag (BCP 47, such as en, es, de, pt-BR or ja)")
+        return value or DEFAULT_LANGUAGE
 
     def tags(self, fields: _Fields) -> tuple[str, ...]:
         entry = fields.get("tags")

@@ -149,7 +149,7 @@ class ExplainService:
         """
         at = at or utcnow()
         shown = await self.showing(guild_id, user_id, nonce, ALREADY_RECORDED)
-        graded = grade(text, shown.prompt.concepts)  # before the transaction: grading needs no lock
+        graded = grade(text, shown.prompt.concepts, shown.deck.language)  # before the transaction: no lock needed
         retention = (await get_guild_settings(self.db, guild_id)).desired_retention
         params = usable_parameters((await memory_store.model_text(self.db, guild_id, user_id))[0])
 

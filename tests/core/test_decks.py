@@ -193,7 +193,7 @@ def test_every_problem_of_a_deck_is_reported_in_line_order() -> None:
         "    answer: c\n"                             # 9
     )
     assert problems_of(text) == [
-        't.yaml:2: colour: unknown key (allowed: $schema, title, description, tags, author, cards, quiz, explain)',
+        't.yaml:2: colour: unknown key (allowed: $schema, title, description, tags, author, language, cards, quiz, explain)',
         "t.yaml:4: cards[0].back: is required",
         't.yaml:5: cards[0].level: "Advanced" is not one of beginner, intermediate, advanced',
         't.yaml:8: quiz[0].choices[2]: "a" is repeated (first on line 8)',
@@ -244,7 +244,7 @@ def test_unsafe_tag_inside_an_unknown_key_is_still_refused() -> None:
 def test_recursive_alias_does_not_hang() -> None:
     text = "title: T\nloop: &a [*a]\ncards:\n  - front: F\n    back: B\n    level: &l [*l]\n"
     assert problems_of(text) == [
-        "t.yaml:2: loop: unknown key (allowed: $schema, title, description, tags, author, cards, quiz, explain)",
+        "t.yaml:2: loop: unknown key (allowed: $schema, title, description, tags, author, language, cards, quiz, explain)",
         "t.yaml:6: cards[0].level: must be text, got a list",
     ]
 

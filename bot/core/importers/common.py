@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from bot.core.decks import (
+    DEFAULT_LANGUAGE,
     MAX_CARD_TEXT,
     MAX_CHOICE,
     MAX_DESCRIPTION,
@@ -705,6 +706,8 @@ def deck_to_yaml(deck: Deck, *, schema_comment: bool = True) -> str:
         head["tags"] = list(deck.tags)
     if deck.author:
         head["author"] = deck.author
+    if deck.language != DEFAULT_LANGUAGE:
+        head["language"] = deck.language
     head.update({k: v for k, v in _item_dicts(deck).items() if v})
     body = yaml.dump(head, Dumper=_DeckDumper, sort_keys=False, allow_unicode=True, width=100_000,
                      default_flow_style=False, indent=2)
