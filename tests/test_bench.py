@@ -17,7 +17,7 @@ from bench.backends import SCHEMA_PREFIX, URL_VARIABLE, Backend, Target, with_se
 from bench.boards import Population, seed_rows, server_sizes
 from bench.common import Sizes, percentile, study_deck_yaml
 from bench.decks import write_many_decks, write_question_decks
-from bench.memory import Learner, band_of, load_balancer_off, true_parameters
+from bench.memory import Learner, band_of, load_balancer_off, spread, true_parameters
 from bench.pg_seed import KNOWN_TRIGGERS, seed_postgres
 from bench.quiz import reaction_plan
 from bench.run import chosen_phases
@@ -345,3 +345,9 @@ def test_bands_split_at_the_member_threshold_and_the_load_balancer_patch_is_undo
     with load_balancer_off():
         assert scheduling.review is not review
     assert scheduling.review is review
+
+
+def test_spread_measures_unevenness_not_growth() -> None:
+    assert spread(list(range(90))) == {"std": 0.0, "max_over_mean": 1.0}  # a workload growing evenly is even
+    uneven = spread([20] * 45 + [30, 10] * 22 + [20])
+    assert uneven["std"] > 9 and uneven["max_over_mean"] > 1.4
