@@ -2,6 +2,7 @@
 the real bot giving and taking roles on the emulated Discord (both backends)."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from bot.emulator import driver as emulator_driver
 from bot.emulator import permissions as perms
 from bot.services.streaks import record_activity
 from bot.store import milestones as store
+from bot.store.open import open_database
 
 _round = iter(range(1, 10**6))
 
@@ -37,11 +39,12 @@ async def admin(world, subcommand: str, **options):
     return await ix.wait_message()
 
 
-async def study_days(world, member, days_ago: range) -> None:
-    """One activity on each of these past days (0 = today), stored as a study rating stores it."""
+async def study_days(world, member, days_ago: range, db=None) -> None:
+    """One activity on each of these past days (0 = today), stored as a study rating stores it (in the bot's
+    database, or `db`)."""
     for back in sorted(days_ago, reverse=True):
         at = utcnow() - timedelta(days=back)
-        await world.bot.db.atomic(
+        await (db or world.bot.db).atomic(
             lambda conn, at=at: record_activity(conn, world.guild.id, member.user.id, "study", at)
         )
 
@@ -106,10 +109,13 @@ async def test_a_role_above_the_bots_is_refused_with_how_to_fix_it(world, cog):
     assert await store.load_milestones(world.bot.db, world.guild.id) == []
 
 
-async def test_everyone_and_a_missing_milestone_are_refused(world):
+async def test_everyone_a_managed_role_and_a_missing_milestone_are_refused(world):
     allow_manage_roles(world)
     reply = await admin(world, "add", role=world.guild.everyone, streak=3)
     assert "@everyone is every member's role already" in reply.text()
+    bot_role = world.emu.world.bot_role(world.guild)
+    reply = await admin(world, "add", role=bot_role, streak=3)
+    assert f"<@&{bot_role.id}> is managed by an integration" in reply.text()
     role = new_role(world, "Regular")
     reply = await admin(world, "add", role=role)
     assert "Give the milestone" in reply.text()
@@ -190,3 +196,24 @@ async def test_discord_refusing_a_change_leaves_the_grant_as_the_role_really_is(
     allow_manage_roles(world)  # given back: the next pass takes the role back
     assert (await cog.full_pass(utcnow() + timedelta(days=3))).taken == 1
     assert role.id not in world.alice.role_ids
+
+
+async def test_a_restart_reconciles_at_start_up(world):
+    allow_manage_roles(world)
+    role = new_role(world, "Steady")
+    await admin(world, "add", role=role, streak=2)
+    await world.stop_bot()
+    # Activity the stopped bot never saw (another process stored it): the start-up pass gives the role.
+    db = await open_database(world.settings)
+    try:
+        await study_days(world, world.alice, range(2), db)
+    finally:
+        await db.close()
+    await world.start_bot()
+    given = {(world.alice.user.id, role.id)}
+    for _ in range(200):  # the pass runs in the bot's own task: wait for its last step, the grant
+        if await store.load_grants(world.bot.db, world.guild.id) == given:
+            break
+        await asyncio.sleep(0.05)
+    assert await store.load_grants(world.bot.db, world.guild.id) == given
+    assert role.id in world.alice.role_ids
