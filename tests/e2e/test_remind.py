@@ -271,3 +271,15 @@ async def test_the_pacer_spaces_calls_by_the_rate() -> None:
         await pacer.wait()
     # Calls 2 and 3 wait their turn (25 ms apart); call 4 comes long after and goes at once.
     assert slept == [0.025, 0.05]
+
+
+async def test_remind_off_stops_the_reminder_and_status_says_why(world, clock) -> None:
+    await study_three_again(world, world.alice)
+    at = reminder_time(clock)
+    await remind_on(world, world.alice, at)
+    ix = await world.emu.slash(world.alice, world.channel, "remind off")
+    assert (await ix.wait_message()).text() == "Reminders are off. Turn them back on with `/remind on`."
+    ix = await world.emu.slash(world.alice, world.channel, "remind status")
+    assert (await ix.wait_message()).text() == "Reminders are off (you turned them off). Turn them on with `/remind on`."
+    assert await pass_at(world, clock, at + timedelta(seconds=20)) == 0
+    assert dms(world, world.alice) == []
