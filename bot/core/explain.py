@@ -414,8 +414,8 @@ def _is_spaced(ch: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _substring_keywords(concept: Concept, language: str) -> tuple[tuple[str, ...], bool]:
-    rules = language_of(language)
-    assert isinstance(rules, SubstringLanguage)
+    """The concept's keywords as searched for in this language, and whether the negation guard applies."""
+    rules = _SUBSTRING_LANGUAGES[_primary(language)]
     keywords = tuple(dict.fromkeys(_trim(_normalise(k), rules) for k in concept.keywords if k.strip()))
     return keywords, not is_avoidance(concept.name, language)
 
@@ -427,12 +427,21 @@ def _trim(keyword: str, rules: SubstringLanguage) -> str:
     return keyword
 
 
+@lru_cache(maxsize=None)
+def _negation_finder(rules: SubstringLanguage) -> re.Pattern[str]:
+    # Words that merely contain a negation come first, so the scan takes them whole (少ない is not read as ない).
+    return re.compile("|".join(map(re.escape, (*rules.not_negating, *rules.negations))))
+
+
 class _Text:
     """A normalised answer in a language without spaces, searched keyword by keyword."""
 
     def __init__(self, text: str, rules: SubstringLanguage) -> None:
         self.text = _normalise(text)
         self.rules = rules
+        self._negations = frozenset(
+            m.start() for m in _negation_finder(rules).finditer(self.text) if m.group() not in rules.not_negating
+        )
 
     def _occurrences(self, keyword: str) -> list[int]:
         found, at = [], self.text.find(keyword)
@@ -449,13 +458,6 @@ class _Text:
         cut_after = end < len(text) and _is_spaced(text[end - 1]) and _is_spaced(text[end])
         return not (cut_before or cut_after)
 
-    def _negation_at(self, at: int) -> bool:
-        """Whether a negation starts at `at` (and is not part of a word such as 少ない)."""
-        for word in self.rules.not_negating:
-            if any(self.text.startswith(word, at - offset) for offset in range(min(len(word), at + 1))):
-                return False
-        return any(self.text.startswith(n, at) for n in self.rules.negations)
-
     def negated(self, start: int, end: int) -> bool:
         if self.rules.negation_follows:
             window = self.text[end:end + SUBSTRING_NEGATION_WINDOW + 1]
@@ -465,7 +467,7 @@ class _Text:
             window = self.text[max(0, start - SUBSTRING_NEGATION_WINDOW - 1):start]
             breaks = [m.end() for m in _CJK_BREAKS.finditer(window)]
             positions = range(start - len(window) + (breaks[-1] if breaks else 0), start)
-        return any(self._negation_at(at) for at in positions)
+        return any(at in self._negations for at in positions)
 
     def meets(self, concept: Concept, language: str) -> bool:
         keywords, guard = _substring_keywords(concept, language)

@@ -88,3 +88,19 @@ def test_broken_fixtures_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 1
     assert all(line.startswith("tests/fixtures/decks/") for line in lines[:-1])
     assert lines[-1].endswith(f"in {len(list((ROOT / 'tests/fixtures/decks').glob('*.yaml')))} decks")
+
+
+def test_an_unknown_language_tag_is_named_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("spanish.yaml").write_text("title: Tasas\nlanguage: espanol\n" + GOOD.removeprefix("title: Good\n"),
+                                    encoding="utf-8")
+    assert check(Path("spanish.yaml")) == (1, [
+        'spanish.yaml:2: language: "espanol" is not a known language tag (BCP 47, such as en, es, de, pt-BR or ja)',
+        "1 problem in 1 deck",
+    ])
+
+
+def test_a_known_language_tag_passes(tmp_path: Path) -> None:
+    path = tmp_path / "japanese.yaml"
+    path.write_text("title: 学習率\nlanguage: ja\n" + GOOD.removeprefix("title: Good\n"), encoding="utf-8")
+    assert check(path) == (0, ["1 deck valid"])

@@ -26,6 +26,7 @@ from bot.core.decks import (
     load_deck_file,
     parse_deck,
 )
+from bot.core.importers import deck_to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DECKS = ROOT / "decks"
@@ -562,3 +563,62 @@ def test_schema_rejects_broken_fixtures(name: str) -> None:
 
 def test_keys_must_be_plain_text() -> None:
     assert problems_of("title: T\n[a]: x\ncards: [{front: F, back: B}]\n") == ["t.yaml:2: keys must be plain text"]
+
+
+# --- Language ------------------------------------------------------------------------------------------------------
+
+CARD = "cards:\n  - front: F\n    back: B\n"
+
+
+def test_a_deck_without_language_is_english() -> None:
+    assert parse_deck("title: T\n" + CARD, deck_id="d", source="t.yaml").language == "en"
+
+
+@pytest.mark.parametrize("tag", ["es", "de", "fr", "pt-BR", "ja", "zh-Hant", "es-419", "en"])
+def test_bcp47_language_tags_are_kept_as_written(tag: str) -> None:
+    assert parse_deck(f"title: T\nlanguage: {tag}\n" + CARD, deck_id="d", source="t.yaml").language == tag
+
+
+@pytest.mark.parametrize(("tag", "why"), [
+    ("xx", "no such language"),
+    ("klingon", "a name, not a tag"),
+    ("pt_BR", "a POSIX locale, not BCP 47"),
+    ("es-ZZ", "a region no one has"),
+    ("yes", "not a language"),
+])
+def test_an_unknown_language_tag_is_refused_with_its_line(tag: str, why: str) -> None:
+    assert problems_of(f"title: T\ndescription: D\nlanguage: {tag}\n" + CARD) == [
+        f't.yaml:3: language: "{tag}" is not a known language tag (BCP 47, such as en, es, de, pt-BR or ja)'
+    ], why
+
+
+def test_language_must_be_one_text() -> None:
+    assert problems_of("title: T\nlanguage: [es, de]\n" + CARD) == ["t.yaml:2: language: must be text, got a list"]
+
+
+def test_the_spanish_deck_declares_its_language() -> None:
+    deck = load_deck_file(DECKS / "pytorch-lr-schedulers-es.yaml")
+    assert deck.language == "es"
+    assert deck.title == "Programadores de la tasa de aprendizaje en PyTorch"
+    assert (len(deck.cards), len(deck.quiz), len(deck.explain)) == (5, 5, 2)
+    assert all(q.explanation for q in deck.quiz)
+    assert all(p.hint and p.answer and len(p.concepts) == 4 for p in deck.explain)
+
+
+def test_language_survives_the_yaml_round_trip() -> None:
+    deck = load_deck_file(DECKS / "pytorch-lr-schedulers-es.yaml")
+    text = deck_to_yaml(deck)
+    assert "\nlanguage: es\n" in text
+    assert parse_deck(text, deck_id=deck.id, source=deck.source) == deck
+
+
+def test_english_exports_write_no_language_line() -> None:
+    assert "language:" not in deck_to_yaml(load_deck_file(DECKS / "pytorch-lr-schedulers.yaml"))
+
+
+def test_schema_accepts_a_language_tag_and_refuses_a_malformed_one() -> None:
+    validator = _validator()
+    deck = {"title": "T", "cards": [{"front": "F", "back": "B"}]}
+    assert validator.is_valid({**deck, "language": "pt-BR"})
+    assert not validator.is_valid({**deck, "language": "pt_BR"})
+    assert not validator.is_valid({**deck, "language": ""})
