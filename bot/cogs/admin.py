@@ -1,4 +1,5 @@
-"""/recall-admin: server timezone, daily minimum, desired retention, new-card limit, leaderboard reset.
+"""/recall-admin: server timezone, daily minimum, desired retention (with the recommended one), new-card limit,
+leaderboard reset, and the server's memory model (Fit now, Roll back).
 
 Manage Server only: hidden from other members by default permissions, and checked again here (a server can grant
 the command to others in its integration settings, and default permissions are only a default).
@@ -14,10 +15,24 @@ from discord.ext import commands
 
 from bot.cogs._admin_challenge import ChallengeAdmin
 from bot.cogs._admin_roles import RolesAdmin
+from bot.cogs._base import RecallCog
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.streaks import is_valid_zone
+from bot.services.memory import FitBusy, MemoryService
 from bot.services.progress import ProgressService
 from bot.ui import replies
+from bot.ui.memory import (
+    DYNAMIC_ITEMS,
+    FIT_BUSY,
+    NOTHING_TO_ROLL_BACK,
+    ROLLED_BACK,
+    ProgressNote,
+    fitting_embed,
+    model_embed,
+    model_view,
+    retention_advice_text,
+    retention_view,
+)
 from bot.ui.progress import (
     ConfirmResetView,
     daily_minimum_text,
@@ -39,6 +54,7 @@ MIN_RETENTION, MAX_RETENTION = 0.70, 0.99
 MAX_DAILY_MINIMUM = 100
 MAX_NEW_CARDS = 1000
 NEEDS_MANAGE_SERVER = "You need the **Manage Server** permission to reset the leaderboard."
+NEEDS_MANAGE_SERVER_HERE = "You need the **Manage Server** permission for this."
 
 manage_guild = app_commands.checks.has_permissions(manage_guild=True)
 
@@ -46,16 +62,20 @@ manage_guild = app_commands.checks.has_permissions(manage_guild=True)
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class AdminCog(
-    ChallengeAdmin, RolesAdmin, commands.GroupCog, name="Admin", group_name="recall-admin",
+    ChallengeAdmin, RolesAdmin, RecallCog, commands.GroupCog, name="Admin", group_name="recall-admin",
     group_description="Recall settings for this server",
 ):
     # The daily challenge and milestone roles are mixins (their own modules): subcommand groups of /recall-admin.
-    def __init__(self, bot: RecallBot) -> None:
-        self.bot = bot
+    # RecallCog registers the memory-model and retention buttons (bot.ui.memory.MemoryActions is implemented here).
+    dynamic_items = DYNAMIC_ITEMS
 
     @property
     def progress(self) -> ProgressService:
         return self.bot.services.progress
+
+    @property
+    def memory(self) -> MemoryService:
+        return self.bot.services.memory
 
     @app_commands.command(name="timezone", description="The server's timezone: days, streaks and boards follow it",
                           extras=replies.OWN_ACK)
@@ -84,15 +104,79 @@ class AdminCog(
         recounted = await self.progress.set_daily_minimum(interaction.guild_id, count)
         await replies.send(interaction, daily_minimum_text(count, recounted), ephemeral=True)
 
-    @app_commands.command(name="retention", description="Desired retention for spaced repetition (0.70–0.99)")
-    @app_commands.describe(value="Share of cards you want to remember when due: higher means more reviews")
+    @app_commands.command(name="retention", description="Desired retention for spaced repetition (0.70–0.99)",
+                          extras=replies.OWN_ACK)
+    @app_commands.describe(value="Share of cards you want to remember when due: higher means more reviews "
+                                 "(leave out to see the recommended one)")
     @manage_guild
     async def retention(
-        self, interaction: discord.Interaction, value: app_commands.Range[float, MIN_RETENTION, MAX_RETENTION]
+        self, interaction: discord.Interaction,
+        value: app_commands.Range[float, MIN_RETENTION, MAX_RETENTION] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        await self.progress.set_retention(interaction.guild_id, round(value, 3))
-        await replies.send(interaction, retention_text(value), ephemeral=True)
+        # The recommendation is a simulation of about a second: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if value is not None:
+            await self.progress.set_retention(interaction.guild_id, round(value, 3))
+            await replies.send(interaction, retention_text(value), ephemeral=True)
+            return
+        advice = await self.memory.retention_advice(interaction.guild_id)
+        view = retention_view(advice, interaction.user.id)
+        await replies.send(interaction, retention_advice_text(advice), view=view, ephemeral=True)
+
+    async def use_retention(self, interaction: discord.Interaction, value: float) -> None:
+        """Use 0.xx under the recommendation: the admin's choice, so Manage Server is checked again."""
+        guild_id = self.managed_guild(interaction)
+        await self.progress.set_retention(guild_id, value)
+        await replies.edit(interaction, content=retention_text(value), view=None)
+
+    # --- memory model ----------------------------------------------------------------------------------------------
+
+    @app_commands.command(name="memory-model", description="This server's memory model: who it schedules, its fits")
+    @manage_guild
+    async def memory_model(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        summary = await self.memory.summary(interaction.guild.id)
+        await replies.send(interaction, embed=model_embed(summary, interaction.guild.name),
+                           view=model_view(interaction.user.id), ephemeral=True)
+
+    async def fit_now(self, interaction: discord.Interaction) -> None:
+        """Fit every scope of the server with enough reviews now, one fit per server at a time."""
+        guild_id = self.managed_guild(interaction)
+        name = interaction.guild.name if interaction.guild else ""
+        if self.memory.fitting(guild_id):
+            raise NotAllowed(FIT_BUSY)
+        await replies.edit(interaction, embed=fitting_embed(name), view=None)
+        note = ProgressNote(interaction, name)
+        try:
+            fits = await self.memory.fit_server(guild_id, progress=note)
+        except FitBusy:  # another click started one while the note was being shown
+            fits = None
+        await note.settled()
+        summary = await self.memory.summary(guild_id)
+        await replies.edit(interaction, embed=model_embed(summary, name, fits), view=model_view(interaction.user.id))
+        if fits is None:
+            raise NotAllowed(FIT_BUSY)
+        log.info("memory models of server %s fitted on request of %s", guild_id, interaction.user.id)
+
+    async def roll_back(self, interaction: discord.Interaction) -> None:
+        """The server's pooled set back to the one it replaced."""
+        guild_id = self.managed_guild(interaction)
+        if not await self.memory.roll_back(guild_id):
+            raise InvalidInput(NOTHING_TO_ROLL_BACK)
+        log.info("memory model of server %s rolled back by %s", guild_id, interaction.user.id)
+        summary = await self.memory.summary(guild_id)
+        name = interaction.guild.name if interaction.guild else ""
+        await replies.edit(interaction, embed=model_embed(summary, name, note=ROLLED_BACK),
+                           view=model_view(interaction.user.id))
+
+    @staticmethod
+    def managed_guild(interaction: discord.Interaction) -> int:
+        """The server of a button press by someone who still has Manage Server (it may have been taken away since
+        the message was sent)."""
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            raise NotAllowed(NEEDS_MANAGE_SERVER_HERE)
+        return interaction.guild_id
 
     @app_commands.command(name="new-cards", description="How many new cards a member sees per day")
     @app_commands.describe(count="New cards per member per day (0 = only reviews)")

@@ -8,9 +8,12 @@ import discord
 from discord import app_commands
 
 from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
+from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput
 from bot.core.leaderboard import Board, Period
+from bot.core.stats import StatsBounds
 from bot.core.streaks import is_valid_zone
+from bot.core.streaks import zone as zone_info
 from bot.services.progress import ProgressService
 from bot.ui import replies
 from bot.ui.export import MISSED_ONLY_YOURS, missed_file, missed_text
@@ -103,7 +106,12 @@ class ProgressCog(RecallCog, name="Progress"):
             raise InvalidInput(MISSED_ONLY_YOURS)
         # Several queries and a picture: acknowledge first.
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        stats = await self.progress.stats(interaction.guild_id, target.id)
+        now = utcnow()
+        stats = await self.progress.stats(interaction.guild_id, target.id, now)
+        day_end = StatsBounds.of(now, zone_info(stats.zone)).tomorrow  # "due today" as the Due field counts it
+        memory = await self.bot.services.memory.member_memory(
+            interaction.guild_id, target.id, now=now, day_end=day_end
+        )
         files = [discord.File(io.BytesIO(stats.heatmap_png), filename=HEATMAP_FILENAME)]
         content = None
         if export_missed:
@@ -111,7 +119,7 @@ class ProgressCog(RecallCog, name="Progress"):
             content = missed_text(count)
             if count:
                 files.append(missed_file(data))
-        await replies.send(interaction, content, embed=stats_embed(target.display_name, stats), files=files,
+        await replies.send(interaction, content, embed=stats_embed(target.display_name, stats, memory), files=files,
                            ephemeral=not public)
 
     # --- /settings -------------------------------------------------------------------------------------------------

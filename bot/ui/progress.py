@@ -22,6 +22,7 @@ from bot.core.streaks import MAX_FREEZES, zone
 from bot.ui import replies
 from bot.ui.common import COLOUR, clip, days_text, member_text
 from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, number, one_of
+from bot.ui.memory import MemberMemory, memory_field
 
 HEATMAP_FILENAME = "activity.png"
 EMPTY_COLOUR = discord.Colour.light_grey()
@@ -197,7 +198,7 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.0f}%"
 
 
-def stats_embed(name: str, stats: MemberStats) -> discord.Embed:
+def stats_embed(name: str, stats: MemberStats, memory: MemberMemory | None = None) -> discord.Embed:
     embed = discord.Embed(title=f"📊 {name}"[:256], colour=COLOUR)
     streak, counts = stats.streak, stats.counts
     embed.add_field(
@@ -218,6 +219,8 @@ def stats_embed(name: str, stats: MemberStats) -> discord.Embed:
         inline=False,
     )
     embed.add_field(name="Due", value=f"Now: {counts.due_now} · Today: {counts.due_today}", inline=False)
+    if memory is not None:
+        embed.add_field(name="Memory", value=memory_field(memory), inline=False)
     embed.add_field(
         name="Quiz",
         value=(
