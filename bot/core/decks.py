@@ -10,8 +10,8 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -177,7 +177,7 @@ MIN_CONCEPTS, MAX_CONCEPTS = 1, 10
 MAX_CONCEPT_NAME = 200
 MAX_KEYWORD = 200
 MAX_URL = 2048
-MAX_LANGUAGE_TAG = 35  # the longest tag a registry of BCP 47 tags needs in practice
+MAX_LANGUAGE_TAG = 35  # RFC 5646 asks implementations to hold tags of at least 35 characters
 
 DECK_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 _SLUG = re.compile(rf"[a-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
