@@ -18,7 +18,7 @@ from bot.cogs._admin_roles import RolesAdmin
 from bot.cogs._base import RecallCog
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.streaks import is_valid_zone
-from bot.services.memory import FitBusy, MemoryService
+from bot.services.memory import FitBusy, MemoryService, ScopeFit
 from bot.services.progress import ProgressService
 from bot.ui import replies
 from bot.ui.memory import (
@@ -148,13 +148,16 @@ class AdminCog(
             raise NotAllowed(FIT_BUSY)
         await replies.edit(interaction, embed=fitting_embed(name), view=None)
         note = ProgressNote(interaction, name)
+        fits: list[ScopeFit] | None = None
         try:
             fits = await self.memory.fit_server(guild_id, progress=note)
         except FitBusy:  # another click started one while the note was being shown
-            fits = None
-        await note.settled()
-        summary = await self.memory.summary(guild_id)
-        await replies.edit(interaction, embed=model_embed(summary, name, fits), view=model_view(interaction.user.id))
+            pass
+        finally:  # a failed fit too leaves the summary and its buttons, not a progress note that never ends
+            await note.settled()
+            summary = await self.memory.summary(guild_id)
+            await replies.edit(interaction, embed=model_embed(summary, name, fits),
+                               view=model_view(interaction.user.id))
         if fits is None:
             raise NotAllowed(FIT_BUSY)
         log.info("memory models of server %s fitted on request of %s", guild_id, interaction.user.id)

@@ -20,6 +20,7 @@ from bot.store import memory as memory_store
 from bot.store.guilds import get_guild_settings
 from bot.store.srs import save_review
 from bot.ui.memory import FIT_BUSY, NOTHING_TO_ROLL_BACK, ROLLED_BACK, SERVER_SCOPE
+from bot.ui.replies import FAILED
 
 # Lowered so a test history of a thousand reviews is enough for a member (the real threshold is 400). The server's
 # pooled set is fitted only where a test lowers its threshold too: pooled from Bob's reviews alone, it is fitted on
@@ -273,3 +274,19 @@ async def test_the_background_pass_fits_due_scopes_and_survives_failures(world, 
 
 def test_the_ui_names_the_servers_scope_as_the_store_does():
     assert SERVER_SCOPE == memory_store.SERVER_SCOPE
+
+
+async def test_a_failing_fit_is_answered_privately_and_the_summary_comes_back(world, studied, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("optimiser crashed")
+
+    monkeypatch.setattr(core_memory, "judge", broken)
+    message = await open_model(world)
+    ix = await world.emu.click(world.admin, message, label="Fit now")
+    await until(lambda: ix.followups, "the private reply")
+    reply = ix.followups[0]
+    assert reply.ephemeral and reply.text() == FAILED
+    await until(lambda: message.buttons() != [], "the summary to come back")
+    assert field(message, "Last fit") == "No fit yet."
+    assert [b["label"] for b in message.buttons()] == ["Fit now", "Roll back"]
+    assert not world.bot.services.memory.fitting(world.guild.id)
