@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -20,6 +20,7 @@ from bot.cogs._quiz_session import QuizSession, clock, expected_end, real_second
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.errors import InvalidInput, NotAllowed, Stale
 from bot.core.quiz import pick_questions
+from bot.services.quiz import RoundRecord
 from bot.ui.quiz import (
     ALREADY_STOPPING,
     PICK_A_DECK,
@@ -131,6 +132,10 @@ class QuizCog(RecallCog, name="Quiz"):
         finally:
             del self.claims[channel_id]  # the session holds the channel now, or the start failed
 
+    def is_busy(self, channel_id: int) -> bool:
+        """A round runs in the channel, or a /quiz there is starting one."""
+        return channel_id in self.sessions or channel_id in self.claims
+
     def _refuse_if_busy(self, channel_id: int) -> None:
         running = self.sessions.get(channel_id)
         if running is not None:
@@ -152,20 +157,53 @@ class QuizCog(RecallCog, name="Quiz"):
     async def _start(
         self, interaction: discord.Interaction, deck: Deck, picked: list[QuizQuestion], *, asked_for: int, seconds: int
     ) -> None:
-        channel_id = interaction.channel_id or 0
         removes = interaction.app_permissions.manage_messages
+        embed = announcement_embed(deck, questions=len(picked), seconds=seconds, starter_id=interaction.user.id,
+                                   removes_reactions=removes, asked_for=asked_for)
+
+        async def announce(record: RoundRecord) -> int | None:
+            return await replies.send(interaction, embed=embed, view=stop_view(record.id))
+
+        await self._begin(interaction.guild_id or 0, interaction.channel_id or 0, interaction.user.id, deck, picked,
+                          seconds=seconds, removes=removes, announce=announce)
+
+    async def start_unprompted(
+        self, channel: discord.TextChannel, deck: Deck, picked: list[QuizQuestion], *, seconds: int,
+        announcement: Callable[[bool], discord.Embed],
+    ) -> None:
+        """Start a round no member asked for (the daily challenge): the bot is its starter, so only a moderator can
+        stop it. `announcement(removes_reactions)` is its first message. Refuses (NotAllowed) while the channel has
+        a quiz; discord.HTTPException when the channel cannot be posted in."""
+        assert self.bot.user is not None  # the bot is logged in before it starts rounds
+        self._refuse_if_busy(channel.id)
+        self.claims[channel.id] = expected_end(clock(), len(picked), real_seconds(seconds))
+        removes = channel.permissions_for(channel.guild.me).manage_messages
+        embed = announcement(removes)
+
+        async def announce(record: RoundRecord) -> int:
+            message = await channel.send(embed=embed, view=stop_view(record.id))
+            return message.id
+
+        try:
+            await self._begin(channel.guild.id, channel.id, self.bot.user.id, deck, picked, seconds=seconds,
+                              removes=removes, announce=announce)
+        finally:
+            del self.claims[channel.id]
+
+    async def _begin(
+        self, guild_id: int, channel_id: int, starter_id: int, deck: Deck, picked: list[QuizQuestion], *,
+        seconds: int, removes: bool, announce: Callable[[RoundRecord], Awaitable[int | None]],
+    ) -> None:
+        """Store the round, post its announcement with `announce`, and run it in its own session."""
         record = await self.service.create_round(
-            guild_id=interaction.guild_id or 0, channel_id=channel_id, deck_id=deck.id,
-            starter_id=interaction.user.id, question_count=len(picked), seconds=real_seconds(seconds),
-            started_at=clock(),
+            guild_id=guild_id, channel_id=channel_id, deck_id=deck.id, starter_id=starter_id,
+            question_count=len(picked), seconds=real_seconds(seconds), started_at=clock(),
         )
         session = QuizSession(self.bot, self.service, self.forget, record, picked, deck_title=deck.title,
                               removes_reactions=removes)
         self.sessions[channel_id] = session
         try:
-            embed = announcement_embed(deck, questions=len(picked), seconds=seconds, starter_id=interaction.user.id,
-                                       removes_reactions=removes, asked_for=asked_for)
-            message_id = await replies.send(interaction, embed=embed, view=stop_view(record.id))
+            message_id = await announce(record)
             if message_id is not None:
                 session.record = await self.service.set_announcement(record, message_id)
         except Exception:
