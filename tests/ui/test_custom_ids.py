@@ -23,6 +23,7 @@ for _module in pkgutil.iter_modules(bot.ui.__path__):
     importlib.import_module(f"bot.ui.{_module.name}")
 
 ALICE, BOB = 111111111111111111, 222222222222222222
+GUILD = 333333333333333333
 
 
 def subclasses(base: type) -> list[type]:
@@ -124,6 +125,10 @@ FORGED = {
     "explain:hint": f"{BOB}:AbCdEf12",
     "explain:answer": f"{BOB}:AbCdEf12",
     "explain:submit": f"{BOB}:AbCdEf12",
+    "memory:fit": f"{BOB}",
+    "memory:back": f"{BOB}",
+    "memory:retention": f"{BOB}:85",
+    "remind:study": f"{BOB}:{GUILD}",
 }
 
 
@@ -132,6 +137,17 @@ OWNED = [kind for kind in ITEMS + SUBMITS if kind.prefix in FORGED]  # the other
 
 def test_every_forged_row_names_an_item_kind() -> None:
     assert sorted(kind.prefix for kind in OWNED) == sorted(FORGED)
+
+
+def test_every_kind_with_an_owner_has_a_forged_row() -> None:
+    # A kind that says whose it is must be proven to refuse everyone else: a new one fails here until it has a row.
+    owned = {kind.prefix for kind in ITEMS + SUBMITS if "owner" in _own_attributes(kind)}
+    assert owned <= set(FORGED), sorted(owned - set(FORGED))
+
+
+def _own_attributes(kind: type) -> set[str]:
+    return {name for klass in kind.__mro__ if klass.__module__.startswith("bot.ui.") and
+            klass.__module__ != "bot.ui.items" for name in vars(klass)}
 
 
 @pytest.mark.parametrize("kind", OWNED, ids=lambda c: c.__name__)
