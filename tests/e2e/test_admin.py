@@ -19,7 +19,20 @@ SUBCOMMANDS = {
     "recall-admin retention": {"value": 0.85},
     "recall-admin new-cards": {"count": 5},
     "recall-admin reset-leaderboard": {},
+    "recall-admin memory-model": {},
+    "recall-admin daily-challenge off": {},
+    "recall-admin daily-challenge status": {},
+    "recall-admin roles list": {},
 }
+# Subcommands whose required options name things this module's world does not set up (a channel, a deck, a role):
+# their refusal comes from the same check as the ones above, before any option is read.
+NEEDS_SETUP = {"recall-admin daily-challenge on", "recall-admin roles add", "recall-admin roles remove"}
+
+
+def test_every_admin_subcommand_is_checked(world):
+    group = world.bot.tree.get_command("recall-admin")
+    names = {command.qualified_name for command in group.walk_commands() if not hasattr(command, "walk_commands")}
+    assert names == set(SUBCOMMANDS) | NEEDS_SETUP
 
 
 async def run(world, member, command: str, **options):
