@@ -9,7 +9,8 @@ limit is their daily workload) once a day for `days` simulated days, through Rec
 then StudyService.rate until the session ends, on a real store (an SQLite file, or a PostgreSQL schema), with the
 clock moved day by day and a few seconds per rating. A card's first rating is drawn from the learner's first-look
 shares; after that the learner recalls it with the TRUE model's probability (fsrs_rs_python memory_state over the
-card's history, bot.core.memory.recall_probability over the time since its last review) and rates Hard, Good or Easy
+card's history, its days counted as FSRS and the fitter count them, bot.core.memory.elapsed_days; then
+bot.core.memory.recall_probability over the time since its last review) and rates Hard, Good or Easy
 when they do, Again when they do not. Every learner is scheduled with the defaults throughout (no fit during the run).
 
 Measured: on each learner's last third of days held out, log loss and RMSE(bins) of the defaults against parameters
@@ -128,7 +129,7 @@ class Learner:
             return self.rng.choices((1, 2, 3, 4), FIRST_LOOK)[0]
         steps, previous = [], None
         for rating, at in history:
-            steps.append(rs.FSRSReview(rating, (at - previous).days if previous else 0))
+            steps.append(rs.FSRSReview(rating, core.elapsed_days(previous, at) if previous else 0))
             previous = at
         stability = self.model.memory_state(rs.FSRSItem(steps)).stability
         elapsed = (now - history[-1][1]).total_seconds() / 86_400

@@ -2,7 +2,8 @@
 on held-out reviews before they are used, and the forecasts members see.
 
 A review history is a list of `Review`s; each card's reviews become training items the way FSRS defines them (one
-item per review after the first: the card's history up to and including it, with whole days between reviews). A
+item per review after the first: the card's history up to and including it, with the days between reviews counted
+as day boundaries crossed, Anki's way, not as whole 24-hour periods: see `elapsed_days`). A
 candidate set is adopted only when, fitted on the earlier reviews, it predicts the later ones better than the set in
 use (log loss and RMSE(bins) both lower); the adopted set is then fitted again on every review, so nothing is thrown
 away. Parameters that are not 21 finite numbers inside FSRS's bounds are never used (`checked_parameters`).
@@ -15,7 +16,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 import fsrs_rs_python as rs
@@ -35,6 +36,8 @@ REFIT_AFTER = timedelta(days=7)
 HOLDOUT_SHARE = 0.25
 # The retentions an admin may choose (the /recall-admin retention range); the recommendation stays inside it.
 RETENTION_RANGE = (0.70, 0.97)
+# A learner's day ends at 4 a.m. local time, as Anki's does by default: a session past midnight is still one day.
+DAY_ROLLOVER = timedelta(hours=4)
 
 
 class InvalidParameters(ValueError):
@@ -116,9 +119,23 @@ def parameters_to_text(params: Sequence[float]) -> str:
 # --- Histories into training items -----------------------------------------------------------------------------------
 
 
-def training_items(reviews: Iterable[Review]) -> list[_Item]:
-    """FSRS training items of a history, oldest first. Items with no review a day or more after the card's first are
-    left out: the optimiser cannot learn from them (and its Rust code refuses them)."""
+def _day(at: datetime, zone: tzinfo) -> date:
+    return (at.astimezone(zone) - DAY_ROLLOVER).date()
+
+
+def elapsed_days(earlier: datetime, later: datetime, zone: tzinfo = timezone.utc) -> int:
+    """FSRS's delta_t between two reviews: the learner's day boundaries crossed (see DAY_ROLLOVER) in `zone`.
+
+    Not whole 24-hour periods: a card reviewed at 08:05 and again at 08:01 the next morning would be 0 days apart, a
+    same-day step, and one reviewed two mornings later 1 day; for a learner who studies daily, most day-scale
+    reviews lose a day, and the optimiser fits first stabilities several times too small."""
+    return (_day(later, zone) - _day(earlier, zone)).days
+
+
+def training_items(reviews: Iterable[Review], zone: tzinfo = timezone.utc) -> list[_Item]:
+    """FSRS training items of a history, oldest first, with days counted in `zone` (see `elapsed_days`). Items with
+    no review a day or more after the card's first are left out: the optimiser cannot learn from them (and its Rust
+    code refuses them)."""
     by_card: dict[object, list[Review]] = {}
     for review in reviews:
         by_card.setdefault(review.card, []).append(review)
@@ -129,7 +146,7 @@ def training_items(reviews: Iterable[Review]) -> list[_Item]:
         previous: datetime | None = None
         long_term = False
         for review in card_reviews:
-            days = (review.at - previous).days if previous is not None else 0
+            days = elapsed_days(previous, review.at, zone) if previous is not None else 0
             steps.append(rs.FSRSReview(review.rating, days))
             long_term = long_term or (previous is not None and days > 0)
             if previous is not None and long_term:
@@ -163,13 +180,15 @@ def evaluate(params: Sequence[float], items: Sequence[_Item]) -> Evaluation:
 
 
 def judge(
-    reviews: Sequence[Review], current: Sequence[float], *, min_reviews: int, holdout_share: float = HOLDOUT_SHARE
+    reviews: Sequence[Review], current: Sequence[float], *, min_reviews: int, holdout_share: float = HOLDOUT_SHARE,
+    zone: tzinfo = timezone.utc,
 ) -> FitOutcome:
-    """Fit a candidate for `reviews` and decide whether it replaces `current` (see the module's docstring)."""
+    """Fit a candidate for `reviews` and decide whether it replaces `current` (see the module's docstring); days
+    between reviews are counted in the learner's `zone`."""
     count = len(reviews)
     if count < min_reviews:
         return FitOutcome(None, count, f"{count} reviews; {min_reviews} needed")
-    items = training_items(reviews)
+    items = training_items(reviews, zone)
     train, held_out = _split(items, holdout_share)
     if len(train) < 2 or not held_out:
         return FitOutcome(None, count, "too few reviews spaced a day or more apart")

@@ -12,13 +12,15 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import fsrs_rs_python as rs
 import pytest
 
 from bot.core.memory import (
-    DEFAULT_PARAMETERS, PARAMETER_COUNT, RETENTION_RANGE, InvalidParameters, Review, checked_parameters, evaluate, fit,
-    judge, parameters_from_text, parameters_to_text, recall_probability, recommended_retention, training_items,
+    DEFAULT_PARAMETERS, PARAMETER_COUNT, RETENTION_RANGE, InvalidParameters, Review, checked_parameters, elapsed_days,
+    evaluate, fit, judge, parameters_from_text, parameters_to_text, recall_probability, recommended_retention,
+    training_items,
 )
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
@@ -37,14 +39,18 @@ def _far_off() -> tuple[float, ...]:
 FAR_OFF = _far_off()
 
 
-def learner(true: Sequence[float], seed: int, cards: int = 300, reviews_per_card: int = 6) -> list[Review]:
+def learner(
+    true: Sequence[float], seed: int, cards: int = 300, reviews_per_card: int = 6, review_hour: int | None = None
+) -> list[Review]:
     """The reviews of a learner whose memory follows FSRS-6 with `true`, each card reviewed `reviews_per_card` times
-    at intervals around what the defaults would schedule; recalled with the true forgetting curve's probability."""
+    at intervals around what the defaults would schedule; recalled with the true forgetting curve's probability.
+    First looks fall between 09:00 and 19:00 UTC; with `review_hour`, every later review of a card comes at that hour
+    of its day, as a daily session that shows due cards before new ones does."""
     rng = random.Random(seed)
     truth, schedule = rs.FSRS(list(true)), rs.FSRS(list(DEFAULT_PARAMETERS))
     history: list[Review] = []
     for card in range(cards):
-        at = T0 + timedelta(days=rng.randrange(30), minutes=card)
+        at = T0 + timedelta(days=rng.randrange(30), minutes=card % 600)
         rating = rng.choice((1, 3, 3, 4))
         steps = [rs.FSRSReview(rating, 0)]
         history.append(Review(card, rating, at))
@@ -54,6 +60,7 @@ def learner(true: Sequence[float], seed: int, cards: int = 300, reviews_per_card
             recalled = rng.random() < recall_probability(true, truth.memory_state(item, None).stability, days)
             rating = (3 if rng.random() < 0.8 else 2) if recalled else 1
             at += timedelta(days=days)
+            at = at if review_hour is None else at.replace(hour=review_hour)
             steps.append(rs.FSRSReview(rating, days))
             history.append(Review(card, rating, at))
     return history
@@ -165,10 +172,60 @@ def test_training_items_are_ordered_by_the_time_of_the_review_they_predict():
     assert [len(_steps(i.item)) for i in items] == [2, 2, 3]
 
 
-def test_days_between_reviews_are_whole_days_elapsed():
+def _utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, 1, day, hour, minute, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "days"),
+    [
+        (_utc(6, 8, 5), _utc(7, 8, 1), 1),  # next morning, 4 minutes short of 24 hours
+        (_utc(6, 20), _utc(7, 8), 1),  # evening, then next morning: 12 hours
+        (_utc(6, 9), _utc(8, 8, 59), 2),
+        (_utc(6, 9), _utc(6, 9, 10), 0),  # a learning step
+        (_utc(6, 23, 30), _utc(7, 1, 30), 0),  # one session past midnight: the day ends at 4 a.m.
+        (_utc(7, 3), _utc(7, 5), 1),
+    ],
+)
+def test_days_between_reviews_are_the_learners_day_boundaries_crossed(earlier: datetime, later: datetime, days: int):
+    assert elapsed_days(earlier, later) == days
+
+
+def test_days_are_counted_in_the_learners_zone():
+    # 03:00 and 05:00 UTC straddle 4 a.m. in UTC, but are 04:00 and 06:00 of one day in Berlin.
+    assert elapsed_days(_utc(7, 3), _utc(7, 5), ZoneInfo("Europe/Berlin")) == 0
+    history = [Review("a", 3, _utc(6, 18)), Review("a", 3, _utc(7, 3)), Review("a", 3, _utc(8, 3))]
+    assert [_steps(i.item) for i in training_items(history, ZoneInfo("Europe/Berlin"))] == [
+        [(3, 0), (3, 1)], [(3, 0), (3, 1), (3, 1)],
+    ]
+    assert [_steps(i.item) for i in training_items(history)] == [[(3, 0), (3, 0), (3, 1)]]
+
+
+def test_training_items_count_days_by_the_calendar_not_by_24_hour_periods():
     history = [Review("a", 3, T0), Review("a", 3, T0 + timedelta(hours=47)), Review("a", 3, T0 + timedelta(hours=49))]
-    item = training_items(history)[0]
-    assert _steps(item.item) == [(3, 0), (3, 1)]
+    assert [_steps(i.item) for i in training_items(history)] == [[(3, 0), (3, 2)], [(3, 0), (3, 2), (3, 0)]]
+
+
+def test_a_next_morning_review_earlier_in_the_day_is_the_first_long_term_review():
+    # A daily session shows due cards first: the card learnt at 09:05 comes back at 08:01 the next morning. Counted in
+    # 24-hour periods that review was 0 days later, a same-day step, so FSRS's pre-training (which fits the first
+    # stabilities from the first long-term review of items with exactly one) never saw it at its true distance.
+    history = [Review("a", 3, _utc(6, 9, 5)), Review("a", 3, _utc(6, 9, 6)), Review("a", 3, _utc(6, 9, 16)),
+               Review("a", 1, _utc(7, 8, 1))]
+    (item,) = training_items(history)
+    assert _steps(item.item) == [(3, 0), (3, 0), (3, 0), (1, 1)]
+    assert item.item.long_term_review_cnt() == 1
+    assert item.long_term
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_first_stabilities_are_fitted_near_the_truth_when_reviews_come_earlier_in_the_day(seed: int):
+    # Each card's first look and its first long-term review only: what pre-training fits w0-w3 from. With gaps counted
+    # in 24-hour periods, a card failed the next morning was a same-day step and Again's first stability came out 6 to
+    # 30 times too small (0.007 to 0.037 against 0.21).
+    history = learner(DEFAULT_PARAMETERS, seed, cards=1_500, reviews_per_card=2, review_hour=8)
+    fitted = fit(training_items(history))
+    assert DEFAULT_PARAMETERS[0] / 2 < fitted[0] < DEFAULT_PARAMETERS[0] * 2
 
 
 # --- checked_parameters and parameters_from_text ---------------------------------------------------------------------
