@@ -29,6 +29,7 @@ from bot.settings import Settings, SettingsError
 from bot.store.api import Store
 from bot.store.open import open_database
 from bot.store.meta import get_meta, set_meta
+from bot.ui.i18n import RecallTranslator, catalogs_digest
 from bot.ui.items import RecallSubmit, route_submit
 from bot.ui.replies import OPTION, OWN, PUBLIC, failure_text, reply_kind, send_private, start_ack_timer
 
@@ -155,6 +156,8 @@ class RecallBot(commands.Bot):
         for module in pkgutil.iter_modules(bot.cogs.__path__):
             if not module.name.startswith("_"):
                 await self.load_extension(f"bot.cogs.{module.name}")
+        # Command names, descriptions and choices in each member's language, filled in from the catalogs at sync.
+        await self.tree.set_translator(RecallTranslator())
         if self.sync_on_start:
             await self.sync_commands()
         # Everything loaded so far (modules, decks, cogs) lives as long as the bot: move it out of the cyclic
@@ -175,6 +178,8 @@ class RecallBot(commands.Bot):
 
     def command_hash(self) -> str:
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        # The translations are sent with the commands: a changed catalog needs a sync as a changed command does.
+        payload.append(catalogs_digest())
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     async def sync_commands(self, *, force: bool = False) -> str:
