@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
@@ -180,11 +180,15 @@ def evaluate(params: Sequence[float], items: Sequence[_Item]) -> Evaluation:
 
 
 def judge(
-    reviews: Sequence[Review], current: Sequence[float], *, min_reviews: int, holdout_share: float = HOLDOUT_SHARE,
-    zone: tzinfo = timezone.utc,
+    reviews: Sequence[Review], current: Sequence[float] | Callable[[datetime], Sequence[float]], *, min_reviews: int,
+    holdout_share: float = HOLDOUT_SHARE, zone: tzinfo = timezone.utc,
 ) -> FitOutcome:
     """Fit a candidate for `reviews` and decide whether it replaces `current` (see the module's docstring); days
-    between reviews are counted in the learner's `zone`."""
+    between reviews are counted in the learner's `zone`.
+
+    `current` may be a function of the moment the held-out reviews begin, giving the set the scope would have had
+    then: a server's pooled set fitted on every review has seen the member's held-out answers, and would win a
+    comparison it should not be in."""
     count = len(reviews)
     if count < min_reviews:
         return FitOutcome(None, count, f"{count} reviews; {min_reviews} needed")
@@ -192,7 +196,8 @@ def judge(
     train, held_out = _split(items, holdout_share)
     if len(train) < 2 or not held_out:
         return FitOutcome(None, count, "too few reviews spaced a day or more apart")
-    before = evaluate(current, held_out)
+    baseline = current(held_out[0].at) if callable(current) else current
+    before = evaluate(baseline, held_out)
     after = evaluate(fit(train), held_out)
     if not after.beats(before):
         return FitOutcome(None, count, "the fitted parameters did not predict the latest reviews better", before, after)
@@ -218,3 +223,4 @@ def recommended_retention(params: Sequence[float], *, deck_size: int = 2_000, da
     best = float(rs.optimal_retention(config, list(params)))
     low, high = RETENTION_RANGE
     return round(min(max(best, low), high), 2)
+

@@ -110,6 +110,24 @@ def test_adoption_follows_the_held_out_numbers_both_ways():
     assert {o.adopted for o in outcomes} == {True, False}  # both decisions were exercised
 
 
+def test_a_set_fitted_on_the_held_out_reviews_is_not_the_baseline_a_member_is_judged_against():
+    # A server's pooled set that one member's reviews dominate, fitted on all of them, has seen the member's held-out
+    # answers: as the baseline it wins. The set the server would have had when the held-out reviews began is fair.
+    history = learner(FAR_OFF, 1)
+    leaked = judge(history, fit(training_items(history)), min_reviews=400)
+    asked: list[datetime] = []
+
+    def server_set_then(cut: datetime) -> Sequence[float]:
+        asked.append(cut)
+        return fit(training_items([r for r in history if r.at < cut]))
+
+    fair = judge(history, server_set_then, min_reviews=400)
+    held_out_start = sorted(i.at for i in training_items(history))[int(len(training_items(history)) * 0.75)]
+    assert asked == [held_out_start]
+    assert fair.before.log_loss > leaked.before.log_loss  # the leaked baseline looked better than it is
+    assert fair.after == leaked.after  # the candidate is the same either way
+
+
 def test_too_few_reviews_are_not_fitted_and_the_reason_names_the_count():
     history = learner(FAR_OFF, 1)[:399]
     outcome = judge(history, DEFAULT_PARAMETERS, min_reviews=400)
