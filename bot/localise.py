@@ -7,6 +7,7 @@ import inspect
 import pkgutil
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from discord import app_commands
@@ -15,35 +16,54 @@ from discord.ext import commands
 from bot.ui.i18n import DOMAIN, LOCALES_DIR, NAME_CONTEXT
 
 
-def command_strings() -> Iterator[tuple[str | None, str, str]]:
-    """(context, message, where) of every command string the cogs define: names with NAME_CONTEXT, descriptions and
-    choice names without. Read from the cog classes (no bot is needed)."""
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A command as Discord lists it: a group with its children, or a command with its parameters."""
+
+    name: str
+    description: str
+    where: str  # the cog module that defines it
+    children: tuple["Node", ...] = ()
+    parameters: tuple[app_commands.Parameter, ...] = ()
+
+
+def command_tree() -> list[Node]:
+    """Every top-level command the cogs define, read from the cog classes (no bot is needed)."""
+    tree: list[Node] = []
     cogs_package = importlib.import_module("bot.cogs")  # the cogs are listed, never imported by name
     for module in pkgutil.iter_modules(cogs_package.__path__):
         cogs = importlib.import_module(f"bot.cogs.{module.name}")
         for cls in vars(cogs).values():
             if not (inspect.isclass(cls) and issubclass(cls, commands.Cog) and cls.__module__ == cogs.__name__):
                 continue
-            where = cogs.__name__
+            nodes = tuple(_node(command, cogs.__name__) for command in cls.__cog_app_commands__)
             if cls.__cog_is_app_commands_group__:
-                yield NAME_CONTEXT, cls.__cog_group_name__, where
-                yield None, cls.__cog_group_description__, where
-            for command in cls.__cog_app_commands__:
-                yield from _strings_of(command, where)
+                tree.append(Node(cls.__cog_group_name__, cls.__cog_group_description__, cogs.__name__, nodes))
+            else:
+                tree += nodes
+    return tree
 
 
-def _strings_of(command: app_commands.Command | app_commands.Group, where: str) -> Iterator[tuple[str | None, str, str]]:
-    yield NAME_CONTEXT, command.name, where
-    yield None, command.description, where
+def _node(command: app_commands.Command | app_commands.Group, where: str) -> Node:
     if isinstance(command, app_commands.Group):
-        for child in command.commands:
-            yield from _strings_of(child, where)
-        return
-    for parameter in command.parameters:
-        yield NAME_CONTEXT, parameter.display_name, where
-        yield None, parameter.description, where
-        for choice in parameter.choices:
-            yield None, choice.name, where
+        return Node(command.name, command.description, where, tuple(_node(c, where) for c in command.commands))
+    return Node(command.name, command.description, where, parameters=tuple(command.parameters))
+
+
+def command_strings() -> Iterator[tuple[str | None, str, str]]:
+    """(context, message, where) of every command string: names with NAME_CONTEXT, descriptions and choice names
+    without."""
+    pending = command_tree()
+    while pending:
+        node = pending.pop()
+        yield NAME_CONTEXT, node.name, node.where
+        yield None, node.description, node.where
+        pending += node.children
+        for parameter in node.parameters:
+            yield NAME_CONTEXT, parameter.display_name, node.where
+            yield None, parameter.description, node.where
+            for choice in parameter.choices:
+                yield None, choice.name, node.where
 
 
 def write_template(path: Path = LOCALES_DIR / f"{DOMAIN}.pot") -> int:

@@ -128,6 +128,25 @@ def check_choices(data: dict[str, Any]) -> None:
             raise invalid_form("data.choices.name", "Must be between 1 and 100 in length.")
 
 
+# Discord's locales (the keys a localisation map may have).
+LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl", "pt-BR",
+    "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko",
+})
+
+
+def _check_localizations(item: dict[str, Any], where: str) -> None:
+    """A name's translations follow the name rules, a description's are 1-100 characters, keys are Discord locales."""
+    for field, is_name in (("name_localizations", True), ("description_localizations", False)):
+        for locale, text in (item.get(field) or {}).items():
+            if locale not in LOCALES:
+                raise invalid_form(field, f"{where}: {locale!r} is not a valid locale")
+            if is_name and (not COMMAND_NAME.match(text) or text != text.lower()):
+                raise invalid_form(field, f"{where}: invalid {locale} name {text!r}")
+            if not is_name and not 1 <= len(text) <= 100:
+                raise invalid_form(field, f"{where}: {locale} description must be 1-100 characters")
+
+
 def check_command(cmd: dict[str, Any]) -> None:
     name = cmd.get("name") or ""
     ctype = cmd.get("type", 1)
@@ -135,6 +154,7 @@ def check_command(cmd: dict[str, Any]) -> None:
         raise invalid_form("name", f"Invalid slash command name {name!r}")
     if ctype == 1 and not 1 <= len(cmd.get("description") or "") <= 100:
         raise invalid_form("description", f"/{name}: description must be 1-100 characters")
+    _check_localizations(cmd, f"/{name}")
     _check_options(cmd.get("options") or [], f"/{name}")
 
 
@@ -148,6 +168,7 @@ def _check_options(options: list[dict[str, Any]], where: str) -> None:
             raise invalid_form("options.name", f"{where}: invalid option name {name!r}")
         if not 1 <= len(opt.get("description") or "") <= 100:
             raise invalid_form("options.description", f"{where} {name}: description must be 1-100 characters")
+        _check_localizations(opt, f"{where} {name}")
         if opt.get("required"):
             if seen_optional:
                 raise invalid_form("options", f"{where}: required options must come before optional ones")
