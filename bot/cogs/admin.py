@@ -106,8 +106,8 @@ class AdminCog(
 
     @app_commands.command(name="retention", description="Desired retention for spaced repetition (0.70–0.99)",
                           extras=replies.OWN_ACK)
-    @app_commands.describe(value="Share of cards you want to remember when due: higher means more reviews "
-                                 "(leave out to see the recommended one)")
+    @app_commands.describe(value="Share of cards to remember when due; higher means more reviews (leave out for the "
+                                 "recommended one)")
     @manage_guild
     async def retention(
         self, interaction: discord.Interaction,

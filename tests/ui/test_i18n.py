@@ -1,0 +1,135 @@
+"""The slash-command catalogs: the template matches the cogs, every shipped language translates all of it within
+Discord's rules, the compiled catalogs match their sources, and the translator hands Discord the translations."""
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+import discord
+import pytest
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+from discord import app_commands
+
+from bot.localise import command_strings, command_tree
+from bot.ui.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, NAME_CONTEXT, RecallTranslator, translate
+
+NAME = re.compile(r"^[-_\w]{1,32}$")
+SHIPPED = sorted(set(LANGUAGES.values()))
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(?\w*\)?[sd]|`[^`]*`|\d+(?:[.,–-]\d+)*")
+
+
+def po(language: str):
+    with (LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as source:
+        return read_po(source, locale=language)
+
+
+def template_keys() -> set[tuple[str | None, str]]:
+    with (LOCALES_DIR / f"{DOMAIN}.pot").open("rb") as source:
+        return {(m.context, m.id) for m in read_po(source) if m.id}
+
+
+def test_the_template_holds_every_command_string_of_the_cogs():
+    # A renamed command or a new option without `python -m bot.localise extract` fails here.
+    found = {(context, message) for context, message, _ in command_strings() if message and message != "…"}
+    assert found == template_keys()
+
+
+def test_no_english_description_is_cut_short():
+    # discord.py cuts a description past Discord's 100 characters with "…": members would read half a sentence.
+    cut = [message for context, message, _ in command_strings() if context is None and message.endswith("…")
+           and message != "…"]
+    assert cut == []
+
+
+def test_the_template_covers_every_command_of_the_tree():
+    names = {message for context, message, _ in command_strings() if context == NAME_CONTEXT}
+    assert {"study", "quiz", "explain", "leaderboard", "stats", "decks", "settings", "remind", "recall-admin"} <= names
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_language_translates_every_command_string(language: str):
+    catalog = po(language)
+    translated = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
+    missing = template_keys() - translated
+    assert not missing, f"{language}: {len(missing)} untranslated, e.g. {sorted(missing, key=str)[:3]}"
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_translated_names_and_descriptions_follow_discords_rules(language: str):
+    for message in po(language):
+        if not message.id or not message.string:
+            continue
+        if message.context == NAME_CONTEXT:
+            assert NAME.match(message.string) and message.string == message.string.lower(), (language, message.string)
+        else:
+            assert 1 <= len(message.string) <= 100, (language, message.id, message.string)
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_a_translation_keeps_the_numbers_codes_and_placeholders(language: str):
+    for message in po(language):
+        if message.id and message.string and message.context != NAME_CONTEXT:
+            # Every placeholder, code span and number of the English survives (a translation may add a number: "1日").
+            missing = Counter(PLACEHOLDER.findall(message.id)) - Counter(PLACEHOLDER.findall(message.string))
+            assert not missing, (language, message.id, message.string, sorted(missing))
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_sibling_names_stay_distinct_in_every_language(language: str):
+    # Discord refuses a command whose options (or a group whose subcommands) share a name in any locale.
+    catalog = {m.id: m.string for m in po(language) if m.context == NAME_CONTEXT and m.string}
+    for siblings in _sibling_names():
+        localised = [catalog.get(name, name) for name in siblings]
+        assert len(set(localised)) == len(localised), (language, siblings, localised)
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_compiled_catalog_is_the_source_compiled(language: str):
+    # The .mo files ship in the package: one left behind after a .po edit would show members the old text.
+    compiled = io.BytesIO()
+    write_mo(compiled, po(language))
+    compiled.seek(0)
+    shipped_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    with shipped_path.open("rb") as shipped:
+        assert _messages(read_mo(shipped)) == _messages(read_mo(compiled))
+
+
+async def test_the_translator_gives_discord_the_catalogs_translation():
+    translator = RecallTranslator()
+    study = app_commands.locale_str("study")
+    name_context = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
+    german = await translator.translate(study, discord.Locale.german, name_context)
+    assert german == translate("study", "de", name=True) and german not in (None, "study")
+    # A language without a catalog, and a string nobody translated, leave Discord's default (the English text).
+    assert await translator.translate(study, discord.Locale.italian, name_context) is None
+    assert translate("not a string Recall has", "de") is None
+
+
+async def test_synced_commands_carry_each_languages_names(world):
+    synced = {c["name"]: c for c in world.emu.world.global_commands.values()}
+    stats = synced["stats"]
+    for locale, language in LANGUAGES.items():
+        assert stats["name_localizations"][locale] == translate("stats", language, name=True)
+        assert stats["description_localizations"][locale] == translate(stats["description"], language)
+
+
+def _sibling_names() -> list[list[str]]:
+    """The names Discord requires to be distinct among each other: the top-level commands, each group's children,
+    each command's options."""
+    tree = command_tree()
+    siblings, pending = [[node.name for node in tree]], list(tree)
+    while pending:
+        node = pending.pop()
+        if node.children:
+            siblings.append([child.name for child in node.children])
+            pending += node.children
+        else:
+            siblings.append([p.display_name for p in node.parameters])
+    return siblings
+
+
+def _messages(catalog) -> dict:
+    return {(m.context, m.id): m.string for m in catalog if m.id}
