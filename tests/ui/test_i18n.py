@@ -111,10 +111,10 @@ async def test_the_translator_gives_discord_the_catalogs_translation():
 async def test_synced_commands_carry_each_languages_names(world):
     synced = {c["name"]: c for c in world.emu.world.global_commands.values()}
     stats = synced["stats"]
-    for locale, language in LANGUAGES.items():
+    for locale in LANGUAGES:
         # A language whose word is the English one sends nothing: Discord shows the English name.
-        assert stats["name_localizations"].get(locale) == translate("stats", language, name=True)
-        assert stats["description_localizations"].get(locale) == translate(stats["description"], language)
+        assert stats["name_localizations"].get(locale) == translate("stats", locale, name=True)
+        assert stats["description_localizations"].get(locale) == translate(stats["description"], locale)
     assert len(stats["name_localizations"]) >= 4  # most languages have a word of their own for it
 
 
