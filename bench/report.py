@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.common import percentile
 from bench.memory import band_table, rows as memory_rows
+from bench.reminders import rows as reminder_rows
 
 # Targets from the issues (on a 2-core machine); PostgreSQL's study target is lower: every statement is a round trip.
 STUDY_RATIO_TARGET = 0.7
@@ -199,6 +200,8 @@ def phase_rows(phases: dict[str, Any], backend: str) -> list[Row]:
         out += _sharded_rows(sharded)
     if memory := phases.get("memory"):
         out += memory_rows(memory)
+    if reminders := phases.get("reminders"):
+        out += reminder_rows(reminders)
     return out
 
 

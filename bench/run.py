@@ -22,11 +22,12 @@ from bench.decks import decks_phase
 from bench.imports import imports_phase
 from bench.memory import MemorySizes, memory_phase
 from bench.quiz import quiz_crowd
+from bench.reminders import ReminderSizes, reminders_phase
 from bench.sharded import sharded_phase
 from bench.startup import startup_phase
 from bench.study import run_phase
 
-PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "sharded", "memory")
+PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "sharded", "memory", "reminders")
 SQLITE_PHASES = ("study", "quiz", "boards", "decks", "startup", "imports", "memory")
 POSTGRES_PHASES = ("study", "quiz", "boards", "sharded", "memory")  # the phases whose database is the backend's
 log = logging.getLogger("bench")
@@ -126,6 +127,10 @@ async def run_all(sizes: Sizes, phases: tuple[str, ...], profile: Path | None, p
                     progress(f"memory models{on}: {len(memory_sizes.workloads)} learners × {memory_sizes.days} days")
                     where["memory"] = await memory_phase(memory_sizes, workdir / f"memory-{backend.name}", backend,
                                                          progress)
+                if "reminders" in phases:
+                    reminder_sizes = ReminderSizes.quick() if quick else ReminderSizes.default()
+                    where["reminders"] = await reminders_phase(reminder_sizes, workdir / f"reminders-{backend.name}",
+                                                               backend, progress)
             if "sharded" in phases and postgres is not None:
                 progress(f"sharded on {postgres.label}: 2 processes, one shard each, one database")
                 results[POSTGRES]["phases"]["sharded"] = await sharded_phase(recall, sizes, workdir / "sharded",

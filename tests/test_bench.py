@@ -20,10 +20,12 @@ from bench.decks import write_many_decks, write_question_decks
 from bench.memory import Learner, band_of, load_balancer_off, spread, true_parameters
 from bench.pg_seed import KNOWN_TRIGGERS, seed_postgres
 from bench.quiz import reaction_plan
+from bench.reminders import EXTRAPOLATE_TO, ReminderSizes, extrapolated, pace
 from bench.run import chosen_phases
 from bot.core import scheduling
 from bot.core.decks import load_deck_dir, parse_deck
 from bot.core.memory import DEFAULT_PARAMETERS, checked_parameters
+from bot.emulator import Emulator, GlobalRateLimit
 from tests.backends import require_postgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -351,3 +353,86 @@ def test_spread_measures_unevenness_not_growth() -> None:
     assert spread(list(range(90))) == {"std": 0.0, "max_over_mean": 1.0}  # a workload growing evenly is even
     uneven = spread([20] * 45 + [30, 10] * 22 + [20])
     assert uneven["std"] > 9 and uneven["max_over_mean"] > 1.4
+
+
+# --- Reminders -------------------------------------------------------------------------------------------------------
+
+
+def test_quick_reminders_phase_delivers_every_dm_and_prints_its_rows() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--phases", "reminders"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout
+    members = ReminderSizes.quick().members
+    delivered = cells(table, f"DMs delivered / owed ({members:,} members, one minute)")
+    assert delivered[2] == f"{members} / {members}" and delivered[-1] == "ok"
+    # The first reminders of each member: the member check, opening the DM and the message.
+    assert cells(table, "requests per reminder (member check / DM open / message)")[2] == (
+        f"3.0 ({members} / {members} / {members})")
+    assert cells(table, "429s received")[2] == "0"  # the sender stays under the global limit
+    first, last = cells(table, "minute → first / last DM")[2].split(" (")[0].split(" / ")
+    assert float(first.removesuffix(" s")) <= float(last.removesuffix(" s"))
+    assert float(cells(table, f"minute → last DM, {EXTRAPOLATE_TO:,} members (EXTRAPOLATED)")[2].removesuffix(" s")) > 0
+    paced = cells(table, "study paced p50 / p99 while sending")[2]
+    assert "alone " in paced and paced.endswith(", 0 failed)") and not paced.startswith("-")
+
+
+def test_extrapolation_keeps_the_measured_rate() -> None:
+    assert extrapolated(first_s=1.0, last_s=3.0, sent=3, target=5) == 5.0  # one DM a second after the first
+    assert extrapolated(first_s=1.0, last_s=1.0, sent=1, target=5) is None
+    counts = {"messages": 3, "first_s": 1.0, "last_s": 3.0, "requests": 9}
+    assert pace(counts, members=3) == {"requests_per_reminder": 3.0, "reminders_per_second": 1.0,
+                                       "extrapolated_to": EXTRAPOLATE_TO, "extrapolated_last_s": 10_000.0}
+    assert pace(counts, members=EXTRAPOLATE_TO)["extrapolated_last_s"] is None
+
+
+def test_global_rate_limit_is_a_sliding_second_of_passed_requests() -> None:
+    limit = GlobalRateLimit(3)
+    assert [limit.retry_after(t) for t in (0.0, 0.1, 0.2)] == [None, None, None]
+    assert limit.retry_after(0.3) == pytest.approx(0.7)
+    assert limit.retry_after(0.5) == pytest.approx(0.5)  # refused requests do not count
+    assert limit.retry_after(1.0) is None  # the request at 0.0 left the window
+    assert limit.retry_after(1.05) == pytest.approx(0.05)
+    with pytest.raises(ValueError):
+        GlobalRateLimit(0)
+
+
+async def _limited_emulator_calls() -> tuple[list[int], dict, dict[str, str], list[int], int]:
+    import aiohttp
+    import discord
+
+    async with Emulator() as emu:
+        emu.global_limit = GlobalRateLimit(5)
+        headers = {"Authorization": f"Bot {emu.token}"}
+        async with aiohttp.ClientSession(emu.base_url) as http:
+            statuses = []
+            for _ in range(6):
+                async with http.get("/api/v10/users/@me", headers=headers) as resp:
+                    statuses.append(resp.status)
+                    body, limited_headers = await resp.json(), dict(resp.headers)
+            # Interaction endpoints are not bound by the global limit: an unknown token, not a 429.
+            async with http.post("/api/v10/webhooks/1/nope", json={"content": "x"}) as resp:
+                exempt = resp.status
+        # discord.py waits out retry_after and retries: every call succeeds, some only after a 429.
+        client = discord.http.HTTPClient(asyncio.get_running_loop())
+        base = discord.http.Route.BASE
+        discord.http.Route.BASE = emu.api_base
+        try:
+            await client.static_login(emu.token)
+            before = len(emu.rest_calls)
+            users = await asyncio.gather(*(client.get_user(emu.bot_user.id) for _ in range(12)))
+            refused = sum(1 for call in emu.rest_calls[before:] if call.status == 429)
+        finally:
+            discord.http.Route.BASE = base
+            await client.close()
+        return statuses, body, limited_headers, [int(u["id"]) for u in users] + [exempt], refused
+
+
+def test_emulator_global_limit_answers_like_discord_and_discord_py_retries() -> None:
+    statuses, body, headers, results, refused = asyncio.run(_limited_emulator_calls())
+    assert statuses == [200] * 5 + [429]
+    assert body["global"] is True and 0 < body["retry_after"] <= 1
+    assert headers["X-RateLimit-Global"] == "true" and headers["X-RateLimit-Scope"] == "global" and headers["Via"]
+    *user_ids, exempt = results
+    assert len(user_ids) == 12 and len(set(user_ids)) == 1 and exempt != 429
+    assert refused > 0

@@ -10,6 +10,7 @@ Used by end-to-end tests, the benchmark and a local playground:
 from .driver import Emulator, RestCall
 from .errors import ApiError, CommandNotAvailable, EmulatorError
 from .interactions import FakeInteraction
+from .ratelimit import GlobalRateLimit
 from .state import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeRole, FakeUser
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "FakeMessage",
     "FakeRole",
     "FakeUser",
+    "GlobalRateLimit",
     "RestCall",
 ]

@@ -50,6 +50,7 @@ from .interactions import (
     modal_submit_components,
 )
 from .messages import Upload, apply_body
+from .ratelimit import GlobalRateLimit
 from .responses import Responder
 from .state import (
     FLAG_LOADING,
@@ -96,6 +97,8 @@ class Emulator:
         self.host = host
         self.port = 0
         self.rate_limit_share = 0.0
+        # Discord's global limit (50 requests/s per bot) when set; off by default so tests never wait on it.
+        self.global_limit: GlobalRateLimit | None = None
         self.rest_calls: list[RestCall] = []
         self.unknown_routes: list[str] = []
         self.failed_interactions: list[FakeInteraction] = []

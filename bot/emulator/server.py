@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +105,10 @@ def _api_middleware(emu: Emulator):  # type: ignore[no-untyped-def]
 async def _answer(emu: Emulator, request: web.Request, handler: Any, path: str) -> web.Response:
     if not TOKEN_AUTH.match(path) and request.headers.get("Authorization") != f"Bot {emu.token}":
         raise ApiError(401, 0, "401: Unauthorized")
+    if emu.global_limit is not None and not TOKEN_AUTH.match(path):
+        retry_after = emu.global_limit.retry_after(asyncio.get_running_loop().time())
+        if retry_after is not None:
+            return _globally_limited(retry_after)
     if emu._should_rate_limit(request.method, path):
         return _rate_limited()
     result = await handler(request)
@@ -123,6 +128,18 @@ def _rate_limited() -> web.Response:
         "X-RateLimit-Scope": "user",
     }
     body = {"message": "You are being rate limited.", "retry_after": RETRY_AFTER, "global": False}
+    return json_response(body, 429, headers)
+
+
+def _globally_limited(retry_after: float) -> web.Response:
+    # Discord's answer past the global limit: no bucket headers, `global` in the body and X-RateLimit-Global.
+    headers = {
+        "Via": "1.1 google",
+        "Retry-After": str(math.ceil(retry_after)),
+        "X-RateLimit-Global": "true",
+        "X-RateLimit-Scope": "global",
+    }
+    body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3), "global": True}
     return json_response(body, 429, headers)
 
 
