@@ -182,7 +182,7 @@ class RemindCog(RecallCog, name="Remind"):
             log.warning("reminder for %s not sent: membership unknown (%s)", claim.user_id, exc)
             return False
         try:
-            channel = await self.dm_channel(claim.user_id)
+            channel = await self.dm_channel(claim.user_id, claim.dm_channel_id)
             await self.pacer.wait()
             await channel.send(embed=reminder_embed(content, self.server_name(claim.guild_id)),
                                view=reminder_view(claim.user_id, claim.guild_id))
@@ -192,11 +192,12 @@ class RemindCog(RecallCog, name="Remind"):
                 return False
             await self.service.dms_closed(claim.user_id)
             return False
-        await self.service.sent(claim.user_id, now)
+        await self.service.sent(claim.user_id, now, channel.id)
         return True
 
-    async def dm_channel(self, user_id: int) -> discord.abc.Messageable:
-        known = self.dm_channels.get(user_id)
+    async def dm_channel(self, user_id: int, stored: int | None = None) -> discord.abc.Messageable:
+        """The member's DM channel: remembered, stored with an earlier reminder, or opened (one request)."""
+        known = self.dm_channels.get(user_id) or stored
         if known is not None:
             return self.bot.get_partial_messageable(known, type=discord.ChannelType.private)
         await self.pacer.wait()

@@ -69,6 +69,7 @@ class Claim:
     guild_id: int
     due_at: datetime
     skipped: bool
+    dm_channel_id: int | None = None  # the member's DM channel, when a reminder was sent there before
 
 
 class ReminderService:
@@ -120,7 +121,7 @@ class ReminderService:
                 following = next_send_at(parse_local_time(row.local_time), tz, now)
                 if await store.claim(conn, row.user_id, row.next_send_at, following):
                     due_at = from_text(row.next_send_at)
-                    claims.append(Claim(row.user_id, row.guild_id, due_at, too_late(due_at, now)))
+                    claims.append(Claim(row.user_id, row.guild_id, due_at, too_late(due_at, now), row.dm_channel_id))
             return claims
 
         claims = await self.db.atomic(body)
@@ -138,8 +139,8 @@ class ReminderService:
         risk = streak_risk(stored.state, zone(stored.timezone), stored.daily_minimum, now) if stored else None
         return reminder_content(decks, risk)
 
-    async def sent(self, user_id: int, at: datetime) -> None:
-        await store.mark_sent(self.db, user_id, at)
+    async def sent(self, user_id: int, at: datetime, dm_channel_id: int) -> None:
+        await store.mark_sent(self.db, user_id, at, dm_channel_id)
 
     async def member_left(self, user_id: int) -> None:
         await store.switch_off(self.db, user_id, OFF_LEFT)

@@ -36,6 +36,7 @@ class DueRow:
     next_send_at: str  # as stored: the claim names it exactly
     member_zone: str | None
     server_zone: str | None
+    dm_channel_id: int | None
 
 
 _COLUMNS = "user_id, guild_id, local_time, enabled, next_send_at, last_sent_at, off_reason, note_pending"
@@ -86,7 +87,7 @@ async def switch_off(db: Store, user_id: int, reason: str, *, note: bool = False
 async def due_rows(conn: Connection, now: datetime, limit: int) -> list[DueRow]:
     """Reminders due by `now`, the longest due first."""
     async with conn.execute(
-        "SELECT r.user_id, r.guild_id, r.local_time, r.next_send_at, m.timezone AS member_zone, "
+        "SELECT r.user_id, r.guild_id, r.local_time, r.next_send_at, r.dm_channel_id, m.timezone AS member_zone, "
         "g.timezone AS server_zone FROM reminders r "
         "LEFT JOIN members m ON m.guild_id = r.guild_id AND m.user_id = r.user_id "
         "LEFT JOIN guild_settings g ON g.guild_id = r.guild_id "
@@ -95,7 +96,7 @@ async def due_rows(conn: Connection, now: datetime, limit: int) -> list[DueRow]:
     ) as cur:
         rows = await cur.fetchall()
     return [DueRow(r["user_id"], r["guild_id"], r["local_time"], r["next_send_at"], r["member_zone"],
-                   r["server_zone"]) for r in rows]
+                   r["server_zone"], r["dm_channel_id"]) for r in rows]
 
 
 async def claim(conn: Connection, user_id: int, due_text: str, next_send_at: datetime) -> bool:
@@ -109,9 +110,12 @@ async def claim(conn: Connection, user_id: int, due_text: str, next_send_at: dat
         return await cur.fetchone() is not None
 
 
-async def mark_sent(db: Store, user_id: int, at: datetime) -> None:
+async def mark_sent(db: Store, user_id: int, at: datetime, dm_channel_id: int) -> None:
+    """The reminder went out at `at`, to the member's DM channel (kept: the next one needs no request to open it)."""
+
     async def body(conn: Connection) -> None:
-        await conn.execute("UPDATE reminders SET last_sent_at = ? WHERE user_id = ?", (to_text(at), user_id))
+        await conn.execute("UPDATE reminders SET last_sent_at = ?, dm_channel_id = ? WHERE user_id = ?",
+                           (to_text(at), dm_channel_id, user_id))
 
     await db.atomic(body)
 

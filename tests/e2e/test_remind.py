@@ -104,12 +104,13 @@ async def test_one_reminder_at_the_members_time_and_not_again_that_day(world, cl
     assert f"<t:{int((at + timedelta(days=1)).timestamp())}:R>" in status and "Study Hall" in status
 
 
-async def test_the_next_days_reminder_reuses_the_dm_channel(world, clock) -> None:
+async def test_the_next_days_reminder_reuses_the_dm_channel_even_after_a_restart(world, clock) -> None:
     await study_three_again(world, world.alice)
     at = reminder_time(clock)
     await remind_on(world, world.alice, at)
     before = len(world.emu.rest_calls)
     assert await pass_at(world, clock, at + timedelta(seconds=20)) == 1
+    await world.restart_bot()  # nothing of the first reminder is left in memory: the channel id is in the database
     assert await pass_at(world, clock, at + timedelta(days=1, seconds=20)) == 1
     calls = [(call.method, call.path) for call in world.emu.rest_calls[before:]]
     dm = world.emu.dm_channel(world.alice)

@@ -143,7 +143,9 @@ async def test_on_again_after_todays_reminder_waits_for_tomorrow(db: Database, r
     await reminders.turn_on(G, U, "alice", time(19), T0)
     sent_at = datetime(2025, 3, 10, 19, tzinfo=UTC)
     await reminders.claim_due(sent_at)
-    await reminders.sent(U, sent_at)
+    await reminders.sent(U, sent_at, 777)
+    [tomorrow] = await reminders.claim_due(sent_at + timedelta(days=1))
+    assert tomorrow.dm_channel_id == 777  # kept with the reminder: the next one opens no DM
     later = await reminders.turn_on(G, U, "alice", time(21), sent_at + timedelta(minutes=10))
     assert later.reminder.next_send_at == datetime(2025, 3, 11, 21, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ CREATE TABLE reminders (
     next_send_at TEXT COLLATE "C" NOT NULL,
     last_sent_at TEXT COLLATE "C",
     off_reason   TEXT COLLATE "C",
-    note_pending BIGINT NOT NULL DEFAULT 0
+    note_pending BIGINT NOT NULL DEFAULT 0,
+    dm_channel_id BIGINT
 );
 CREATE INDEX reminders_due ON reminders (enabled, next_send_at);
