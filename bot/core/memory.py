@@ -224,3 +224,33 @@ def recommended_retention(params: Sequence[float], *, deck_size: int = 2_000, da
     low, high = RETENTION_RANGE
     return round(min(max(best, low), high), 2)
 
+
+# --- Rescheduling ----------------------------------------------------------------------------------------------------
+
+
+def memory_states(
+    histories: Sequence[Sequence[tuple[int, datetime]]], params: Sequence[float]
+) -> list[tuple[float, float]]:
+    """Each card's (stability, difficulty) after its ratings (oldest first) by FSRS-6 with `params`, computed by the
+    Rust code, which releases the GIL (call it from a worker thread). It is what py-fsrs's replay of the same ratings
+    gives, whole days apart as py-fsrs counts them, up to float32 rounding (and a stability cap of 36,500 days)."""
+    items = [rs.FSRSItem(_replay_steps(ratings)) for ratings in histories]
+    states = rs.FSRS(list(params)).memory_state_batch(items)
+    return [(float(state.stability), float(state.difficulty)) for state in states]
+
+
+def _replay_steps(ratings: Sequence[tuple[int, datetime]]) -> list[rs.FSRSReview]:
+    steps: list[rs.FSRSReview] = []
+    previous: datetime | None = None
+    for rating, at in ratings:
+        steps.append(rs.FSRSReview(rating, (at - previous).days if previous is not None else 0))
+        previous = at
+    return steps
+
+
+def interval_days(params: Sequence[float], stability: float, retention: float, maximum: int) -> int:
+    """FSRS-6's review interval for `stability` at `retention`, as py-fsrs's Scheduler gives it without fuzz: the days
+    until recall_probability falls to `retention`, rounded, at least one, at most `maximum`."""
+    decay = -params[20]
+    factor = 0.9 ** (1 / decay) - 1
+    return min(max(round(stability / factor * (retention ** (1 / decay) - 1)), 1), maximum)

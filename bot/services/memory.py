@@ -1,7 +1,8 @@
 """Memory models as use cases: fit a scope's parameters in the background (or when an admin asks), adopt only a
 better set, reschedule the cards it governs, roll back, recommend a retention, and tell a member how honest the model
-is. Fitting and simulation run in worker threads (the Rust optimiser releases the GIL), never in an interaction's
-transaction; writes go through bot.store.memory.
+is. Fits run in a process of their own (the Rust optimiser holds the GIL), simulation and rescheduling's replay in
+worker threads (that Rust code releases it), never in an interaction's transaction; writes go through
+bot.store.memory.
 
 Scopes, as Anki's presets: a member with MIN_MEMBER_REVIEWS reviews gets their own set, the server's pooled set is
 fitted once it has MIN_SERVER_REVIEWS, and everyone else is scheduled by the server's set or FSRS-6's defaults.
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from fsrs import Card, Rating, State
+from fsrs import Card, State
 
 from bot.core import memory as core
 from bot.core import scheduling
@@ -24,12 +28,13 @@ from bot.core.memory import DEFAULT_PARAMETERS, FitOutcome, InvalidParameters
 from bot.store import memory as store
 from bot.store.api import Store
 from bot.store.guilds import get_guild_settings
-from bot.store.memory import SERVER_SCOPE, CardHistory, FitRow, ModelRow, RescheduledCard
+from bot.store.memory import SERVER_SCOPE, CardHistory, FitRow, ModelRow, RescheduledCard, ReviewRow
 
 log = logging.getLogger(__name__)
 
-# Cards rescheduled per transaction: a member with thousands of cards never holds a long write.
-RESCHEDULE_BATCH = 200
+# Cards rescheduled per transaction (each runs in the event loop's thread, about 55 µs a card on SQLite): a member with
+# thousands of cards never holds the loop or the write lock for more than a few milliseconds.
+RESCHEDULE_BATCH = 50
 
 
 @lru_cache(maxsize=256)
@@ -43,6 +48,19 @@ def usable_parameters(text: str | None) -> tuple[float, ...] | None:
     except InvalidParameters as exc:
         log.warning("stored memory-model parameters are unusable (%s); scheduling with FSRS-6's defaults", exc)
         return None
+
+
+@lru_cache(maxsize=1)
+def fitting_process() -> ProcessPoolExecutor:
+    """The process every fit runs in. The Rust optimiser holds the GIL for its whole run (tens of milliseconds per
+    thousand reviews), so in a thread it would stall the event loop; in a process of its own nothing waits for it.
+    Spawned, not forked: a fork would copy the bot's threads and database connections mid-use."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _judged(rows: list[ReviewRow], current: tuple[float, ...], min_reviews: int) -> FitOutcome:
+    """A scope's fit from its review rows (in the fitting process: the rows' mapping is Python work too)."""
+    return core.judge(store.reviews_from_rows(rows), current, min_reviews=min_reviews)
 
 
 class FitBusy(Exception):
@@ -94,8 +112,11 @@ class MemoryService:
         self, db: Store, *, on_reschedule: Callable[[int, int | None], None] = lambda guild, user: None,
         min_member_reviews: int = core.MIN_MEMBER_REVIEWS, min_server_reviews: int = core.MIN_SERVER_REVIEWS,
         refit_after_reviews: int = core.REFIT_AFTER_REVIEWS, refit_after: timedelta = core.REFIT_AFTER,
+        fitter: Executor | None = None,
     ) -> None:
         self.db = db
+        # Where fits run: fitting_process() unless given (a thread pool lets tests replace core.judge).
+        self.fitter = fitter
         # Called after cards were rescheduled (guild, member or None for many): remembered schedules are stale.
         self.on_reschedule = on_reschedule
         self.min_member_reviews = min_member_reviews
@@ -160,10 +181,10 @@ class MemoryService:
 
     async def _fit_scope(self, guild_id: int, user_id: int, reviews_now: int, now: datetime) -> ScopeFit:
         scope_user = None if user_id == SERVER_SCOPE else user_id
-        history = await store.review_history(self.db, guild_id, scope_user)
+        rows = await store.review_rows(self.db, guild_id, scope_user)
         current = await self._current(guild_id, user_id)
         needed = self.min_server_reviews if user_id == SERVER_SCOPE else self.min_member_reviews
-        outcome = await asyncio.to_thread(core.judge, history, current or DEFAULT_PARAMETERS, min_reviews=needed)
+        outcome = await self._judge(rows, current or DEFAULT_PARAMETERS, needed)
         text = core.parameters_to_text(outcome.parameters) if outcome.parameters is not None else None
         await store.record_fit(self.db, guild_id, user_id, outcome, text=text, at=now, reviews_now=reviews_now)
         log.info("memory model of server %s scope %s: %s (%d reviews)", guild_id, user_id or "server",
@@ -172,8 +193,16 @@ class MemoryService:
         if outcome.adopted:
             members = [user_id] if user_id != SERVER_SCOPE else await store.members_on_server_model(self.db, guild_id)
             for member in members:
-                rescheduled += await self.reschedule(guild_id, member, now=now)
+                rescheduled += await self.reschedule(guild_id, member)
         return ScopeFit(user_id, outcome, rescheduled)
+
+    async def _judge(self, rows: list[ReviewRow], current: tuple[float, ...], min_reviews: int) -> FitOutcome:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.fitter or fitting_process(), _judged, rows, current, min_reviews)
+        except BrokenProcessPool:
+            fitting_process.cache_clear()  # the process died (killed, out of memory): the next fit starts another
+            raise
 
     async def _current(self, guild_id: int, user_id: int) -> tuple[float, ...] | None:
         """The set scheduling a scope now: a member's own, else the server's; the server's own for the server."""
@@ -190,23 +219,23 @@ class MemoryService:
             return False
         members = [user_id] if user_id != SERVER_SCOPE else await store.members_on_server_model(self.db, guild_id)
         for member in members:
-            await self.reschedule(guild_id, member, now=now)
+            await self.reschedule(guild_id, member)
         return True
 
     # --- Rescheduling ----------------------------------------------------------------------------------------------
 
-    async def reschedule(self, guild_id: int, user_id: int, *, now: datetime | None = None) -> int:
-        """Replay every card of a member with the set that schedules them now, in batches. Returns cards rewritten."""
-        now = now or utcnow()
+    async def reschedule(self, guild_id: int, user_id: int) -> int:
+        """Give every card of a member the memory state the set that schedules them now works out from its ratings,
+        and the cards in review their due date by it, in batches. Returns cards rewritten."""
         text, _scope = await store.model_text(self.db, guild_id, user_id)
-        params = usable_parameters(text)
+        params = usable_parameters(text) or DEFAULT_PARAMETERS
         retention = (await get_guild_settings(self.db, guild_id)).desired_retention
         histories = await store.card_histories(self.db, guild_id, user_id)
+        cards = await asyncio.to_thread(_rescheduled, histories, params, retention)
         written = 0
-        for start in range(0, len(histories), RESCHEDULE_BATCH):
-            batch = [_replayed(h, params, retention) for h in histories[start:start + RESCHEDULE_BATCH]]
-            written += await store.write_rescheduled(self.db, guild_id, user_id, batch)
-        if histories:
+        for start in range(0, len(cards), RESCHEDULE_BATCH):
+            written += await store.write_rescheduled(self.db, guild_id, user_id, cards[start:start + RESCHEDULE_BATCH])
+        if cards:
             self.on_reschedule(guild_id, user_id)
         return written
 
@@ -251,14 +280,22 @@ class MemoryService:
         return MemberMemory(scope, own.adopted_at if own else None, len(cards), predicted, calibration)
 
 
-def _replayed(history: CardHistory, params: tuple[float, ...] | None, retention: float) -> RescheduledCard:
-    """The card as the set would have scheduled it from its first rating on (no fuzz: a replay is not a new review)."""
-    plain = scheduling.scheduler(retention, params)
-    card = scheduling.new_card(history.ratings[0][1])
-    for rating, at in history.ratings:
-        card, _log = plain.review_card(card, Rating(rating), review_datetime=at)
-    return RescheduledCard(history.deck_id, history.item_id, history.last_review, card.to_json(), int(card.state),
-                           card.due)
+def _rescheduled(histories: list[CardHistory], params: tuple[float, ...], retention: float) -> list[RescheduledCard]:
+    """The cards as `params` would have them after the same ratings (in a worker thread: the replay is Rust's, the
+    rest thousands of cards' worth of Python). As Anki reschedules: every card takes the new memory state, only cards
+    in review move their due date (no fuzz: a reschedule is not a new review); learning and relearning cards keep
+    their minute steps, and every card its last review."""
+    states = core.memory_states([h.ratings for h in histories], params)
+    cards = []
+    for history, (stability, difficulty) in zip(histories, states):
+        card = Card.from_json(history.card_json)
+        card.stability, card.difficulty = stability, difficulty
+        if card.state == State.Review and card.last_review is not None:
+            days = core.interval_days(params, stability, retention, scheduling.MAXIMUM_INTERVAL)
+            card.due = card.last_review + timedelta(days=days)
+        cards.append(RescheduledCard(history.deck_id, history.item_id, history.last_review, card.to_json(),
+                                     int(card.state), card.due))
+    return cards
 
 
 def predicted_recall(card: Card, now: datetime, params: tuple[float, ...] | None) -> float | None:

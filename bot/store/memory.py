@@ -4,6 +4,8 @@ model. The rules (fitting, judging, FSRS) are bot.core.memory's, applied by bot.
 """
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,6 +50,7 @@ class CardHistory:
     deck_id: str
     item_id: str
     last_review: str  # as stored: the rescheduled row is written only if no rating moved it since
+    card_json: str
     ratings: list[tuple[int, datetime]]
 
 
@@ -133,31 +136,58 @@ async def recent_fits(db: Store, guild_id: int, limit: int = 5) -> list[FitRow]:
 # --- Histories -------------------------------------------------------------------------------------------------------
 
 
+# One review as `review_rows` gives it: (user id, deck id, item id, rating, reviewed_at as stored).
+ReviewRow = tuple[int, str, str, int, str]
+
+
 async def review_history(db: Store, guild_id: int, user_id: int | None = None) -> list[Review]:
     """A member's reviews (or, with None, every member's of the server), each naming its card."""
+    # Thousands of rows take tens of milliseconds of Python to map: in a worker thread, the event loop keeps serving.
+    return await asyncio.to_thread(reviews_from_rows, await _review_rows(db, guild_id, user_id))
+
+
+async def review_rows(db: Store, guild_id: int, user_id: int | None = None) -> list[ReviewRow]:
+    """The rows of review_history as plain tuples, oldest first: they can be sent to another process as they are, and
+    mapped there (reviews_from_rows)."""
+    return await asyncio.to_thread(_plain, await _review_rows(db, guild_id, user_id))
+
+
+def _plain(rows: list[Any]) -> list[ReviewRow]:
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def reviews_from_rows(rows: Sequence[Sequence[Any]]) -> list[Review]:
+    return [
+        Review((user_id, deck_id, item_id), rating, from_text(at)) for user_id, deck_id, item_id, rating, at in rows
+    ]
+
+
+async def _review_rows(db: Store, guild_id: int, user_id: int | None) -> list[Any]:
     where, params = ("guild_id = ? AND user_id = ?", (guild_id, user_id)) if user_id is not None else (
         "guild_id = ?", (guild_id,))
-    rows = await db.fetchall(
+    return await db.fetchall(
         f"SELECT user_id, deck_id, item_id, rating, reviewed_at FROM reviews WHERE {where} ORDER BY reviewed_at, id",
         params,
     )
-    return [
-        Review((row["user_id"], row["deck_id"], row["item_id"]), row["rating"], from_text(row["reviewed_at"]))
-        for row in rows
-    ]
 
 
 async def card_histories(db: Store, guild_id: int, user_id: int) -> list[CardHistory]:
     """Every stored card of a member with its ratings, oldest first."""
     states = await db.fetchall(
-        "SELECT deck_id, item_id, last_review FROM srs_state WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        "SELECT deck_id, item_id, last_review, card_json FROM srs_state WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
     )
+    reviews = await _review_rows(db, guild_id, user_id)
+    return await asyncio.to_thread(_card_histories, states, reviews)
+
+
+def _card_histories(states: list[Any], reviews: list[Any]) -> list[CardHistory]:
     ratings: dict[tuple[str, str], list[tuple[int, datetime]]] = {}
-    for review in await review_history(db, guild_id, user_id):
-        _user, deck_id, item_id = review.card  # type: ignore[misc]
-        ratings.setdefault((deck_id, item_id), []).append((review.rating, review.at))
+    for row in reviews:
+        ratings.setdefault((row["deck_id"], row["item_id"]), []).append((row["rating"], from_text(row["reviewed_at"])))
     return [
-        CardHistory(row["deck_id"], row["item_id"], row["last_review"], ratings[(row["deck_id"], row["item_id"])])
+        CardHistory(row["deck_id"], row["item_id"], row["last_review"], row["card_json"],
+                    ratings[(row["deck_id"], row["item_id"])])
         for row in states
         if ratings.get((row["deck_id"], row["item_id"]))
     ]

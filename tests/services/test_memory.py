@@ -8,12 +8,15 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
+from fsrs import State
 
 from bot.core import scheduling
 from bot.core.clock import to_text
 from bot.core.decks import Card, Deck
 from bot.core.library import DeckLibrary
-from bot.core.memory import DEFAULT_PARAMETERS, Review, judge, parameters_from_text
+from bot.core.memory import (
+    DEFAULT_PARAMETERS, FitOutcome, Review, interval_days, judge, parameters_from_text, parameters_to_text,
+)
 from bot.services.memory import FitBusy, MemoryService, RetentionAdvice, usable_parameters
 from bot.services.study import StudyService
 from bot.store import memory as store
@@ -178,6 +181,58 @@ async def test_reschedule_gives_the_cards_the_dues_of_the_new_set(db: Store, his
     changed = sum(dues[item] != due for item, due in replayed_dues(HISTORY, None).items())
     assert changed > len(dues) // 2  # the faster forgetting moves most cards
     assert told == [(G, U)]
+
+
+# Beside HISTORY's cards (reviews days apart): same-day learning steps that graduate (FSRS's short-term stability),
+# a card still in its learning steps, and one relearning after a lapse.
+STEPS = [Review(9001, 3, NOW - timedelta(days=3)), Review(9001, 3, NOW - timedelta(days=3) + timedelta(minutes=10)),
+         Review(9002, 1, NOW - timedelta(hours=1)),
+         Review(9003, 3, NOW - timedelta(days=9)), Review(9003, 4, NOW - timedelta(days=5)),
+         Review(9003, 1, NOW - timedelta(minutes=5))]
+
+
+def replayed_cards(reviews: list[Review], params: tuple[float, ...]) -> dict[str, scheduling.Card]:
+    cards: dict[str, scheduling.Card] = {}
+    for review in sorted(reviews, key=lambda r: r.at):
+        item_id = f"c{review.card}"
+        card = cards.get(item_id) or scheduling.new_card(review.at)
+        cards[item_id], _log = scheduling.review(card, review.rating, review.at, fuzz=False, parameters=params)
+    return cards
+
+
+async def stored_cards(db: Store) -> dict[str, scheduling.Card]:
+    rows = await db.fetchall("SELECT item_id, card_json FROM srs_state WHERE guild_id = ? AND user_id = ?", (G, U))
+    return {row["item_id"]: scheduling.Card.from_json(row["card_json"]) for row in rows}
+
+
+async def test_reschedule_gives_each_card_the_state_py_fsrs_replays_and_moves_only_cards_in_review(db: Store):
+    await store_history(db, HISTORY + STEPS)
+    before = await stored_cards(db)
+    await store.record_fit(db, G, U, FitOutcome(FAR_OFF, 906, "adopted"), text=parameters_to_text(FAR_OFF), at=NOW,
+                           reviews_now=906)
+    params = parameters_from_text((await store.model_text(db, G, U))[0])
+    assert await MemoryService(db).reschedule(G, U) == 153
+
+    after, replayed = await stored_cards(db), replayed_cards(HISTORY + STEPS, params)
+    assert {card.state for card in after.values()} == {State.Learning, State.Review, State.Relearning}
+    for item_id, card in after.items():
+        expected = replayed[item_id]
+        # The Rust replay computes in float32: the same states to about seven digits, and so the same whole days.
+        assert card.stability == pytest.approx(expected.stability, rel=1e-5)
+        assert card.difficulty == pytest.approx(expected.difficulty, rel=1e-5)
+        assert (card.state, card.step, card.last_review) == (expected.state, expected.step, before[item_id].last_review)
+        assert card.due == (expected.due if card.state == State.Review else before[item_id].due)
+    assert sum(after[i].due != before[i].due for i in after) > len(after) // 2
+    assert after["c9001"].stability != before["c9001"].stability  # short-term steps follow the new set too
+
+
+@pytest.mark.parametrize("retention", [0.7, 0.9, 0.97])
+@pytest.mark.parametrize("stability", [0.3, 2.6, 47.0, 900.0, 40_000.0])
+def test_the_interval_is_py_fsrs_own(stability: float, retention: float):
+    for params in (DEFAULT_PARAMETERS, FAR_OFF):
+        plain = scheduling.scheduler(retention, params)
+        assert interval_days(params, stability, retention, scheduling.MAXIMUM_INTERVAL) == plain._next_interval(
+            stability=stability)
 
 
 async def test_roll_back_puts_the_old_set_back_and_the_cards_follow(db: Store, history):

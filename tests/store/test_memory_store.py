@@ -2,6 +2,7 @@
 rescheduled cards written only when no rating moved them, calibration averages and review counts."""
 from __future__ import annotations
 
+import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -137,14 +138,21 @@ async def test_rescheduled_cards_are_written_unless_a_rating_moved_them(db: Stor
 
 
 async def test_card_histories_give_each_card_its_ratings_oldest_first(db: Store):
+    latest = {}
     for hours, (item, rating) in enumerate([("a", 1), ("b", 3), ("a", 3), ("a", 4)]):
-        await review(db, item, rating, T0 + timedelta(hours=hours))
+        latest[item] = await review(db, item, rating, T0 + timedelta(hours=hours))
     await review(db, "a", 2, T0, user_id=V)
     histories = {h.item_id: h for h in await memory.card_histories(db, G, U)}
     assert histories["a"].ratings == [(1, T0), (3, T0 + timedelta(hours=2)), (4, T0 + timedelta(hours=3))]
+    assert histories["a"].card_json == latest["a"].to_json()
+    assert histories["a"].last_review == to_text(T0 + timedelta(hours=3))
     assert histories["b"].ratings == [(3, T0 + timedelta(hours=1))]
     history = await memory.review_history(db, G)
     assert [(r.card, r.rating) for r in history][:2] == [((U, "deck", "a"), 1), ((V, "deck", "a"), 2)]
+    rows = await memory.review_rows(db, G)
+    assert pickle.loads(pickle.dumps(rows)) == rows  # plain tuples: what the fitting process is sent
+    assert rows[0] == (U, "deck", "a", 1, to_text(T0))
+    assert memory.reviews_from_rows(rows) == history
 
 
 async def test_calibration_averages_predicted_and_true_recall_since_a_day(db: Store):
