@@ -58,9 +58,24 @@ def fitting_process() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _judged(rows: list[ReviewRow], current: tuple[float, ...], min_reviews: int) -> FitOutcome:
-    """A scope's fit from its review rows (in the fitting process: the rows' mapping is Python work too)."""
-    return core.judge(store.reviews_from_rows(rows), current, min_reviews=min_reviews)
+def _judged(
+    rows: list[ReviewRow], current: tuple[float, ...], min_reviews: int, pooled_rows: list[ReviewRow] | None = None
+) -> FitOutcome:
+    """A scope's fit from its review rows (in the fitting process: the rows' mapping is Python work too).
+
+    With `pooled_rows` (a member scheduled by the server's pooled set), the member's candidate is judged against the
+    pooled set fitted on the server's reviews before the held-out ones: the stored pooled set has seen the member's
+    held-out answers."""
+    reviews = store.reviews_from_rows(rows)
+    if pooled_rows is None:
+        return core.judge(reviews, current, min_reviews=min_reviews)
+    pooled = store.reviews_from_rows(pooled_rows)
+
+    def pooled_then(cut: datetime) -> tuple[float, ...]:
+        earlier = core.training_items([r for r in pooled if r.at < cut])
+        return core.fit(earlier) if len(earlier) >= 2 else current
+
+    return core.judge(reviews, pooled_then, min_reviews=min_reviews)
 
 
 class FitBusy(Exception):
@@ -182,9 +197,10 @@ class MemoryService:
     async def _fit_scope(self, guild_id: int, user_id: int, reviews_now: int, now: datetime) -> ScopeFit:
         scope_user = None if user_id == SERVER_SCOPE else user_id
         rows = await store.review_rows(self.db, guild_id, scope_user)
-        current = await self._current(guild_id, user_id)
+        current, scope = await self._current(guild_id, user_id)
+        pooled = await store.review_rows(self.db, guild_id, None) if scope == "server" and user_id else None
         needed = self.min_server_reviews if user_id == SERVER_SCOPE else self.min_member_reviews
-        outcome = await self._judge(rows, current or DEFAULT_PARAMETERS, needed)
+        outcome = await self._judge(rows, current or DEFAULT_PARAMETERS, needed, pooled)
         text = core.parameters_to_text(outcome.parameters) if outcome.parameters is not None else None
         await store.record_fit(self.db, guild_id, user_id, outcome, text=text, at=now, reviews_now=reviews_now)
         log.info("memory model of server %s scope %s: %s (%d reviews)", guild_id, user_id or "server",
@@ -196,21 +212,28 @@ class MemoryService:
                 rescheduled += await self.reschedule(guild_id, member)
         return ScopeFit(user_id, outcome, rescheduled)
 
-    async def _judge(self, rows: list[ReviewRow], current: tuple[float, ...], min_reviews: int) -> FitOutcome:
+    async def _judge(
+        self, rows: list[ReviewRow], current: tuple[float, ...], min_reviews: int, pooled: list[ReviewRow] | None
+    ) -> FitOutcome:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.fitter or fitting_process(), _judged, rows, current, min_reviews)
+            return await loop.run_in_executor(
+                self.fitter or fitting_process(), _judged, rows, current, min_reviews, pooled
+            )
         except BrokenProcessPool:
             fitting_process.cache_clear()  # the process died (killed, out of memory): the next fit starts another
             raise
 
-    async def _current(self, guild_id: int, user_id: int) -> tuple[float, ...] | None:
-        """The set scheduling a scope now: a member's own, else the server's; the server's own for the server."""
+    async def _current(self, guild_id: int, user_id: int) -> tuple[tuple[float, ...] | None, str]:
+        """The set scheduling a scope now (a member's own, else the server's; the server's own for the server) and
+        whose it is: 'member', 'server' or 'default'."""
         if user_id == SERVER_SCOPE:
             server = (await store.models(self.db, guild_id)).get(SERVER_SCOPE)
-            return usable_parameters(server.parameters if server else None)
-        text, _scope = await store.model_text(self.db, guild_id, user_id)
-        return usable_parameters(text)
+            params = usable_parameters(server.parameters if server else None)
+            return params, "server" if params is not None else "default"
+        text, scope = await store.model_text(self.db, guild_id, user_id)
+        params = usable_parameters(text)
+        return params, scope if params is not None else "default"
 
     async def roll_back(self, guild_id: int, user_id: int = SERVER_SCOPE, *, now: datetime | None = None) -> bool:
         """The scope's previous set schedules it again (and its cards follow). False: nothing to roll back."""

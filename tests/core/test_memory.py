@@ -125,7 +125,8 @@ def test_a_set_fitted_on_the_held_out_reviews_is_not_the_baseline_a_member_is_ju
     held_out_start = sorted(i.at for i in training_items(history))[int(len(training_items(history)) * 0.75)]
     assert asked == [held_out_start]
     assert fair.before.log_loss > leaked.before.log_loss  # the leaked baseline looked better than it is
-    assert fair.after == leaked.after  # the candidate is the same either way
+    # The candidate is the same either way (the optimiser repeats itself up to float noise).
+    assert fair.after.log_loss == pytest.approx(leaked.after.log_loss, rel=1e-5)
 
 
 def test_too_few_reviews_are_not_fitted_and_the_reason_names_the_count():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -167,6 +168,7 @@ async def test_a_second_fit_while_one_runs_is_told_it_is_busy(world, studied, mo
         release.wait(10)
         return real_judge(*args, **kwargs)
 
+    monkeypatch.setattr(world.bot.services.memory, "fitter", ThreadPoolExecutor(1))  # core.judge patched here
     monkeypatch.setattr(core_memory, "judge", slow_judge)
     first = await open_model(world)
     ix = await world.emu.click(world.admin, first, label="Fit now")
@@ -280,6 +282,7 @@ async def test_a_failing_fit_is_answered_privately_and_the_summary_comes_back(wo
     def broken(*args, **kwargs):
         raise RuntimeError("optimiser crashed")
 
+    monkeypatch.setattr(world.bot.services.memory, "fitter", ThreadPoolExecutor(1))  # core.judge patched here
     monkeypatch.setattr(core_memory, "judge", broken)
     message = await open_model(world)
     ix = await world.emu.click(world.admin, message, label="Fit now")

@@ -155,17 +155,17 @@ async def test_the_servers_set_schedules_members_without_their_own(db: Store, hi
     assert server.outcome.adopted and server.outcome.reviews == 912
     server_text = (await store.models(db, G))[SERVER_SCOPE].parameters
     assert await store.model_text(db, G, V) == (server_text, "server")
-    # The member's candidate is judged against the server's set (fitted on nearly the same reviews, so it predicts
-    # the member's latest reviews better than the defaults do), and does not beat it.
-    assert not member.outcome.adopted
+    # The member's candidate is judged against the server's set as it was before the member's held-out reviews (it
+    # still predicts them better than the defaults do), not the stored one, which saw those very answers.
+    assert member.outcome.adopted
     defaults = judge(HISTORY, DEFAULT_PARAMETERS, min_reviews=400).before
     assert member.outcome.before.log_loss < defaults.log_loss
-    assert await store.model_text(db, G, U) == (server_text, "server")
+    assert (await store.model_text(db, G, U))[1] == "member"
     assert await stored_dues(db, V) == replayed_dues(others, parameters_from_text(server_text))
     result = await rate_fresh_card_easy(db, user_id=V)
     assert result.screen.parameters == server_text
     summary = await service.summary(G)
-    assert (summary.members_own, summary.members_server, summary.members_default) == (0, 2, 0)
+    assert (summary.members_own, summary.members_server, summary.members_default) == (1, 1, 0)
     assert summary.server_fitted and summary.reviews == 913
 
 
@@ -310,3 +310,17 @@ async def test_retention_advice_is_simulated_with_the_servers_set(db: Store, his
     assert await service.retention_advice(G) == RetentionAdvice(0.9, 0.84, "server")  # cached per set
     server = parameters_from_text((await store.models(db, G))[SERVER_SCOPE].parameters)
     assert simulated == [DEFAULT_PARAMETERS, server]
+
+
+def test_a_member_on_the_pooled_set_is_judged_against_the_pooled_set_as_it_was_before_the_held_out_reviews():
+    # One member's reviews are all of the server's: the stored pooled set was fitted on the member's held-out answers.
+    from bot.core.memory import fit, judge, training_items
+    from bot.services.memory import _judged
+
+    history = learner(FAR_OFF, 1)
+    rows = [(7, "deck", str(r.card), r.rating, to_text(r.at)) for r in history]
+    stored_pooled = fit(training_items(store.reviews_from_rows(rows)))
+    fair = _judged(rows, stored_pooled, 400, pooled_rows=rows)
+    leaked = judge(store.reviews_from_rows(rows), stored_pooled, min_reviews=400)
+    assert fair.before.log_loss > leaked.before.log_loss  # the pooled set of then, not the one that saw the answers
+    assert _judged(rows, stored_pooled, 400).before == leaked.before  # without pooled rows: the set in use
