@@ -6,37 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
-import pytest
 
 from bot.core.library import DeckLibrary
 from bot.core.quiz import QuizRound
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.study import StudyService
-from bot.settings import Settings
-from bot.store.open import open_database
-from tests.backends import postgres_schema
 from tests.services.test_quiz import NAMES, WINDOW, B, new_round, question
 from tests.services.test_study import DECK, G, T0, start
 
 MEMBERS = range(100, 112)
-
-
-@pytest.fixture
-async def two() -> AsyncIterator[tuple[Any, Any]]:
-    """Two stores on one database, as two Recall processes would hold."""
-    async with postgres_schema() as url:
-        settings = Settings(database_url=url, database_pool_size=4)
-        first = await open_database(settings)
-        second = await open_database(settings)
-        try:
-            yield first, second
-        finally:
-            await first.close()
-            await second.close()
 
 
 async def count(db: Any, sql: str) -> Any:

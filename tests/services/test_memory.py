@@ -323,4 +323,5 @@ def test_a_member_on_the_pooled_set_is_judged_against_the_pooled_set_as_it_was_b
     fair = _judged(rows, stored_pooled, 400, pooled_rows=rows)
     leaked = judge(store.reviews_from_rows(rows), stored_pooled, min_reviews=400)
     assert fair.before.log_loss > leaked.before.log_loss  # the pooled set of then, not the one that saw the answers
-    assert _judged(rows, stored_pooled, 400).before == leaked.before  # without pooled rows: the set in use
+    plain = _judged(rows, stored_pooled, 400).before  # without pooled rows: the set in use (up to float noise)
+    assert plain.log_loss == pytest.approx(leaked.before.log_loss, rel=1e-5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -12,11 +12,8 @@ from bot.core.library import DeckLibrary
 from bot.core.reminders import DeckDue, StreakRisk
 from bot.services.reminders import ReminderService
 from bot.services.study import StudyService
-from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.members import set_member_field
-from bot.store.open import open_database
-from tests.backends import postgres_schema
 from tests.services.test_study import DECK, G, T0, U, rate, start
 from tests.store.conftest import write
 
@@ -148,20 +145,6 @@ async def test_on_again_after_todays_reminder_waits_for_tomorrow(db: Database, r
     assert tomorrow.dm_channel_id == 777  # kept with the reminder: the next one opens no DM
     later = await reminders.turn_on(G, U, "alice", time(21), sent_at + timedelta(minutes=10))
     assert later.reminder.next_send_at == datetime(2025, 3, 11, 21, tzinfo=UTC)
-
-
-@pytest.fixture
-async def two() -> AsyncIterator[tuple[Any, Any]]:
-    """Two stores on one PostgreSQL database, as two Recall processes would hold."""
-    async with postgres_schema() as url:
-        settings = Settings(database_url=url, database_pool_size=4)
-        first = await open_database(settings)
-        second = await open_database(settings)
-        try:
-            yield first, second
-        finally:
-            await first.close()
-            await second.close()
 
 
 async def test_two_processes_claim_each_reminder_once(two: tuple[Any, Any]) -> None:
