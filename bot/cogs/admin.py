@@ -18,7 +18,8 @@ from bot.cogs._admin_roles import RolesAdmin
 from bot.cogs._base import RecallCog
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.streaks import is_valid_zone
-from bot.services.memory import FitBusy, MemoryService, ScopeFit
+from bot.core.memory import ScopeFit
+from bot.services.memory import FitBusy, MemoryService
 from bot.services.progress import ProgressService
 from bot.ui import replies
 from bot.ui.memory import (

@@ -36,6 +36,8 @@ REFIT_AFTER = timedelta(days=7)
 HOLDOUT_SHARE = 0.25
 # The retentions an admin may choose (the /recall-admin retention range); the recommendation stays inside it.
 RETENTION_RANGE = (0.70, 0.97)
+# The user id of a server's pooled set (no Discord user has id 0).
+SERVER_SCOPE = 0
 # A learner's day ends at 4 a.m. local time, as Anki's does by default: a session past midnight is still one day.
 DAY_ROLLOVER = timedelta(hours=4)
 
@@ -82,6 +84,69 @@ class _Item:
     at: datetime  # when its last review (the one it predicts) was given
     item: rs.FSRSItem
     long_term: bool = True  # its last review came a day or more after the one before (what evaluation judges)
+
+
+# --- What fits report (the store keeps them, services return them, ui shows them) -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FitRow:
+    fitted_at: datetime
+    user_id: int
+    reviews: int
+    adopted: bool
+    reason: str
+    log_loss_before: float | None
+    rmse_before: float | None
+    log_loss_after: float | None
+    rmse_after: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    reviews: int
+    predicted: float | None  # mean predicted recall
+    actual: float | None  # share recalled (rated Hard or better)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeFit:
+    user_id: int  # SERVER_SCOPE for the server's pooled set
+    outcome: FitOutcome
+    rescheduled: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummary:
+    """What /recall-admin memory-model shows."""
+
+    members_own: int  # members scheduled by their own set
+    members_server: int  # by the server's set
+    members_default: int  # by FSRS-6's defaults
+    server_fitted: bool
+    last_fit: FitRow | None
+    last_adopted: FitRow | None
+    reviews: int
+    min_member_reviews: int
+    min_server_reviews: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionAdvice:
+    current: float
+    recommended: float
+    scope: str  # whose parameters the recommendation was simulated with: 'server' or 'default'
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMemory:
+    """The memory section of /stats."""
+
+    scope: str  # 'member', 'server' or 'default'
+    since: datetime | None  # when the member's own set was adopted
+    due_today: int
+    predicted_today: float | None  # mean predicted recall of the cards due today, now
+    calibration: Calibration  # the last 30 days
 
 
 # --- Parameters ------------------------------------------------------------------------------------------------------

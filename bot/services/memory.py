@@ -15,7 +15,6 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -24,11 +23,13 @@ from fsrs import Card, State
 from bot.core import memory as core
 from bot.core import scheduling
 from bot.core.clock import utcnow
-from bot.core.memory import DEFAULT_PARAMETERS, FitOutcome, InvalidParameters
+from bot.core.memory import (
+    DEFAULT_PARAMETERS, SERVER_SCOPE, FitOutcome, InvalidParameters, MemberMemory, ModelSummary, RetentionAdvice, ScopeFit,
+)
 from bot.store import memory as store
 from bot.store.api import Store
 from bot.store.guilds import get_guild_settings
-from bot.store.memory import SERVER_SCOPE, CardHistory, FitRow, ModelRow, RescheduledCard, ReviewRow
+from bot.store.memory import CardHistory, ModelRow, RescheduledCard, ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -80,46 +81,6 @@ def _judged(
 
 class FitBusy(Exception):
     """A fit of this server is already running."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScopeFit:
-    user_id: int  # SERVER_SCOPE for the server's pooled set
-    outcome: FitOutcome
-    rescheduled: int
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSummary:
-    """What /recall-admin memory-model shows."""
-
-    members_own: int  # members scheduled by their own set
-    members_server: int  # by the server's set
-    members_default: int  # by FSRS-6's defaults
-    server_fitted: bool
-    last_fit: FitRow | None
-    last_adopted: FitRow | None
-    reviews: int
-    min_member_reviews: int
-    min_server_reviews: int
-
-
-@dataclass(frozen=True, slots=True)
-class RetentionAdvice:
-    current: float
-    recommended: float
-    scope: str  # whose parameters the recommendation was simulated with: 'server' or 'default'
-
-
-@dataclass(frozen=True, slots=True)
-class MemberMemory:
-    """The memory section of /stats."""
-
-    scope: str  # 'member', 'server' or 'default'
-    since: datetime | None  # when the member's own set was adopted
-    due_today: int
-    predicted_today: float | None  # mean predicted recall of the cards due today, now
-    calibration: store.Calibration  # the last 30 days
 
 
 class MemoryService:

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.clock import from_text, to_text
-from bot.core.memory import FitOutcome, Review
+from bot.core.memory import Calibration, FitOutcome, FitRow, Review
 from bot.store.api import Connection, Store
 
-SERVER_SCOPE = 0  # the user id of a server's pooled parameters (no Discord user has id 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +27,6 @@ class ModelRow:
     adopted_at: datetime | None
     last_fit_at: datetime
     last_fit_reviews: int
-
-
-@dataclass(frozen=True, slots=True)
-class FitRow:
-    fitted_at: datetime
-    user_id: int
-    reviews: int
-    adopted: bool
-    reason: str
-    log_loss_before: float | None
-    rmse_before: float | None
-    log_loss_after: float | None
-    rmse_after: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +48,6 @@ class RescheduledCard:
     card_json: str
     state: int
     due: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    reviews: int
-    predicted: float | None  # mean predicted recall
-    actual: float | None  # share recalled (rated Hard or better)
 
 
 _MODEL_COLUMNS = "guild_id, user_id, parameters, previous, adopted_at, last_fit_at, last_fit_reviews"

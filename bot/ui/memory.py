@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import ClassVar, Protocol
 
 import discord
 
-from bot.core.memory import FitOutcome
+from bot.core.memory import (
+    SERVER_SCOPE, FitRow, MemberMemory, ModelSummary, RetentionAdvice, ScopeFit,
+)
 from bot.ui import replies
 from bot.ui.common import COLOUR
 from bot.ui.items import BadId, RecallItem, fields_of, number, snowflake
@@ -32,62 +33,8 @@ RETENTION_WHY = (
 )
 # The percentages a Use button may carry: the /recall-admin retention option's range.
 RETENTION_PERCENT = (70, 99)
-# The user id of a server's pooled set (bot.store.memory.SERVER_SCOPE; ui may not import the store).
-SERVER_SCOPE = 0
 
 log = logging.getLogger("recall.ui")
-
-
-# --- What the services report (bot.services.memory, bot.store.memory), as read here --------------------------------
-
-
-class Fit(Protocol):
-    fitted_at: datetime
-    user_id: int
-    reviews: int
-    adopted: bool
-    reason: str
-    log_loss_before: float | None
-    rmse_before: float | None
-    log_loss_after: float | None
-    rmse_after: float | None
-
-
-class Summary(Protocol):
-    members_own: int
-    members_server: int
-    members_default: int
-    server_fitted: bool
-    last_fit: Fit | None
-    last_adopted: Fit | None
-    reviews: int
-    min_member_reviews: int
-    min_server_reviews: int
-
-
-class ScopeFit(Protocol):
-    outcome: FitOutcome
-    rescheduled: int
-
-
-class Advice(Protocol):
-    current: float
-    recommended: float
-    scope: str  # 'server' or 'default'
-
-
-class Calibration(Protocol):
-    reviews: int
-    predicted: float | None
-    actual: float | None
-
-
-class MemberMemory(Protocol):
-    scope: str  # 'member', 'server' or 'default'
-    since: datetime | None
-    due_today: int
-    predicted_today: float | None
-    calibration: Calibration
 
 
 class MemoryActions(Protocol):
@@ -188,7 +135,7 @@ def scope_text(user_id: int) -> str:
     return "the server's pooled set" if user_id == SERVER_SCOPE else f"<@{user_id}>'s own set"
 
 
-def last_fit_text(fit: Fit | None) -> str:
+def last_fit_text(fit: FitRow | None) -> str:
     if fit is None:
         return "No fit yet."
     outcome = "✅ adopted" if fit.adopted else f"kept the set in use: {fit.reason}"
@@ -200,7 +147,7 @@ def measure(before: float | None, after: float | None) -> str:
     return "—" if before is None or after is None else f"{before:.3f} → {after:.3f}"
 
 
-def adopted_text(fit: Fit | None) -> str:
+def adopted_text(fit: FitRow | None) -> str:
     if fit is None:
         return "None adopted yet."
     return (
@@ -220,7 +167,7 @@ def fits_text(fits: list[ScopeFit]) -> str:
     return f"{len(fits)} {scopes} fitted · {adopted} adopted · {moved:,} cards rescheduled"
 
 
-def model_embed(summary: Summary, server_name: str, fits: list[ScopeFit] | None = None,
+def model_embed(summary: ModelSummary, server_name: str, fits: list[ScopeFit] | None = None,
                 note: str | None = None) -> discord.Embed:
     """The server's memory model; with `fits`, what the Fit now just did; `note` for a Roll back."""
     embed = discord.Embed(title=f"🧠 Memory model · {server_name}"[:256], colour=COLOUR)
@@ -288,7 +235,7 @@ class ProgressNote:
 # --- /recall-admin retention ------------------------------------------------------------------------------------------
 
 
-def retention_advice_text(advice: Advice) -> str:
+def retention_advice_text(advice: RetentionAdvice) -> str:
     model = "this server's fitted set" if advice.scope == "server" else "FSRS-6's defaults (no fitted set yet)"
     return (
         f"Desired retention now: **{advice.current:.2f}**\n"
@@ -297,7 +244,7 @@ def retention_advice_text(advice: Advice) -> str:
     )
 
 
-def retention_view(advice: Advice, owner_id: int) -> discord.ui.View:
+def retention_view(advice: RetentionAdvice, owner_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(UseRetentionButton(owner_id, round(advice.recommended * 100)))
     return view

@@ -22,7 +22,8 @@ from bot.core.streaks import MAX_FREEZES, zone
 from bot.ui import replies
 from bot.ui.common import COLOUR, clip, days_text, member_text
 from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, number, one_of
-from bot.ui.memory import MemberMemory, memory_field
+from bot.core.memory import MemberMemory
+from bot.ui.memory import memory_field
 
 HEATMAP_FILENAME = "activity.png"
 EMPTY_COLOUR = discord.Colour.light_grey()

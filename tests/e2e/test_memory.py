@@ -20,7 +20,8 @@ from bot.services.memory import predicted_recall
 from bot.store import memory as memory_store
 from bot.store.guilds import get_guild_settings
 from bot.store.srs import save_review
-from bot.ui.memory import FIT_BUSY, NOTHING_TO_ROLL_BACK, ROLLED_BACK, SERVER_SCOPE
+from bot.core.memory import SERVER_SCOPE
+from bot.ui.memory import FIT_BUSY, NOTHING_TO_ROLL_BACK, ROLLED_BACK
 from bot.ui.replies import FAILED
 
 # Lowered so a test history of a thousand reviews is enough for a member (the real threshold is 400). The server's
@@ -273,9 +274,6 @@ async def test_the_background_pass_fits_due_scopes_and_survives_failures(world, 
     await until(lambda: cog._task.done(), "the loop to stop with the cog")
     assert cog._task.cancelled()
 
-
-def test_the_ui_names_the_servers_scope_as_the_store_does():
-    assert SERVER_SCOPE == memory_store.SERVER_SCOPE
 
 
 async def test_a_failing_fit_is_answered_privately_and_the_summary_comes_back(world, studied, monkeypatch):

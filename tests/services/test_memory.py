@@ -17,11 +17,12 @@ from bot.core.library import DeckLibrary
 from bot.core.memory import (
     DEFAULT_PARAMETERS, FitOutcome, Review, interval_days, judge, parameters_from_text, parameters_to_text,
 )
-from bot.services.memory import FitBusy, MemoryService, RetentionAdvice, usable_parameters
+from bot.core.memory import RetentionAdvice
+from bot.services.memory import FitBusy, MemoryService, usable_parameters
 from bot.services.study import StudyService
 from bot.store import memory as store
 from bot.store.api import Store
-from bot.store.memory import SERVER_SCOPE
+from bot.core.memory import SERVER_SCOPE
 from bot.store.srs import save_review
 from tests.core.test_memory import FAR_OFF, learner
 from tests.store.conftest import write

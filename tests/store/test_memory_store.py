@@ -12,7 +12,8 @@ from bot.core.clock import to_text
 from bot.core.memory import Evaluation, FitOutcome
 from bot.store import memory
 from bot.store.api import Store
-from bot.store.memory import SERVER_SCOPE, RescheduledCard
+from bot.core.memory import SERVER_SCOPE
+from bot.store.memory import RescheduledCard
 from bot.store.srs import save_review
 from tests.store.conftest import write
 
