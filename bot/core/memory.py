@@ -16,11 +16,13 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 import fsrs_rs_python as rs
 from fsrs import Scheduler
+
+from bot.core.scheduling import elapsed_days
 
 PARAMETER_COUNT = 21
 # FSRS-6's defaults, as py-fsrs schedules with them (the same numbers the Rust optimiser starts from).
@@ -38,8 +40,6 @@ HOLDOUT_SHARE = 0.25
 RETENTION_RANGE = (0.70, 0.97)
 # The user id of a server's pooled set (no Discord user has id 0).
 SERVER_SCOPE = 0
-# A learner's day ends at 4 a.m. local time, as Anki's does by default: a session past midnight is still one day.
-DAY_ROLLOVER = timedelta(hours=4)
 
 
 class InvalidParameters(ValueError):
@@ -184,19 +184,6 @@ def parameters_to_text(params: Sequence[float]) -> str:
 # --- Histories into training items -----------------------------------------------------------------------------------
 
 
-def _day(at: datetime, zone: tzinfo) -> date:
-    return (at.astimezone(zone) - DAY_ROLLOVER).date()
-
-
-def elapsed_days(earlier: datetime, later: datetime, zone: tzinfo = timezone.utc) -> int:
-    """FSRS's delta_t between two reviews: the learner's day boundaries crossed (see DAY_ROLLOVER) in `zone`.
-
-    Not whole 24-hour periods: a card reviewed at 08:05 and again at 08:01 the next morning would be 0 days apart, a
-    same-day step, and one reviewed two mornings later 1 day; for a learner who studies daily, most day-scale
-    reviews lose a day, and the optimiser fits first stabilities several times too small."""
-    return (_day(later, zone) - _day(earlier, zone)).days
-
-
 def training_items(reviews: Iterable[Review], zone: tzinfo = timezone.utc) -> list[_Item]:
     """FSRS training items of a history, oldest first, with days counted in `zone` (see `elapsed_days`). Items with
     no review a day or more after the card's first are left out: the optimiser cannot learn from them (and its Rust
@@ -308,7 +295,7 @@ def _replay_steps(ratings: Sequence[tuple[int, datetime]]) -> list[rs.FSRSReview
     steps: list[rs.FSRSReview] = []
     previous: datetime | None = None
     for rating, at in ratings:
-        steps.append(rs.FSRSReview(rating, (at - previous).days if previous is not None else 0))
+        steps.append(rs.FSRSReview(rating, elapsed_days(previous, at) if previous is not None else 0))
         previous = at
     return steps
 

@@ -1,5 +1,9 @@
 """Spaced repetition through the fsrs package (FSRS-6): one review, interval previews for button labels.
 
+Days between reviews are counted as Anki and FSRS's optimiser count them: day boundaries crossed (a day ends at
+4 a.m., UTC), not whole 24-hour periods, which py-fsrs uses on its own. A card reviewed at 08:05 and again at 08:01 the
+next morning is 1 day apart, not a same-day step; fitted parameters (bot.core.memory) are learnt on the same count.
+
 Parameters: `None` schedules with FSRS-6's defaults, else a member's or server's fitted set (bot.core.memory checks
 sets before they get here). Fuzz is Anki's: none under 2.5 days, then a range around the interval; within it, when the
 caller says how many cards are already due each day (`busy`), the emptiest day wins for intervals up to 90 days (Anki's
@@ -10,7 +14,8 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from fsrs import Card, Rating, ReviewLog, Scheduler, State
@@ -24,6 +29,9 @@ DEFAULT_RETENTION = 0.9
 _FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.10), (20.0, math.inf, 0.05))
 LOAD_BALANCE_DAYS = 90
 MAXIMUM_INTERVAL = 36_500
+
+# A learner's day ends at 4 a.m. (Anki's default rollover): a late-night review belongs to the day before.
+DAY_ROLLOVER = timedelta(hours=4)
 
 Parameters = Sequence[float] | None
 # How many of the member's cards are already due on a day (the load balancer's view).
@@ -48,6 +56,23 @@ def load_card(card_json: str | None, now: datetime) -> Card:
     return Card.from_json(card_json) if card_json else new_card(now)
 
 
+def elapsed_days(earlier: datetime, later: datetime, zone: tzinfo = timezone.utc) -> int:
+    """FSRS's delta_t between two reviews: the day boundaries crossed (see DAY_ROLLOVER) in `zone`."""
+    return ((later.astimezone(zone) - DAY_ROLLOVER).date() - (earlier.astimezone(zone) - DAY_ROLLOVER).date()).days
+
+
+def _on_calendar_days(card: Card, moment: datetime) -> Card:
+    """`card` as py-fsrs should see it at `moment`: py-fsrs counts whole 24-hour periods since the last review, so the
+    last review is moved to exactly the calendar days before `moment` (the reviewed card's last review is `moment`
+    itself, so nothing of the move is stored)."""
+    if card.last_review is None:
+        return card
+    days = elapsed_days(card.last_review, moment)
+    if (moment - card.last_review).days == days:
+        return card
+    return replace(card, last_review=moment - timedelta(days=days))
+
+
 def review(
     card: Card, rating: int, now: datetime, *, desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True,
     parameters: Parameters = None, busy: Busy | None = None,
@@ -56,7 +81,9 @@ def review(
     if rating not in RATING_NAMES:
         raise ValueError(f"rating must be 1..4, got {rating!r}")
     moment = _utc(now)
-    rated, log = scheduler(desired_retention, _key(parameters)).review_card(card, Rating(rating), review_datetime=moment)
+    rated, log = scheduler(desired_retention, _key(parameters)).review_card(
+        _on_calendar_days(card, moment), Rating(rating), review_datetime=moment
+    )
     if fuzz and rated.state == State.Review:
         days = fuzzed_days((rated.due - moment).days, moment.date(), busy)
         rated.due = moment + timedelta(days=days)
@@ -89,14 +116,16 @@ def preview_intervals(
 ) -> dict[int, timedelta]:
     """How long until the card comes back for each rating (no fuzz, so the label matches the typical outcome)."""
     moment = _utc(now)
-    days = (moment - card.last_review).days if card.last_review else None
+    days = elapsed_days(card.last_review, moment) if card.last_review else None
     return dict(_intervals(card.state, card.step, card.stability, card.difficulty, days, desired_retention,
                            _key(parameters)))
 
 
 def retrievability(card: Card, now: datetime, *, parameters: Parameters = None) -> float:
     """The chance the member recalls `card` at `now` by the model scheduling them (0 for a card never reviewed)."""
-    return float(scheduler(DEFAULT_RETENTION, _key(parameters)).get_card_retrievability(card, _utc(now)))
+    moment = _utc(now)
+    plain = scheduler(DEFAULT_RETENTION, _key(parameters))
+    return float(plain.get_card_retrievability(_on_calendar_days(card, moment), moment))
 
 
 def _key(parameters: Parameters) -> tuple[float, ...] | None:

@@ -1,4 +1,5 @@
-"""preview_intervals is cached by card state; it must always equal asking fsrs directly."""
+"""preview_intervals is cached by card state; it must always equal scheduling the rating (unfuzzed), and the days it
+counts are calendar days, not py-fsrs's 24-hour periods."""
 from datetime import datetime, timedelta, timezone
 
 from fsrs import Rating
@@ -11,8 +12,20 @@ START = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
 
 
 def direct(card, now, retention):
-    plain = scheduler(retention)
-    return {r: plain.review_card(card, Rating(r), review_datetime=now)[0].due - now for r in RATING_NAMES}
+    return {r: review(card, r, now, desired_retention=retention, fuzz=False)[0].due - now for r in RATING_NAMES}
+
+
+def test_a_review_the_next_morning_a_little_earlier_counts_as_a_day_later() -> None:
+    # py-fsrs alone counts 23h56m as 0 days: a same-day step, with far less stability growth.
+    card, _ = review(new_card(START), 3, START, fuzz=False)
+    card, _ = review(card, 3, START + timedelta(minutes=10), fuzz=False)
+    card, _ = review(card, 3, START + timedelta(days=2, minutes=10), fuzz=False)
+    next_morning = card.last_review + timedelta(hours=23, minutes=56)
+    ours = review(card, 3, next_morning, fuzz=False)[0]
+    plain = scheduler(0.9).review_card(card, Rating(3), review_datetime=next_morning)[0]
+    day_later = scheduler(0.9).review_card(card, Rating(3), review_datetime=card.last_review + timedelta(days=1))[0]
+    assert ours.stability == day_later.stability != plain.stability
+    assert preview_intervals(card, next_morning)[3] == ours.due - next_morning
 
 
 @settings(max_examples=150, deadline=None)
