@@ -29,7 +29,8 @@ from bench.common import BENCH_DECK, TimedEmulator, collector_paused, write_stud
 from bench.procs import RECALL_READY, REPO, BotProcess, BotSpec, bot_env
 from bench.study import PhaseResult, run_phase
 from bot.core.clock import utcnow
-from bot.core.reminders import DEFAULT_TIME, time_text
+from bot.core.daily_time import time_text
+from bot.core.reminders import DEFAULT_TIME
 from bot.emulator import GlobalRateLimit, RestCall
 from bot.emulator.server import TOKEN_AUTH
 from bot.services.reminders import SENDER

@@ -18,7 +18,7 @@ from bot.cogs._quiz_session import clock
 from bot.cogs.quiz import missing_permissions
 from bot.core.challenge import DEFAULT_SECONDS, MAX_QUESTIONS, MAX_SECONDS, MIN_QUESTIONS, MIN_SECONDS
 from bot.core.errors import InvalidInput, NotAllowed
-from bot.core.reminders import parse_local_time
+from bot.core.daily_time import parse_local_time
 from bot.services.challenge import ChallengeService
 from bot.ui import replies
 from bot.ui.challenge import (

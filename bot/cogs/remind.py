@@ -21,7 +21,8 @@ from discord.ext import commands
 
 from bot.cogs._base import RecallCog
 from bot.core.errors import InvalidInput
-from bot.core.reminders import DEFAULT_TIME, parse_local_time
+from bot.core.daily_time import parse_local_time
+from bot.core.reminders import DEFAULT_TIME
 from bot.services.reminders import BATCH, SENDER, Claim, ReminderService
 from bot.ui import replies
 from bot.ui.reminders import (

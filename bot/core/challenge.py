@@ -4,9 +4,9 @@ questions it asks (none repeats within the deck until all were asked).
 Pure: times are aware UTC datetimes in and out; the server's zone is a tzinfo; questions are the deck's own.
 
 - A challenge runs once per local day at `local_time` in the server's zone: the next run is always the first such
-  moment strictly after the claim (bot.core.reminders.next_send_at, DST handled there), so a claimed run moves to
+  moment strictly after the claim (bot.core.daily_time.next_send_at, DST handled there), so a claimed run moves to
   the next day and one missed during downtime to its next occurrence, never a backlog.
-- A run found due at most an hour after its time (bot.core.reminders.too_late) is held now, later than `LATE_AFTER`
+- A run found due at most an hour after its time (bot.core.daily_time.too_late) is held now, later than `LATE_AFTER`
   with a short catch-up note; one found later than that is skipped.
 - Questions: each (server, deck) counts cycles. A question is fresh when it was not asked in the current cycle;
   a run asks fresh questions first and, when too few are left, starts the next cycle with the rest.
@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 
 from bot.core.decks import QuizQuestion
 from bot.core.quiz import shuffle_choices
-from bot.core.reminders import too_late
+from bot.core.daily_time import too_late
 
 LATE_AFTER = timedelta(minutes=2)  # a pass runs every ~20 s: later than this, the bot was down at the time
 MIN_QUESTIONS, MAX_QUESTIONS = 1, 10

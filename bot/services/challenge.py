@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.core.challenge import Challenge, choose_questions
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.library import DeckLibrary
-from bot.core.reminders import first_send_at, next_send_at
+from bot.core.daily_time import first_send_at, next_send_at
 from bot.core.streaks import effective_zone_name, zone
 from bot.store import challenge as store
 from bot.store.api import Connection, Store

@@ -24,7 +24,8 @@ from bot.core import memory as core
 from bot.core import scheduling
 from bot.core.clock import utcnow
 from bot.core.memory import (
-    DEFAULT_PARAMETERS, SERVER_SCOPE, FitOutcome, InvalidParameters, MemberMemory, ModelSummary, RetentionAdvice, ScopeFit,
+    DEFAULT_PARAMETERS, SERVER_SCOPE, FitOutcome, InvalidParameters, MemberMemory, ModelSummary, RetentionAdvice,
+    ScopeFit,
 )
 from bot.store import memory as store
 from bot.store.api import Store

@@ -15,17 +15,8 @@ from typing import Callable
 from bot.core.clock import from_text, utcnow
 from bot.core.decks import Deck
 from bot.core.library import DeckLibrary
-from bot.core.reminders import (
-    DeckDue,
-    ReminderContent,
-    first_send_at,
-    next_send_at,
-    parse_local_time,
-    reminder_content,
-    streak_risk,
-    time_text,
-    too_late,
-)
+from bot.core.daily_time import first_send_at, next_send_at, parse_local_time, time_text, too_late
+from bot.core.reminders import DeckDue, ReminderContent, reminder_content, streak_risk
 from bot.core.streaks import effective_zone_name, zone
 from bot.core.study_queue import study_zone
 from bot.store import reminders as store

@@ -264,7 +264,7 @@ def _streak_sql(guild_id: int, window: BoardWindow) -> tuple[str, list] | None:
     return sql, [guild_id, window.oldest_alive.isoformat(), *today]
 
 
-async def _grouped(
+async def grouped_board(
     db: Store, guild_id: int, board: Board, deck_id: str | None, window: BoardWindow
 ) -> tuple[str, list] | None:
     """The board's grouped query (one row per member, unranked) and its parameters; None when nobody can be on it."""
@@ -282,7 +282,7 @@ async def load_board(
     empty with the board's total (the caller moves to a page that exists)."""
     deck_id = None if board is Board.STREAK else deck_id
     since = None if board is Board.STREAK else window.since
-    grouped = await _grouped(db, guild_id, board, deck_id, window)
+    grouped = await grouped_board(db, guild_id, board, deck_id, window)
     if grouped is None:
         return BoardPage(board, period, deck_id, since, 0, 0, [], None)
     page = max(page, 0)

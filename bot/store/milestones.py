@@ -122,7 +122,7 @@ async def points_in(
     db: Store, guild_id: int, window: BoardWindow, least: int, users: Iterable[int] | None = None
 ) -> dict[int, int]:
     """Members' quiz points over a points board's `window` (the board's own query), those with at least `least`."""
-    grouped = await boards._grouped(db, guild_id, Board.POINTS, None, window)
+    grouped = await boards.grouped_board(db, guild_id, Board.POINTS, None, window)
     if grouped is None:
         return {}
     sql, params = grouped

@@ -9,7 +9,8 @@ import discord
 from bot.core.challenge import OFF_CHANNEL, OFF_DECK, Challenge, missing_of
 from bot.core.decks import Deck
 from bot.core.quiz import LETTERS
-from bot.core.reminders import time_text
+from bot.core.daily_time import time_text
+from bot.core.text import plural
 from bot.ui.common import COLOUR, relative_time, unlinked
 
 NOT_SET = ("No daily challenge is set up. Start one with `/recall-admin daily-challenge on` "
@@ -20,10 +21,6 @@ NOT_A_TEXT_CHANNEL = "Pick a text channel of this server for the daily challenge
 BAD_TIME = "Give the time of day as HH:MM on a 24-hour clock in the server's timezone, for example `18:00`."
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def announcement_embed(
     deck: Deck, *, questions: int, seconds: int, local_time: time, late: bool, removes_reactions: bool
 ) -> discord.Embed:
@@ -32,7 +29,7 @@ def announcement_embed(
     if late:
         lines += [f"⏰ Recall was offline at {time_text(local_time)}, so today's challenge starts a little late.", ""]
     lines += [
-        f"Today's challenge is on **{deck.title}**: **{_plural(questions, 'question')}**, **{seconds} s** each.",
+        f"Today's challenge is on **{deck.title}**: **{plural(questions, 'question')}**, **{seconds} s** each.",
         "",
         f"Answer by reacting with a letter ({' '.join(LETTERS[:4])} …). Your **first** letter counts.",
     ]
@@ -53,7 +50,7 @@ def missing_permissions_text(channel_id: int, missing: list[str]) -> str:
 def turned_on_text(challenge: Challenge, zone_name: str, deck: Deck) -> str:
     assert challenge.next_run_at is not None  # a challenge just turned on has its first run
     return (f"📅 Daily challenge on: every day at **{time_text(challenge.local_time)}** ({zone_name}) in "
-            f"<#{challenge.channel_id}>, {_plural(challenge.questions, 'question')} from **{deck.title}**, "
+            f"<#{challenge.channel_id}>, {plural(challenge.questions, 'question')} from **{deck.title}**, "
             f"{challenge.seconds} s each. The first one starts {relative_time(challenge.next_run_at)}.")
 
 
@@ -61,7 +58,7 @@ def status_text(challenge: Challenge | None, zone_name: str, deck_title: str | N
     if challenge is None:
         return NOT_SET
     settings = (f"<#{challenge.channel_id}> at **{time_text(challenge.local_time)}** ({zone_name}), "
-                f"{_plural(challenge.questions, 'question')} from **{deck_title or challenge.deck_id}**, "
+                f"{plural(challenge.questions, 'question')} from **{deck_title or challenge.deck_id}**, "
                 f"{challenge.seconds} s each")
     if not challenge.enabled or challenge.next_run_at is None:
         why = f" ({off_reason_text(challenge.off_reason)})" if challenge.off_reason else ""

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import discord
 
+from bot.core.text import plural
 from bot.core.decks import LEVELS, Deck
 from bot.core.importers import FORMATS, ImportResult
 from bot.core.library import StoredDeck
@@ -32,10 +33,6 @@ class DeckActions(Protocol):
     async def confirm_replace(self, interaction: discord.Interaction, token: str, replace: bool) -> None:
         """The uploader's decision on the upload waiting under `token`."""
         ...
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def counts_line(deck: Deck) -> str:

@@ -16,7 +16,7 @@ from bot.core.challenge import (
     permissions_reason,
 )
 from bot.core.decks import QuizQuestion
-from bot.core.reminders import next_send_at
+from bot.core.daily_time import next_send_at
 from bot.core.streaks import zone
 
 UTC = timezone.utc

@@ -6,19 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.reminders import (
-    DeckDue,
-    StreakRisk,
-    first_send_at,
-    next_send_at,
-    parse_local_time,
-    reminder_content,
-    reminder_lines,
-    streak_risk,
-    time_left_text,
-    time_text,
-    too_late,
-)
+from bot.core.daily_time import first_send_at, next_send_at, parse_local_time, time_text, too_late
+from bot.core.reminders import DeckDue, StreakRisk, reminder_content, reminder_lines, streak_risk, time_left_text
 from bot.core.streaks import StreakState
 
 BERLIN = ZoneInfo("Europe/Berlin")

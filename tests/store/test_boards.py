@@ -69,7 +69,7 @@ async def board(db: Database, kind: Board, period: Period, deck: str | None = No
 
 async def entries(db: Database, guild: int, kind: Board, window: BoardWindow, deck: str | None = None) -> list[Entry]:
     """Every member's value on a board, unranked: the grouped query the ranking query orders."""
-    grouped = await boards._grouped(db, guild, kind, deck, window)
+    grouped = await boards.grouped_board(db, guild, kind, deck, window)
     return [boards._entry(row) for row in await db.fetchall(*grouped)] if grouped else []
 
 
