@@ -174,7 +174,8 @@ class StoredSchedule:
         self._due_days: Counter[date] | None = None
 
     def busy(self, day: date) -> int:
-        """Items due on `day` (UTC): the load balancer's view of the deck, counted once per schedule change."""
+        """Items due on `day` (UTC): the load balancer's view of the deck, counted once per schedule and kept by
+        record() (a remembered schedule serves many ratings)."""
         if self._due_days is None:
             self._due_days = Counter(item.due.date() for item in self.items.values() if item.due is not None)
         return self._due_days[day]
@@ -182,7 +183,10 @@ class StoredSchedule:
     def record(self, item_id: str, kind: str | None, card: Card, at: datetime) -> None:
         """The row save_review stored for this review: the same values the database would give back."""
         known = self.items.get(item_id)
-        self._due_days = None
+        if self._due_days is not None:
+            if known is not None and known.due is not None:
+                self._due_days[known.due.date()] -= 1
+            self._due_days[card.due.date()] += 1
         kind = known.kind if known is not None else kind or KIND_CARD
         self.items[item_id] = ItemSchedule(item_id, kind, card.due, card.state == State.Review, at)
         self.cards[item_id] = card

@@ -10,13 +10,14 @@ from typing import Any
 
 from bot.core.clock import to_text
 from bot.core.scheduling import new_card, review
-from bot.core.study_queue import StudySession
+from bot.core.study_queue import ItemSchedule, StudySession
 from bot.store.db import Database
 from bot.store.guilds import update_guild_settings
 from bot.store.members import remember_member, set_member_field
 from bot.store.srs import get_state, save_review
 from bot.store.study import (
     DEFAULT_NEW_LIMIT,
+    StoredSchedule,
     deck_history,
     get_shown,
     load_schedule,
@@ -166,3 +167,19 @@ async def test_deck_history_is_the_open_sessions_deck_and_the_last_deck(db: Data
     assert await deck_history(db, G, U) == ("open", "last")
     await run(db, write_session, session(item_id=None, deck_id="open"))  # the session ended
     assert await deck_history(db, G, U) == (None, "last")
+
+
+def test_the_load_balancers_day_counts_follow_each_recorded_review() -> None:
+    day = datetime(2025, 5, 1, 9, tzinfo=timezone.utc)
+    items = {f"c{i}": ItemSchedule(f"c{i}", "card", day + timedelta(days=i % 2), True) for i in range(4)}
+    schedule = StoredSchedule(items, {}, {})
+    assert (schedule.busy(day.date()), schedule.busy(day.date() + timedelta(days=1))) == (2, 2)
+    moved, _ = review(new_card(day), 3, day, fuzz=False)
+    moved.due = day + timedelta(days=1)
+    schedule.record("c0", "card", moved, day)  # from the first day to the second
+    schedule.record("new", "card", moved, day)  # a card never seen, due on the second day
+    counted = (schedule.busy(day.date()), schedule.busy(day.date() + timedelta(days=1)))
+    assert counted == (1, 4) == (
+        StoredSchedule(dict(schedule.items), {}, {}).busy(day.date()),
+        StoredSchedule(dict(schedule.items), {}, {}).busy(day.date() + timedelta(days=1)),
+    )
