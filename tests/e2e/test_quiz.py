@@ -199,7 +199,8 @@ async def test_right_wrong_changed_mind_double_and_late_answers_score_exactly(
     # Members' letters were removed as recorded; the late one stayed.
     assert all(q2.reactions[e] == [emu.bot_user.id] for e in LETTERS[:len(choices_of(q2))])
     assert q1.reactions[right] == [emu.bot_user.id, bob.user.id]
-    assert announcement.buttons()[0]["disabled"]
+    # The round disables Stop right after posting the board: wait for that edit rather than race it.
+    await until(lambda: announcement.buttons()[0]["disabled"], what="Stop disabled on the announcement")
     assert await rows(world, "SELECT status FROM quiz_rounds") == [("finished",)]
 
 
