@@ -23,13 +23,14 @@ from bot.core.decks import load_deck_dir
 from bot.core.errors import RecallError
 from bot.core.library import DeckLibrary
 from bot.core.shards import AUTO, Owns, Shards, every_guild
+from bot.core.translation import _
 from bot.services import Services
 from bot.services.progress import refile_upgraded_servers
 from bot.settings import Settings, SettingsError
 from bot.store.api import Store
 from bot.store.open import open_database
 from bot.store.meta import get_meta, set_meta
-from bot.ui.i18n import RecallTranslator, catalogs_digest
+from bot.ui.i18n import RecallTranslator, answer_in, catalogs_digest
 from bot.ui.items import RecallSubmit, route_submit
 from bot.ui.replies import OPTION, OWN, PUBLIC, failure_text, reply_kind, send_private, start_ack_timer
 
@@ -67,9 +68,13 @@ class RecallTree(app_commands.CommandTree):
         # Runs before every command (and autocomplete) is parsed and invoked; it never refuses.
         if interaction.type is discord.InteractionType.application_command:
             kind = reply_kind(interaction.command)
+            public = kind == PUBLIC or (kind == OPTION and getattr(interaction.namespace, "public", None) is True)
             if kind != OWN:
-                public = kind == PUBLIC or (kind == OPTION and getattr(interaction.namespace, "public", None) is True)
                 start_ack_timer(interaction, thinking=True, ephemeral=not public)
+            # The reply is in the server's language when everyone sees it, else in the member's.
+            await answer_in(interaction, public=public)
+        else:
+            await answer_in(interaction, public=False)
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -77,11 +82,11 @@ class RecallTree(app_commands.CommandTree):
         if isinstance(original, RecallError):
             text = str(original)
         elif isinstance(error, app_commands.MissingPermissions):
-            text = "You need the **Manage Server** permission to use this command."
+            text = _("You need the **Manage Server** permission to use this command.")
         elif isinstance(error, app_commands.NoPrivateMessage):
-            text = "This command works in a server channel, not in direct messages."
+            text = _("This command works in a server channel, not in direct messages.")
         elif isinstance(error, app_commands.CheckFailure):
-            text = str(error) or "You can't use this command here."
+            text = str(error) or _("You can't use this command here.")
         else:
             log.exception("command %s failed", interaction.command and interaction.command.qualified_name, exc_info=error)
             text = failure_text(interaction)

@@ -1,5 +1,7 @@
-"""`python -m bot.localise extract`: the catalog template (bot/locales/recall.pot) of every string Discord shows for
-Recall's slash commands, read from the cogs' command definitions (see bot.ui.i18n)."""
+"""`python -m bot.localise extract`: the catalog template (bot/locales/recall.pot) of every string a member reads:
+the slash commands' names, descriptions, options and choices, read from the cogs' command definitions, and every
+`_()`, `N_()`, `ngettext()` and `pgettext()` string of the code, found by Babel's Python extractor (see bot.ui.i18n
+and bot.core.translation)."""
 from __future__ import annotations
 
 import importlib
@@ -13,7 +15,16 @@ from pathlib import Path
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui.i18n import DOMAIN, LOCALES_DIR, NAME_CONTEXT
+from bot.core.translation import DOMAIN, LOCALES_DIR
+from bot.ui.i18n import NAME_CONTEXT
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The translation functions of bot.core.translation, as Babel's extractor reads them (argument positions).
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+# Code that never speaks to a member: the local Discord emulator, the playground's own page, the tools.
+NOT_MEMBER_FACING = ("emulator/**", "playground/**", "localise.py", "migrate_db.py")
+# Every command string carries this note for translators (the tests hold them to it).
+COMMAND_NOTE = "Discord command text: names lowercase without spaces (1-32), descriptions at most 100 characters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,18 @@ def command_strings() -> Iterator[tuple[str | None, str, str]]:
                 yield None, choice.name, node.where
 
 
+def code_strings() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str], str | None]]:
+    """(file, line, message, translator comments, context) of every translatable string in the code."""
+    from babel.messages.extract import extract_from_dir
+
+    for found in extract_from_dir(
+        str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("Translators:",),
+        strip_comment_tags=True,
+    ):
+        if not any(Path(found[0]).match(pattern) for pattern in NOT_MEMBER_FACING):
+            yield found
+
+
 def write_template(path: Path = LOCALES_DIR / f"{DOMAIN}.pot") -> int:
     """Write the catalog template; returns how many messages it has."""
     from babel.messages.catalog import Catalog
@@ -74,7 +97,16 @@ def write_template(path: Path = LOCALES_DIR / f"{DOMAIN}.pot") -> int:
     template = Catalog(project="Recall", domain=DOMAIN, charset="utf-8")
     for context, message, where in command_strings():
         if message and message != "…":  # "…" is discord.py's placeholder for a parameter without a description
-            template.add(message, locations=[(where.replace(".", "/") + ".py", 0)], context=context)
+            template.add(message, locations=[(where.replace(".", "/") + ".py", 0)], context=context,
+                         auto_comments=[COMMAND_NOTE])
+    for filename, lineno, message, comments, context in code_strings():
+        existing = template.get(message, context=context)
+        if existing is not None:
+            existing.locations.append((f"bot/{filename}", lineno))
+            existing.auto_comments = list(dict.fromkeys([*existing.auto_comments, *comments]))
+        else:
+            template.add(message, locations=[(f"bot/{filename}", lineno)], auto_comments=comments, context=context,
+                         flags=("python-brace-format",) if "{" in str(message) else ())
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         write_po(out, template, width=120, omit_header=False, sort_output=True, include_lineno=False)

@@ -157,3 +157,37 @@ def fail_once(real: Any, message: str = "a forced failure for the test") -> Any:
             return real(*args, **kwargs)
     failing.calls = calls  # type: ignore[attr-defined]
     return failing
+
+
+@pytest.fixture
+def pseudo(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The world's members and server in the pseudo-language (tests/pseudo.py), with every message body the bot
+    sends or edits and every modal it opens recorded; `pseudo.check(allowed=...)` fails on untranslated text."""
+    from bot.emulator import driver, responses
+    from tests import pseudo as pseudo_language
+
+    pseudo_language.register()
+    for member in (world.alice, world.bob, world.carol, world.admin):
+        member.user.locale = pseudo_language.PSEUDO_LOCALE
+    world.guild.locale = pseudo_language.PSEUDO_LOCALE
+    recorder = pseudo_language.Recorder()
+
+    def recording(real: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            message = real(self, *args, **kwargs)
+            recorder.bodies.append({"content": message.content, "embeds": message.embeds,
+                                    "components": message.components})
+            return message
+        return wrapper
+
+    monkeypatch.setattr(driver.Emulator, "_create_message", recording(driver.Emulator._create_message))
+    monkeypatch.setattr(driver.Emulator, "_edit_message", recording(driver.Emulator._edit_message))
+    real_check_modal = responses.check_modal
+
+    def recording_modal(data: dict[str, Any]) -> None:
+        real_check_modal(data)
+        recorder.bodies.append({"content": data.get("title", ""), "components": data.get("components") or []})
+
+    monkeypatch.setattr(responses, "check_modal", recording_modal)
+    yield recorder
+    pseudo_language.unregister()

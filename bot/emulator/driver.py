@@ -679,7 +679,7 @@ class Emulator:
             "app_permissions": str(self.world.permissions_in(channel, bot_id)),
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "locale": "en-US",
+            "locale": ix.user.locale,
             "channel": channel_data,
             "channel_id": str(channel.id),
         }
@@ -688,8 +688,8 @@ class Emulator:
             member["permissions"] = str(self.world.permissions_in(channel, ix.user.id))
             data.update(
                 guild_id=str(guild.id),
-                guild_locale="en-US",
-                guild={"id": str(guild.id), "locale": "en-US", "features": []},
+                guild_locale=guild.locale,
+                guild={"id": str(guild.id), "locale": guild.locale, "features": []},
                 member=member,
                 context=0,
                 authorizing_integration_owners={"0": str(guild.id)},

@@ -60,6 +60,7 @@ class FakeUser:
     bot: bool = False
     global_name: str | None = None
     dms_open: bool = True  # False: the user closed DMs from servers' members (bots get 403 50007)
+    locale: str = "en-US"  # the language of the user's Discord client (interactions carry it)
 
     def __repr__(self) -> str:
         return f"FakeUser(id={self.id}, name={self.name!r})"
@@ -131,6 +132,7 @@ class FakeGuild:
     channels: list[FakeChannel] = field(default_factory=list)
     members: dict[int, FakeMember] = field(default_factory=dict)
     joined_at: str = field(default_factory=iso_now)
+    locale: str = "en-US"  # the server's language (preferred_locale, and guild_locale on interactions)
 
     @property
     def everyone(self) -> FakeRole:

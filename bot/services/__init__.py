@@ -11,6 +11,7 @@ from bot.core.library import DeckLibrary
 from bot.services.challenge import ChallengeService
 from bot.services.decks import DeckService
 from bot.services.explain import ExplainService
+from bot.services.languages import LanguageService
 from bot.services.export import ExportService
 from bot.services.memory import MemoryService
 from bot.services.milestones import MilestoneService
@@ -34,6 +35,7 @@ class Services:
     reminders: ReminderService
     challenge: ChallengeService
     milestones: MilestoneService
+    languages: LanguageService
 
     @classmethod
     def build(cls, db: Store, decks: DeckLibrary, settings: Settings) -> "Services":
@@ -44,4 +46,4 @@ class Services:
         memory = MemoryService(db, on_reschedule=study.forget)
         return cls(study, QuizService(db), ExplainService(db, decks), progress, DeckService(db, decks, settings),
                    ExportService(db, decks), memory, ReminderService(db, decks), ChallengeService(db, decks),
-                   MilestoneService(db, decks))
+                   MilestoneService(db, decks), LanguageService(db))

@@ -22,6 +22,7 @@ class GuildSettings:
     desired_retention: float = DEFAULT_RETENTION
     new_card_limit: int = 20
     board_reset_at: datetime | None = None
+    language: str | None = None  # a catalog language (bot.core.translation); None follows Discord's guild_locale
 
 
 _FIELDS = tuple(f.name for f in fields(GuildSettings))
@@ -40,6 +41,7 @@ def _settings(guild_id: int, row: Any) -> GuildSettings:
         desired_retention=row["desired_retention"],
         new_card_limit=row["new_card_limit"],
         board_reset_at=from_text(row["board_reset_at"]) if row["board_reset_at"] else None,
+        language=row["language"],
     )
 
 
@@ -67,6 +69,7 @@ async def change_guild_settings(conn: Connection, guild_id: int, **changes: Any)
             updated.desired_retention,
             updated.new_card_limit,
             to_text(updated.board_reset_at) if updated.board_reset_at else None,
+            updated.language,
         ),
     )
     return updated

@@ -1,37 +1,58 @@
-"""Languages: gettext catalogs (bot/locales/<lang>/LC_MESSAGES/recall.po, compiled to .mo and shipped in the
-package) and the app-commands Translator that fills Discord's localisation maps from them when commands are synced,
-so each member sees Recall's command names, descriptions, options and choices in their client's language.
+"""Languages at Discord's edge: which language an interaction is answered in, and the app-commands Translator that
+fills Discord's localisation maps from the gettext catalogs (bot.core.translation) when commands are synced, so each
+member sees Recall's command names, descriptions, options and choices in their client's language.
+
+Private replies speak the member's client language (`interaction.locale`); what everyone sees (public replies, quiz
+rounds, public cards) speaks the server's (bot.services.languages). The command tree and the items' base set it
+before any handler runs (`answer_in`); code that posts a public message from a private interaction wraps it in
+`speaking(await server_language(...))`.
 
 Command strings are not `_()` calls (they are decorator arguments, parameter names and choice lists, some built at
-import), so `python -m bot.localise extract` reads them from the cogs' command definitions themselves and writes the
-template (bot/locales/recall.pot); `pybabel update` and `pybabel compile` do the rest (see the README's "Languages"). Names (of commands, groups and options) carry the context "command-name": they follow
-Discord's naming rules (lowercase, no spaces) and must be translated as such.
+import), so `python -m bot.localise extract` reads them from the cogs' command definitions themselves and adds them to
+the template (bot/locales/recall.pot) beside the `_()`/`N_()`/`ngettext()` strings of the code; `pybabel update` and
+`pybabel compile` do the rest (see the README's "Languages"). Names (of commands, groups and options) carry the
+context "command-name": they follow Discord's naming rules (lowercase, no spaces) and must be translated as such.
 """
 from __future__ import annotations
 
-import gettext
 import hashlib
-from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "recall"
+from bot.core.translation import DOMAIN, LANGUAGES, LOCALES_DIR, catalog, language_of, set_language
+
 NAME_CONTEXT = "command-name"
-# Discord's locales with a shipped catalog: Discord locale -> catalog language.
-LANGUAGES: dict[str, str] = {
-    "de": "de", "es-ES": "es", "es-419": "es", "fr": "fr", "pt-BR": "pt_BR", "ja": "ja",
-}
 _NAMES = {Where.command_name, Where.group_name, Where.parameter_name}
 
 
-@lru_cache(maxsize=None)
-def catalog(language: str) -> gettext.NullTranslations:
-    """The compiled catalog of a language (an empty one, which translates nothing, when there is none)."""
-    return gettext.translation(DOMAIN, LOCALES_DIR, [language], fallback=True)
+def member_language(interaction: discord.Interaction) -> str:
+    """The catalog language of the member's Discord client (English when Recall has none for it)."""
+    return language_of(interaction.locale)
+
+
+async def server_language(client: Any, guild_id: int | None, guild_locale: object = None) -> str:
+    """The language of what everyone in a server sees: the admin's choice, else Discord's server language."""
+    services = getattr(client, "services", None)
+    if services is None or guild_id is None:
+        return language_of(guild_locale) if guild_id is not None else language_of(None)
+    return await services.languages.of_server(guild_id, guild_locale)
+
+
+async def language_for(interaction: discord.Interaction, *, public: bool) -> str:
+    """The language to answer `interaction` in: the server's for a public answer, else the member's."""
+    if public and interaction.guild_id is not None:
+        return await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)
+    return member_language(interaction)
+
+
+async def answer_in(interaction: discord.Interaction, *, public: bool) -> str:
+    """Speak the language `interaction` is answered in for the rest of its handling (its own asyncio task)."""
+    language = await language_for(interaction, public=public)
+    set_language(language)
+    return language
 
 
 def translate(message: str, locale: discord.Locale | str, *, name: bool = False) -> str | None:

@@ -24,6 +24,8 @@ from typing import Any, Awaitable, ClassVar, Generic, Iterable, Sequence, TypeVa
 import discord
 
 from bot.core.errors import RecallError
+from bot.core.translation import N_, _
+from bot.ui.i18n import answer_in
 from bot.ui.replies import failure_text, send_private, start_ack_timer
 
 log = logging.getLogger("recall.ui")
@@ -32,7 +34,7 @@ ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 SNOWFLAKE_MAX = 2**64 - 1
 CUSTOM_ID_LIMIT = 100
 
-MALFORMED = "This button doesn't belong to a message Recall can use any more. Run the command again."
+MALFORMED = N_("This button doesn't belong to a message Recall can use any more. Run the command again.")
 
 
 class BadId(ValueError):
@@ -84,7 +86,7 @@ def fields_of(args: str | None, count: int) -> list[str]:
 
 def not_yours_text(owner_id: int, command: str) -> str:
     """The private note for someone using another member's item (also for plain timed views)."""
-    return f"This belongs to <@{owner_id}>. Start your own with `{command}`."
+    return _("This belongs to <@{owner_id}>. Start your own with `{command}`.").format(owner_id=owner_id, command=command)
 
 
 # --- The error boundary -----------------------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ class _Checked:
     prefix: ClassVar[str]
     feature: ClassVar[str]
     command: ClassVar[str]  # the command that starts one of your own (for the "not yours" note of owned items)
-    unavailable: ClassVar[str] = "This is not available right now (Recall is restarting a part); try again soon."
+    unavailable: ClassVar[str] = N_("This is not available right now (Recall is restarting a part); try again soon.")
     # Defer when `run` is slow (see bot.ui.replies); False for items that answer with a modal or acknowledge
     # themselves (the study buttons have their own budget).
     acknowledges_when_slow: ClassVar[bool] = True
@@ -127,15 +129,17 @@ class _Checked:
     async def check(self, interaction: discord.Interaction) -> bool:
         """May this interaction run? Refusals are answered here, privately."""
         try:
+            # Answers are private unless the item's `run` posts for everyone (it then speaks the server's language).
+            await answer_in(interaction, public=False)
             if self.refused:
-                await send_private(interaction, MALFORMED)
+                await send_private(interaction, _(MALFORMED))
                 return False
             owner = self.owner
             if owner is not None and interaction.user.id != owner:
                 await send_private(interaction, self.not_yours(owner))
                 return False
             if self.actions(interaction) is None:
-                await send_private(interaction, self.unavailable)
+                await send_private(interaction, _(self.unavailable))
                 return False
             return True
         except Exception:

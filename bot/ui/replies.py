@@ -17,13 +17,15 @@ from typing import Any
 
 import discord
 
+from bot.core.translation import N_, _
+
 log = logging.getLogger("recall.replies")
 
 # The one private reply for an unexpected error, whichever command or button it came from.
-FAILED = "Something went wrong on Recall's side; the error is logged. Please try again."
+FAILED = N_("Something went wrong on Recall's side; the error is logged. Please try again.")
 # The same, when the member's answer had already been stored before the failure.
-FAILED_SAVED = "Something went wrong on Recall's side after your answer was saved (the error is logged). " \
-    "Run the command again to continue."
+FAILED_SAVED = N_("Something went wrong on Recall's side after your answer was saved (the error is logged). "
+                  "Run the command again to continue.")
 _SAVED = "recall_saved"
 
 # Work still running this many seconds after it started is acknowledged first (Discord allows 3 s in all).
@@ -38,7 +40,7 @@ def mark_saved(interaction: discord.Interaction) -> None:
 
 
 def failure_text(interaction: discord.Interaction) -> str:
-    return FAILED_SAVED if interaction.extras.get(_SAVED) else FAILED
+    return _(FAILED_SAVED if interaction.extras.get(_SAVED) else FAILED)
 
 
 # --- Acknowledging slow work ------------------------------------------------------------------------------------------

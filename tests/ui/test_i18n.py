@@ -1,5 +1,6 @@
-"""The slash-command catalogs: the template matches the cogs, every shipped language translates all of it within
-Discord's rules, the compiled catalogs match their sources, and the translator hands Discord the translations."""
+"""The catalogs: the template matches the cogs' commands and the code's `_()` strings, every shipped language
+translates all of it (commands within Discord's rules), placeholders survive, the compiled catalogs match their
+sources, and the translator hands Discord the translations."""
 from __future__ import annotations
 
 import io
@@ -12,7 +13,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from discord import app_commands
 
-from bot.localise import command_strings, command_tree
+from bot.localise import COMMAND_NOTE, code_strings, command_strings, command_tree
 from bot.ui.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, NAME_CONTEXT, RecallTranslator, translate
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -30,10 +31,17 @@ def template_keys() -> set[tuple[str | None, str]]:
         return {(m.context, m.id) for m in read_po(source) if m.id}
 
 
-def test_the_template_holds_every_command_string_of_the_cogs():
-    # A renamed command or a new option without `python -m bot.localise extract` fails here.
+def test_the_template_holds_every_command_string_and_every_string_of_the_code():
+    # A renamed command, a new option or a new `_()` text without `python -m bot.localise extract` fails here.
     found = {(context, message) for context, message, _ in command_strings() if message and message != "…"}
+    found |= {(context, message) for _file, _line, message, _notes, context in code_strings()}
     assert found == template_keys()
+
+
+def test_the_code_strings_are_found_where_members_read_them():
+    files = {filename for filename, *_ in code_strings()}
+    assert {"ui/replies.py", "ui/items.py", "app.py"} <= files
+    assert not any(name.startswith(("emulator/", "playground/")) for name in files)
 
 
 def test_no_english_description_is_cut_short():
@@ -49,9 +57,10 @@ def test_the_template_covers_every_command_of_the_tree():
 
 
 @pytest.mark.parametrize("language", SHIPPED)
-def test_every_language_translates_every_command_string(language: str):
+def test_every_language_translates_every_string(language: str):
     catalog = po(language)
-    translated = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {(m.context, m.id) for m in catalog if m.id and not m.fuzzy
+                  and (all(m.string) if isinstance(m.string, tuple) else m.string)}
     missing = template_keys() - translated
     assert not missing, f"{language}: {len(missing)} untranslated, e.g. {sorted(missing, key=str)[:3]}"
 
@@ -63,7 +72,7 @@ def test_translated_names_and_descriptions_follow_discords_rules(language: str):
             continue
         if message.context == NAME_CONTEXT:
             assert NAME.match(message.string) and message.string == message.string.lower(), (language, message.string)
-        else:
+        elif COMMAND_NOTE in message.auto_comments:
             assert 1 <= len(message.string) <= 100, (language, message.id, message.string)
 
 
@@ -71,9 +80,13 @@ def test_translated_names_and_descriptions_follow_discords_rules(language: str):
 def test_a_translation_keeps_the_numbers_codes_and_placeholders(language: str):
     for message in po(language):
         if message.id and message.string and message.context != NAME_CONTEXT:
-            # Every placeholder, code span and number of the English survives (a translation may add a number: "1日").
-            missing = Counter(PLACEHOLDER.findall(message.id)) - Counter(PLACEHOLDER.findall(message.string))
-            assert not missing, (language, message.id, message.string, sorted(missing))
+            # Every placeholder, code span and number of the English survives (a translation may add a number: "1日");
+            # each plural form keeps the plural English's (a singular form may say "one" instead of {count}).
+            english = message.id[-1] if isinstance(message.id, tuple) else message.id
+            forms = message.string if isinstance(message.string, tuple) else (message.string,)
+            for form in forms[-1:] if isinstance(message.string, tuple) else forms:
+                missing = Counter(PLACEHOLDER.findall(english)) - Counter(PLACEHOLDER.findall(form))
+                assert not missing, (language, message.id, form, sorted(missing))
 
 
 @pytest.mark.parametrize("language", SHIPPED)
