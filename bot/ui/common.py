@@ -8,13 +8,14 @@ import discord
 
 from bot.core.streaks import MAX_FREEZES, StreakUpdate
 from bot.core.text import clip
+from bot.core.translation import N_, _, ngettext
 
 __all__ = [
     "COLOUR", "clip", "days_text", "level_badge", "member_text", "relative_time", "streak_line", "unknown_deck_text",
     "unlinked", "unmasked",
 ]
 
-LEVEL_BADGES = {"beginner": "🟢 beginner", "intermediate": "🟡 intermediate", "advanced": "🔴 advanced"}
+LEVEL_BADGES = {"beginner": N_("🟢 beginner"), "intermediate": N_("🟡 intermediate"), "advanced": N_("🔴 advanced")}
 COLOUR = discord.Colour.from_rgb(88, 101, 242)
 
 
@@ -56,11 +57,13 @@ def unlinked(embed: discord.Embed) -> discord.Embed:
 
 
 def level_badge(level: str) -> str:
-    return LEVEL_BADGES.get(level, level)
+    badge = LEVEL_BADGES.get(level)
+    return _(badge) if badge else level
 
 
 def unknown_deck_text(deck_id: str) -> str:
-    return f"There is no deck `{deck_id[:80]}` on this server. Start typing in the `deck` option to pick one, or see `/decks list`."
+    return _("There is no deck `{deck_id}` on this server. Start typing in the `deck` option to pick one, or see "
+             "`/decks list`.").format(deck_id=deck_id[:80])
 
 
 def relative_time(moment: datetime) -> str:
@@ -69,7 +72,7 @@ def relative_time(moment: datetime) -> str:
 
 
 def days_text(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
+    return ngettext("{count} day", "{count} days", n).format(count=n)
 
 
 def streak_line(update: StreakUpdate | None) -> str | None:
@@ -78,8 +81,9 @@ def streak_line(update: StreakUpdate | None) -> str | None:
         return None
     parts = []
     if update.freezes_used:
-        parts.append("🧊 a freeze saved your streak")
-    parts.append(f"🔥 {update.state.current}-day streak")
+        parts.append(_("🧊 a freeze saved your streak"))
+    parts.append(ngettext("🔥 {count}-day streak", "🔥 {count}-day streak", update.state.current)
+                 .format(count=update.state.current))
     if update.freeze_earned:
-        parts.append(f"🧊 freeze earned ({update.state.freezes}/{MAX_FREEZES} held)")
+        parts.append(_("🧊 freeze earned ({held}/{most} held)").format(held=update.state.freezes, most=MAX_FREEZES))
     return " · ".join(parts)
