@@ -11,12 +11,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.translation import DOMAIN, LOCALES_DIR
 from bot.ui.i18n import NAME_CONTEXT
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The translation functions of bot.core.translation, as Babel's extractor reads them (argument positions).
@@ -89,28 +93,35 @@ def code_strings() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str],
             yield found
 
 
-def write_template(path: Path = LOCALES_DIR / f"{DOMAIN}.pot") -> int:
-    """Write the catalog template; returns how many messages it has."""
+def template() -> "Catalog":
+    """The catalog template: every command string and every string of the code, as found now."""
     from babel.messages.catalog import Catalog
-    from babel.messages.pofile import write_po
 
-    template = Catalog(project="Recall", domain=DOMAIN, charset="utf-8")
+    found = Catalog(project="Recall", domain=DOMAIN, charset="utf-8")
     for context, message, where in command_strings():
         if message and message != "…":  # "…" is discord.py's placeholder for a parameter without a description
-            template.add(message, locations=[(where.replace(".", "/") + ".py", 0)], context=context,
-                         auto_comments=[COMMAND_NOTE])
+            found.add(message, locations=[(where.replace(".", "/") + ".py", 0)], context=context,
+                      auto_comments=[COMMAND_NOTE])
     for filename, lineno, message, comments, context in code_strings():
-        existing = template.get(message, context=context)
+        existing = found.get(message, context=context)
         if existing is not None:
             existing.locations.append((f"bot/{filename}", lineno))
             existing.auto_comments = list(dict.fromkeys([*existing.auto_comments, *comments]))
         else:
-            template.add(message, locations=[(f"bot/{filename}", lineno)], auto_comments=comments, context=context,
-                         flags=("python-brace-format",) if "{" in str(message) else ())
+            found.add(message, locations=[(f"bot/{filename}", lineno)], auto_comments=comments, context=context,
+                      flags=("python-brace-format",) if "{" in str(message) else ())
+    return found
+
+
+def write_template(path: Path = LOCALES_DIR / f"{DOMAIN}.pot") -> int:
+    """Write the catalog template; returns how many messages it has."""
+    from babel.messages.pofile import write_po
+
+    catalog = template()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
-        write_po(out, template, width=120, omit_header=False, sort_output=True, include_lineno=False)
-    return len(template)
+        write_po(out, catalog, width=120, omit_header=False, sort_output=True, include_lineno=False)
+    return len(catalog)
 
 
 if __name__ == "__main__":

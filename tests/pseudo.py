@@ -1,7 +1,7 @@
 """A pseudo-language for proving that no member-facing text escapes the catalogs.
 
-Every message of the template (bot/locales/recall.pot) is "translated" to itself with its letters accented and the
-whole wrapped in ⟦ ⟧, placeholders (`{count}`), code spans and Discord markup left as they are. A member whose client
+Every message of the catalog template (bot.localise.template) is "translated" to itself with its letters accented and the
+whole wrapped in ⟦ ⟧ (read from the code as it is, so a new `_()` needs no extraction first), placeholders (`{count}`), code spans and Discord markup left as they are. A member whose client
 speaks PSEUDO_LOCALE is answered in it (so is a server whose Discord language it is), and `leftovers` finds every
 visible text that is not inside markers: English that never went through `_()`.
 
@@ -18,9 +18,9 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from bot.core.translation import DOMAIN, LOCALES_DIR, register_catalog
+from bot.core.translation import DOMAIN, register_catalog
+from bot.localise import template
 
 PSEUDO = "qps"  # the catalog language
 PSEUDO_LOCALE = "sv-SE"  # a Discord locale without a shipped catalog, so it can stand for the pseudo-language
@@ -46,10 +46,9 @@ def pseudo(text: str) -> str:
 
 
 def pseudo_catalog() -> gettext.GNUTranslations:
-    with (LOCALES_DIR / f"{DOMAIN}.pot").open("rb") as source:
-        template = read_po(source)
+    """Every string of the code as it is now (not as last extracted), in the pseudo-language."""
     catalog = Catalog(locale="en", domain=DOMAIN, charset="utf-8")
-    for message in template:
+    for message in template():
         if not message.id:
             continue
         if isinstance(message.id, (tuple, list)):
@@ -64,7 +63,13 @@ def pseudo_catalog() -> gettext.GNUTranslations:
 
 
 def register() -> None:
-    register_catalog(PSEUDO, pseudo_catalog(), PSEUDO_LOCALE)
+    global _catalog
+    if _catalog is None:  # extraction reads every module: once per test process
+        _catalog = pseudo_catalog()
+    register_catalog(PSEUDO, _catalog, PSEUDO_LOCALE)
+
+
+_catalog: gettext.GNUTranslations | None = None
 
 
 def unregister() -> None:
@@ -107,7 +112,7 @@ def component_texts(components: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 _INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
 # Neither words nor sentences: Discord markup, numbers, punctuation, symbols and emoji.
-_MARKUP = re.compile(r"<[^<>\s]+>|https?://\S+")
+_MARKUP = re.compile(r"<[^<>]+>|https?://\S+")
 _NOT_WORDS = re.compile(r"[\W\d_]+")
 
 
