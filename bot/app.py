@@ -68,7 +68,8 @@ class RecallTree(app_commands.CommandTree):
         # Runs before every command (and autocomplete) is parsed and invoked; it never refuses.
         if interaction.type is discord.InteractionType.application_command:
             kind = reply_kind(interaction.command)
-            public = kind == PUBLIC or (kind == OPTION and getattr(interaction.namespace, "public", None) is True)
+            asked_public = getattr(interaction.namespace, "public", None) is True
+            public = kind == PUBLIC or (kind in (OPTION, OWN) and asked_public)
             if kind != OWN:
                 start_ack_timer(interaction, thinking=True, ephemeral=not public)
             # The reply is in the server's language when everyone sees it, else in the member's.

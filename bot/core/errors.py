@@ -4,6 +4,8 @@ The message is the reply; nothing here imports discord, so a service can refuse 
 """
 from __future__ import annotations
 
+from bot.core.translation import N_, _
+
 
 class RecallError(Exception):
     """A request Recall will not carry out, for a reason the member can act on. `str(error)` is the reply."""
@@ -26,8 +28,8 @@ class Stale(RecallError):
 
 
 # A write (or read) that another program's lock kept out for too long: the member is told, nothing half-done is kept.
-BUSY = "Recall's database is busy (another program is using it). Try again in a moment."
-NOT_SAVED = (
+BUSY = N_("Recall's database is busy (another program is using it). Try again in a moment.")
+NOT_SAVED = N_(
     "Recall's database is busy (another program is using it), so your answer was **not** saved. "
     "Try again in a moment."
 )
@@ -37,7 +39,8 @@ class Busy(RecallError):
     """Another program held the database's lock for longer than Recall waits; nothing was changed."""
 
     def __init__(self, text: str = BUSY) -> None:
-        super().__init__(text)
+        # Translated when raised: that is in the task of the interaction it answers, in its language.
+        super().__init__(_(text))
 
 
 class NotSaved(Busy):
