@@ -23,14 +23,17 @@ from bot.cogs._base import RecallCog
 from bot.core.errors import InvalidInput
 from bot.core.daily_time import parse_local_time
 from bot.core.reminders import DEFAULT_TIME
+from bot.core.translation import ENGLISH, _, speaking
 from bot.services.reminders import BATCH, SENDER, Claim, ReminderService
 from bot.ui import replies
+from bot.ui.i18n import member_language
 from bot.ui.reminders import (
     BAD_TIME,
     DMS_CLOSED_NOTE,
     DYNAMIC_ITEMS,
     NEVER_ON,
     OFF,
+    UNKNOWN_SERVER,
     WAS_OFF,
     reminder_embed,
     reminder_view,
@@ -103,9 +106,10 @@ class RemindCog(RecallCog, name="Remind"):
         try:
             local_time = parse_local_time(time) if time else DEFAULT_TIME
         except ValueError:
-            raise InvalidInput(BAD_TIME) from None
+            raise InvalidInput(_(BAD_TIME)) from None
         turned = await self.service.turn_on(interaction.guild_id, interaction.user.id,
-                                            interaction.user.display_name, local_time, SENDER.clock())
+                                            interaction.user.display_name, local_time, SENDER.clock(),
+                                            language=member_language(interaction))
         reminder = turned.reminder
         moved = self.server_name(turned.moved_from) if turned.moved_from is not None else None
         text = turned_on_text(reminder.local_time, turned.zone_name, reminder.next_send_at, moved)
@@ -113,14 +117,14 @@ class RemindCog(RecallCog, name="Remind"):
 
     @remind.command(name="off", description="Stop the daily study reminder")
     async def remind_off(self, interaction: discord.Interaction) -> None:
-        await replies.send(interaction, OFF if await self.service.turn_off(interaction.user.id) else WAS_OFF,
+        await replies.send(interaction, _(OFF if await self.service.turn_off(interaction.user.id) else WAS_OFF),
                            ephemeral=True)
 
     @remind.command(name="status", description="When your next study reminder comes, or why it is off")
     async def remind_status(self, interaction: discord.Interaction) -> None:
         row = await self.service.status(interaction.user.id)
         if row is None:
-            text = NEVER_ON
+            text = _(NEVER_ON)
         else:
             text = status_text(row.enabled, row.local_time, row.next_send_at, self.server_name(row.guild_id),
                                row.off_reason)
@@ -131,7 +135,10 @@ class RemindCog(RecallCog, name="Remind"):
         # Any command, once answered: a member whose reminders were switched off gets the note once. A set lookup
         # for everyone else.
         if interaction.user.id in self.service.notes and await self.service.take_note(interaction.user.id):
-            await replies.send_private(interaction, DMS_CLOSED_NOTE)
+            # Private, so in the member's language even after a command that answered in the server's.
+            with speaking(member_language(interaction)):
+                note = _(DMS_CLOSED_NOTE)
+            await replies.send_private(interaction, note)
 
     # --- The sender ---------------------------------------------------------------------------------------------------
 
@@ -184,9 +191,12 @@ class RemindCog(RecallCog, name="Remind"):
             return False
         try:
             channel = await self.dm_channel(claim.user_id, claim.dm_channel_id)
+            # A DM answers no interaction: it speaks the language the member's client had at their /remind on.
+            with speaking(claim.language or ENGLISH):
+                embed = reminder_embed(content, self.server_name(claim.guild_id))
+                view = reminder_view(claim.user_id, claim.guild_id)
             await self.pacer.wait()
-            await channel.send(embed=reminder_embed(content, self.server_name(claim.guild_id)),
-                               view=reminder_view(claim.user_id, claim.guild_id))
+            await channel.send(embed=embed, view=view)
         except discord.HTTPException as exc:
             if exc.code != CANNOT_DM:
                 log.warning("reminder for %s not sent: %s", claim.user_id, exc)
@@ -210,7 +220,7 @@ class RemindCog(RecallCog, name="Remind"):
 
     def server_name(self, guild_id: int) -> str:
         guild = self.bot.get_guild(guild_id)
-        return guild.name if guild is not None else "your server"
+        return guild.name if guild is not None else _(UNKNOWN_SERVER)
 
 
 async def setup(bot: RecallBot) -> None:

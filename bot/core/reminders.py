@@ -15,7 +15,7 @@ from typing import Iterable
 
 from bot.core.streaks import StreakState, local_day, view
 from bot.core.study_queue import day_bounds
-from bot.core.text import plural
+from bot.core.translation import _, ngettext, number
 
 DEFAULT_TIME = time(19, 0)
 
@@ -65,15 +65,26 @@ def time_left_text(left: timedelta) -> str:
     """Whole hours, or minutes under two hours (rounded down: never promise more time than is left)."""
     minutes = max(int(left.total_seconds() // 60), 0)
     if minutes >= 120:
-        return plural(minutes // 60, "hour")
-    return plural(max(minutes, 1), "minute")
+        return ngettext("{count} hour", "{count} hours", minutes // 60).format(count=minutes // 60)
+    minutes = max(minutes, 1)
+    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
 
 
 def reminder_lines(content: ReminderContent) -> list[str]:
     """The reminder's lines: "12 cards due in <deck>", then "your 9-day streak ends in 3 hours; one review keeps it"."""
-    lines = [f"{plural(d.count, 'card')} due in {d.title}" for d in content.decks]
+    lines = [ngettext("{count} card due in {deck}", "{count} cards due in {deck}", d.count)
+             .format(count=number(d.count), deck=d.title) for d in content.decks]
     risk = content.risk
     if risk is not None:
-        keeps = "one review keeps it" if risk.needed == 1 else f"{risk.needed} reviews keep it"
-        lines.append(f"your {risk.days}-day streak ends in {time_left_text(risk.left)}; {keeps}")
+        # Translators: the subject of the reminder's streak sentence ("your 9-day streak ends in 3 hours; ...").
+        streak = ngettext("your {count}-day streak", "your {count}-day streak", risk.days).format(
+            count=number(risk.days))
+        left = time_left_text(risk.left)
+        if risk.needed == 1:
+            # Translators: {streak} is "your 9-day streak", {left} a time such as "3 hours".
+            lines.append(_("{streak} ends in {left}; one review keeps it").format(streak=streak, left=left))
+        else:
+            lines.append(ngettext("{streak} ends in {left}; {count} review keeps it",
+                                  "{streak} ends in {left}; {count} reviews keep it", risk.needed)
+                         .format(streak=streak, left=left, count=number(risk.needed)))
     return lines

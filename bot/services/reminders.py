@@ -61,6 +61,7 @@ class Claim:
     due_at: datetime
     skipped: bool
     dm_channel_id: int | None = None  # the member's DM channel, when a reminder was sent there before
+    language: str | None = None  # the catalog language of the member's client at /remind on (None: English)
 
 
 class ReminderService:
@@ -73,9 +74,11 @@ class ReminderService:
     # --- /remind ----------------------------------------------------------------------------------------------------
 
     async def turn_on(
-        self, guild_id: int, user_id: int, display_name: str, local_time: time, now: datetime
+        self, guild_id: int, user_id: int, display_name: str, local_time: time, now: datetime,
+        language: str | None = None,
     ) -> TurnedOn:
-        """Tie the member's reminder to this server at `local_time` (their zone here) and switch it on."""
+        """Tie the member's reminder to this server at `local_time` (their zone here) and switch it on; its DMs
+        speak `language` (the member's client language now: a DM has no interaction to tell it later)."""
 
         async def body(conn: Connection) -> TurnedOn:
             await remember_member(conn, guild_id, user_id, display_name)
@@ -83,7 +86,7 @@ class ReminderService:
             inputs = await read_inputs(conn, guild_id, user_id)
             zone_name = effective_zone_name(inputs.member_zone, inputs.server_zone)
             first = first_send_at(local_time, zone(zone_name), now, before.last_sent_at if before else None)
-            await store.save_reminder(conn, user_id, guild_id, time_text(local_time), first)
+            await store.save_reminder(conn, user_id, guild_id, time_text(local_time), first, language)
             after = await store.read_reminder(conn, user_id)
             assert after is not None  # just saved
             moved = before.guild_id if before is not None and before.guild_id != guild_id else None
@@ -112,7 +115,8 @@ class ReminderService:
                 following = next_send_at(parse_local_time(row.local_time), tz, now)
                 if await store.claim(conn, row.user_id, row.next_send_at, following):
                     due_at = from_text(row.next_send_at)
-                    claims.append(Claim(row.user_id, row.guild_id, due_at, too_late(due_at, now), row.dm_channel_id))
+                    claims.append(Claim(row.user_id, row.guild_id, due_at, too_late(due_at, now), row.dm_channel_id,
+                                        row.language))
             return claims
 
         claims = await self.db.atomic(body)

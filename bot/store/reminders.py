@@ -1,5 +1,5 @@
-"""Every SQL statement about reminders (migration 0010): one row per member, the due rows in time order, the claim
-that moves a row to its next time before it is sent, and the cards due per deck a reminder counts."""
+"""Every SQL statement about reminders (migrations 0010 and 0013): one row per member, the due rows in time order, the
+claim that moves a row to its next time before it is sent, and the cards due per deck a reminder counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ class DueRow:
     member_zone: str | None
     server_zone: str | None
     dm_channel_id: int | None
+    language: str | None  # the catalog language its DM speaks (None: English)
 
 
 _COLUMNS = "user_id, guild_id, local_time, enabled, next_send_at, last_sent_at, off_reason, note_pending"
@@ -60,13 +61,16 @@ async def read_reminder(conn: Connection, user_id: int) -> ReminderRow | None:
     return _row(row) if row else None
 
 
-async def save_reminder(conn: Connection, user_id: int, guild_id: int, local_time: str, next_send_at: datetime) -> None:
-    """Switch the member's reminder on (tied to `guild_id`, at `local_time`), clearing any reason it was off."""
+async def save_reminder(conn: Connection, user_id: int, guild_id: int, local_time: str, next_send_at: datetime,
+                        language: str | None = None) -> None:
+    """Switch the member's reminder on (tied to `guild_id`, at `local_time`, its DMs in `language`), clearing any
+    reason it was off."""
     await conn.execute(
-        f"INSERT INTO reminders ({_COLUMNS}) VALUES (?, ?, ?, 1, ?, NULL, NULL, 0) ON CONFLICT (user_id) DO UPDATE SET "
+        f"INSERT INTO reminders ({_COLUMNS}, language) VALUES (?, ?, ?, 1, ?, NULL, NULL, 0, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET "
         "guild_id = excluded.guild_id, local_time = excluded.local_time, enabled = 1, "
-        "next_send_at = excluded.next_send_at, off_reason = NULL, note_pending = 0",
-        (user_id, guild_id, local_time, to_text(next_send_at)),
+        "next_send_at = excluded.next_send_at, off_reason = NULL, note_pending = 0, language = excluded.language",
+        (user_id, guild_id, local_time, to_text(next_send_at), language),
     )
 
 
@@ -87,7 +91,8 @@ async def switch_off(db: Store, user_id: int, reason: str, *, note: bool = False
 async def due_rows(conn: Connection, now: datetime, limit: int) -> list[DueRow]:
     """Reminders due by `now`, the longest due first."""
     async with conn.execute(
-        "SELECT r.user_id, r.guild_id, r.local_time, r.next_send_at, r.dm_channel_id, m.timezone AS member_zone, "
+        "SELECT r.user_id, r.guild_id, r.local_time, r.next_send_at, r.dm_channel_id, r.language, "
+        "m.timezone AS member_zone, "
         "g.timezone AS server_zone FROM reminders r "
         "LEFT JOIN members m ON m.guild_id = r.guild_id AND m.user_id = r.user_id "
         "LEFT JOIN guild_settings g ON g.guild_id = r.guild_id "
@@ -96,7 +101,7 @@ async def due_rows(conn: Connection, now: datetime, limit: int) -> list[DueRow]:
     ) as cur:
         rows = await cur.fetchall()
     return [DueRow(r["user_id"], r["guild_id"], r["local_time"], r["next_send_at"], r["member_zone"],
-                   r["server_zone"], r["dm_channel_id"]) for r in rows]
+                   r["server_zone"], r["dm_channel_id"], r["language"]) for r in rows]
 
 
 async def claim(conn: Connection, user_id: int, due_text: str, next_send_at: datetime) -> bool:
