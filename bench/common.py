@@ -37,6 +37,8 @@ class Sizes:
     memory_decks: int = 100
     memory_items: int = 50_000
     startup_repeats: int = 2
+    # The Discord client language of the study phases' members: a shipped one (de, ja, …) measures translated replies.
+    locale: str = "en-US"
     # Start the load once the bot's gateway session is up rather than at on_ready (which discord.py delays by its
     # 2 s guild_ready_timeout): interactions are answered either way, so --quick saves those seconds.
     wait_for_ready: bool = True

@@ -304,6 +304,9 @@ def table(results: dict[str, Any]) -> str:
     lines.append(f"machine: {m['cpus']} CPUs ({m['cpu_model']}), Python {m['python']}, {database}; "
                  f"bench took {results['seconds']} s; load average {m['load_average'][0]} before, "
                  f"{m.get('load_average_after', ['?'])[0]} after")
+    locale = (results.get("sizes") or {}).get("locale", "en-US")
+    if locale != "en-US":
+        lines.append(f"study members' Discord client language: {locale} (replies in its catalog's language)")
     sharded = (results.get("postgres") or {}).get("phases", {}).get("sharded")
     if sharded:
         lines.append(f"sharded: {sharded['processes']} bots as separate processes, the emulator and its members in "

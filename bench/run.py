@@ -50,11 +50,12 @@ async def study_run(spec: BotSpec, sizes: Sizes, workdir: Path, label: str, prof
             await emu.wait_until_connected()
             with collector_paused():
                 flat = await run_phase("flat", emu, guild, channel, bot, members=sizes.flat_members,
-                                       seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds, server_cpu=server)
+                                       seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds, server_cpu=server,
+                                       locale=sizes.locale)
             with collector_paused():
                 paced = await run_phase("paced", emu, guild, channel, bot, members=sizes.paced_members,
                                         seconds=sizes.phase_seconds, warmup=sizes.warmup_seconds,
-                                        rate=sizes.paced_rate, server_cpu=server)
+                                        rate=sizes.paced_rate, server_cpu=server, locale=sizes.locale)
         finally:
             await bot.stop()
         return {"bot": spec.name, "backend": backend.name if spec.name != BASELINE.name else None,
@@ -177,6 +178,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="measured seconds of each study phase")
     parser.add_argument("--rounds", type=int, help="A B rounds of the study phases (Recall, baseline)")
     parser.add_argument("--members", type=int, help="members in the flat-out study phase")
+    parser.add_argument("--locale", help="the Discord client language of the study phases' members (default en-US; "
+                                         "de, es-ES, fr, pt-BR or ja measure translated replies)")
     parser.add_argument("--profile", type=Path, help="write py-spy flame graphs of each bot run into this folder")
     parser.add_argument("--only", choices=("recall", "baseline"), help="run the study phases against one bot only")
     parser.add_argument("--recall-repo", type=Path,
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = Sizes.quick() if args.quick else Sizes()
     overrides = {k: v for k, v in (("phase_seconds", args.seconds), ("rounds", args.rounds),
-                                     ("flat_members", args.members)) if v is not None}
+                                     ("flat_members", args.members), ("locale", args.locale)) if v is not None}
     sizes = replace(sizes, **overrides)
     try:
         phases = chosen_phases(args.phases, args.backend)

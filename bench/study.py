@@ -98,12 +98,14 @@ def _round(value: float) -> float | None:
 class MemberPool:
     """Fresh members on demand: a member whose session ended is never reused, so every session starts new."""
 
-    def __init__(self, emu: Any, guild: FakeGuild, prefix: str) -> None:
-        self.emu, self.guild, self.prefix = emu, guild, prefix
+    def __init__(self, emu: Any, guild: FakeGuild, prefix: str, locale: str = "en-US") -> None:
+        self.emu, self.guild, self.prefix, self.locale = emu, guild, prefix, locale
         self._numbers = itertools.count(1)
 
     def fresh(self) -> FakeMember:
-        return self.emu.add_member(self.guild, f"{self.prefix}{next(self._numbers)}")
+        member = self.emu.add_member(self.guild, f"{self.prefix}{next(self._numbers)}")
+        member.user.locale = self.locale
+        return member
 
 
 class Pacer:
@@ -191,13 +193,14 @@ async def _worker(emu: Any, pool: MemberPool, channel: FakeChannel, until: float
 async def run_phase(
     name: str, emu: Any, guild: FakeGuild, channel: FakeChannel, bot: Any, *, members: int, seconds: float,
     warmup: float, rate: float | None = None, seed: int = 7, server_cpu: Callable[[], float] | None = None,
+    locale: str = "en-US",
 ) -> PhaseResult:
     """Run `members` workers for warmup + seconds; measure what was answered in the last `seconds`.
 
     `server_cpu` reads the database server's CPU seconds so far (PostgreSQL runs outside the bot's process).
     """
     rng = random.Random(seed)
-    pool = MemberPool(emu, guild, f"{name}-")
+    pool = MemberPool(emu, guild, f"{name}-", locale)
     recorder = Recorder()
     start = time.perf_counter()
     measure_from, until = start + warmup, start + warmup + seconds
