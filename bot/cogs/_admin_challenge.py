@@ -19,6 +19,7 @@ from bot.cogs.quiz import missing_permissions
 from bot.core.challenge import DEFAULT_SECONDS, MAX_QUESTIONS, MAX_SECONDS, MIN_QUESTIONS, MIN_SECONDS
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.daily_time import parse_local_time
+from bot.core.translation import _
 from bot.services.challenge import ChallengeService
 from bot.ui import replies
 from bot.ui.challenge import (
@@ -68,13 +69,13 @@ class ChallengeAdmin:
         try:
             local_time = parse_local_time(at)
         except ValueError:
-            raise InvalidInput(BAD_TIME) from None
+            raise InvalidInput(_(BAD_TIME)) from None
         chosen = require_deck(interaction, deck)
         if not chosen.quiz:
             raise InvalidInput(no_questions_text(chosen))
         target = interaction.guild.get_channel(channel.id)
         if not isinstance(target, discord.TextChannel):
-            raise InvalidInput(NOT_A_TEXT_CHANNEL)
+            raise InvalidInput(_(NOT_A_TEXT_CHANNEL))
         if missing := missing_permissions(target.permissions_for(interaction.guild.me)):
             raise NotAllowed(missing_permissions_text(target.id, missing))
         challenge = await self.challenge.turn_on(
@@ -89,7 +90,7 @@ class ChallengeAdmin:
     async def challenge_off(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         turned_off = await self.challenge.turn_off(interaction.guild_id)
-        await self._reply(interaction, TURNED_OFF if turned_off else WAS_OFF)
+        await self._reply(interaction, _(TURNED_OFF if turned_off else WAS_OFF))
 
     @daily_challenge.command(name="status", description="The daily challenge's channel, time and deck")
     @manage_guild

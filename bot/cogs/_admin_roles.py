@@ -15,6 +15,7 @@ from discord import app_commands
 
 from bot.core.errors import InvalidInput
 from bot.core.milestones import MilestoneRefused, RoleFacts, Window, check_assignable, milestone_of, top_role
+from bot.core.translation import _
 from bot.services.milestones import MilestoneService
 from bot.ui import replies
 from bot.ui.milestones import (
@@ -81,7 +82,7 @@ class RolesAdmin:
         assert self.bot.user is not None
         roles = {int(data["id"]): data for data in await self.bot.http.get_roles(guild_id)}
         if role_id not in roles:
-            return ROLE_DELETED
+            return _(ROLE_DELETED)
         me = await self.bot.http.get_member(guild_id, self.bot.user.id)
         mine = [roles[guild_id], *(roles[int(r)] for r in me["roles"] if int(r) in roles)]
         permissions = discord.Permissions(functools.reduce(operator.or_, (int(data["permissions"]) for data in mine)))
@@ -100,7 +101,7 @@ class RolesAdmin:
         assert interaction.guild_id is not None
         removed = await self.milestones.remove(interaction.guild_id, role.id)
         if removed is None:
-            raise InvalidInput(NOT_A_MILESTONE)
+            raise InvalidInput(_(NOT_A_MILESTONE))
         self.bot.dispatch("milestones_changed", interaction.guild_id)
         await replies.send(interaction, removed_text(removed), ephemeral=True)
 
@@ -110,6 +111,6 @@ class RolesAdmin:
         assert interaction.guild is not None
         milestones = await self.milestones.milestones(interaction.guild.id)
         if not milestones:
-            await replies.send(interaction, NO_MILESTONES, ephemeral=True)
+            await replies.send(interaction, _(NO_MILESTONES), ephemeral=True)
             return
         await replies.send(interaction, embed=list_embed(milestones, interaction.guild.name), ephemeral=True)

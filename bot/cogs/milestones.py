@@ -17,6 +17,7 @@ import discord
 from discord.ext import commands
 
 from bot.core.clock import utcnow
+from bot.core.translation import _, speaking
 from bot.services.milestones import Applied, MilestoneService, Outcome
 from bot.ui.milestones import AUDIT_REASON
 
@@ -52,7 +53,7 @@ class DiscordRoles:
 
     async def _change(self, change: Change, guild_id: int, user_id: int, role_id: int) -> Outcome:
         try:
-            await change(guild_id, user_id, role_id, reason=AUDIT_REASON)
+            await change(guild_id, user_id, role_id, reason=_(AUDIT_REASON))
         except discord.NotFound as exc:
             return Outcome.ROLE_GONE if exc.code == UNKNOWN_ROLE else Outcome.MEMBER_GONE
         except discord.Forbidden:
@@ -119,9 +120,14 @@ class MilestonesCog(commands.Cog, name="Milestones"):
     async def _reconcile_each(self, scopes: dict[int, set[int] | None], now: datetime | None) -> Applied:
         given = taken = refused = 0
         for guild_id, users in sorted(scopes.items()):
+            guild = self.bot.get_guild(guild_id)
+            locale = guild.preferred_locale if guild is not None else None
             try:
+                # The reason in the server's audit log is read by its admins: in the server's language.
+                language = await self.bot.services.languages.of_server(guild_id, locale)
                 async with self.lock:
-                    applied = await self.service.reconcile(guild_id, self.roles, now, users)
+                    with speaking(language):
+                        applied = await self.service.reconcile(guild_id, self.roles, now, users)
             except discord.HTTPException:
                 log.exception("milestone roles of server %s: Discord failed; the next pass retries", guild_id)
                 continue
