@@ -124,7 +124,32 @@ def write_template(path: Path = LOCALES_DIR / f"{DOMAIN}.pot") -> int:
     return len(catalog)
 
 
+def names_table() -> str:
+    """The README's table of command names per shipped language (Markdown): a top-level command and its
+    subcommands, in the order of the English names."""
+    from bot.core.translation import LANGUAGE_NAMES, LANGUAGES, catalog
+
+    languages = list(dict.fromkeys(LANGUAGES.values()))
+    header = ["English", *(LANGUAGE_NAMES[language] for language in languages)]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for node in sorted(command_tree(), key=lambda n: n.name):
+        children = sorted(child.name for child in node.children)
+        cells = []
+        for language in [None, *languages]:
+            def name(english: str) -> str:
+                return english if language is None else catalog(language).pgettext(NAME_CONTEXT, english)
+            cell = f"`/{name(node.name)}`"
+            if children:
+                cell += " " + " · ".join(name(child) for child in children)
+            cells.append(cell)
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["extract"]:
-        sys.exit("usage: python -m bot.localise extract")
-    print(f"{write_template()} messages written to {LOCALES_DIR / (DOMAIN + '.pot')}")
+    if sys.argv[1:] == ["extract"]:
+        print(f"{write_template()} messages written to {LOCALES_DIR / (DOMAIN + '.pot')}")
+    elif sys.argv[1:] == ["names"]:
+        print(names_table())
+    else:
+        sys.exit("usage: python -m bot.localise extract | names")

@@ -13,7 +13,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from discord import app_commands
 
-from bot.localise import COMMAND_NOTE, code_strings, command_strings, command_tree
+from bot.localise import COMMAND_NOTE, code_strings, command_strings, command_tree, names_table
 from bot.ui.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, NAME_CONTEXT, RecallTranslator, translate
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -163,3 +163,9 @@ def _sibling_names() -> list[list[str]]:
 
 def _messages(catalog) -> dict:
     return {(m.context, m.id): m.string for m in catalog if m.id}
+
+
+def test_the_readme_lists_the_command_names_of_every_language():
+    # Members whose client shows localised names find the command the README or a friend calls /study.
+    readme = (LOCALES_DIR.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert names_table() in readme, "run `python -m bot.localise names` and paste the table into README 'Languages'"
