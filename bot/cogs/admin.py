@@ -1,5 +1,5 @@
 """/recall-admin: server timezone, daily minimum, desired retention (with the recommended one), new-card limit,
-leaderboard reset, and the server's memory model (Fit now, Roll back).
+leaderboard reset, the server's memory model (Fit now, Roll back), and the language of what everyone sees.
 
 Manage Server only: hidden from other members by default permissions, and checked again here (a server can grant
 the command to others in its integration settings, and default permissions are only a default).
@@ -19,6 +19,7 @@ from bot.cogs._base import RecallCog
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.streaks import is_valid_zone
 from bot.core.memory import ScopeFit
+from bot.core.translation import ENGLISH, LANGUAGE_NAMES, N_, _, language_of
 from bot.services.memory import FitBusy, MemoryService
 from bot.services.progress import ProgressService
 from bot.ui import replies
@@ -54,8 +55,15 @@ log = logging.getLogger("recall.admin")
 MIN_RETENTION, MAX_RETENTION = 0.70, 0.99
 MAX_DAILY_MINIMUM = 100
 MAX_NEW_CARDS = 1000
-NEEDS_MANAGE_SERVER = "You need the **Manage Server** permission to reset the leaderboard."
-NEEDS_MANAGE_SERVER_HERE = "You need the **Manage Server** permission for this."
+NEEDS_MANAGE_SERVER = N_("You need the **Manage Server** permission to reset the leaderboard.")
+NEEDS_MANAGE_SERVER_HERE = N_("You need the **Manage Server** permission for this.")
+# /recall-admin language's choice that stores no language: follow Discord's server language (guild_locale).
+FOLLOW_DISCORD = "discord"
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="Discord's server language", value=FOLLOW_DISCORD),
+    # Each language named in itself, so an admin finds theirs whatever language their client shows.
+    *(app_commands.Choice(name=name, value=code) for code, name in LANGUAGE_NAMES.items()),
+]
 
 manage_guild = app_commands.checks.has_permissions(manage_guild=True)
 
@@ -146,7 +154,7 @@ class AdminCog(
         guild_id = self.managed_guild(interaction)
         name = interaction.guild.name if interaction.guild else ""
         if self.memory.fitting(guild_id):
-            raise NotAllowed(FIT_BUSY)
+            raise NotAllowed(_(FIT_BUSY))
         await replies.edit(interaction, embed=fitting_embed(name), view=None)
         note = ProgressNote(interaction, name)
         fits: list[ScopeFit] | None = None
@@ -160,18 +168,18 @@ class AdminCog(
             await replies.edit(interaction, embed=model_embed(summary, name, fits),
                                view=model_view(interaction.user.id))
         if fits is None:
-            raise NotAllowed(FIT_BUSY)
+            raise NotAllowed(_(FIT_BUSY))
         log.info("memory models of server %s fitted on request of %s", guild_id, interaction.user.id)
 
     async def roll_back(self, interaction: discord.Interaction) -> None:
         """The server's pooled set back to the one it replaced."""
         guild_id = self.managed_guild(interaction)
         if not await self.memory.roll_back(guild_id):
-            raise InvalidInput(NOTHING_TO_ROLL_BACK)
+            raise InvalidInput(_(NOTHING_TO_ROLL_BACK))
         log.info("memory model of server %s rolled back by %s", guild_id, interaction.user.id)
         summary = await self.memory.summary(guild_id)
         name = interaction.guild.name if interaction.guild else ""
-        await replies.edit(interaction, embed=model_embed(summary, name, note=ROLLED_BACK),
+        await replies.edit(interaction, embed=model_embed(summary, name, note=_(ROLLED_BACK)),
                            view=model_view(interaction.user.id))
 
     @staticmethod
@@ -179,7 +187,7 @@ class AdminCog(
         """The server of a button press by someone who still has Manage Server (it may have been taken away since
         the message was sent)."""
         if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            raise NotAllowed(NEEDS_MANAGE_SERVER_HERE)
+            raise NotAllowed(_(NEEDS_MANAGE_SERVER_HERE))
         return interaction.guild_id
 
     @app_commands.command(name="new-cards", description="How many new cards a member sees per day")
@@ -207,10 +215,61 @@ class AdminCog(
     async def confirm_reset(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         if not interaction.permissions.manage_guild:  # the permission may have been taken away since the prompt
-            raise NotAllowed(NEEDS_MANAGE_SERVER)
+            raise NotAllowed(_(NEEDS_MANAGE_SERVER))
         at = await self.progress.reset_boards(interaction.guild_id)
         log.info("leaderboard of server %s reset by %s", interaction.guild_id, interaction.user.id)
         await replies.edit(interaction, content=reset_done_text(at), view=None)
+
+
+    # --- language --------------------------------------------------------------------------------------------------
+
+    @app_commands.command(name="language", description="The language of what everyone here sees: quiz rounds, "
+                                                         "public cards, posted boards")
+    @app_commands.describe(language="The language to use (leave out to see the current one)")
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    @manage_guild
+    async def language(self, interaction: discord.Interaction, language: str | None = None) -> None:
+        # Private, in the admin's own language: the new setting shows in the next public message.
+        assert interaction.guild_id is not None
+        languages = self.bot.services.languages
+        if language is not None:
+            await languages.choose(interaction.guild_id, None if language == FOLLOW_DISCORD else language)
+            log.info("language of server %s set to %s by %s", interaction.guild_id, language, interaction.user.id)
+        chosen = await languages.chosen(interaction.guild_id)
+        text = language_text(chosen, interaction.guild_locale, changed=language is not None)
+        await replies.send(interaction, text, ephemeral=True)
+
+
+def language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
+
+
+def language_text(chosen: str | None, guild_locale: object, *, changed: bool) -> str:
+    """Which language everyone in the server sees, and where it comes from."""
+    if chosen is not None:
+        if changed:
+            text = _("Done: what everyone in this server sees is now in **{language}**.")
+        else:
+            text = _("What everyone in this server sees is in **{language}**, chosen by an admin.")
+        text += "\n" + _("Choose **Discord's server language** in `/recall-admin language` to follow the server's "
+                         "settings again.")
+        return text.format(language=language_name(chosen))
+    following = language_of(guild_locale)
+    discord_locale = str(getattr(guild_locale, "value", guild_locale or ""))
+    if following != ENGLISH or discord_locale.startswith("en"):
+        if changed:
+            text = _("Done: what everyone in this server sees follows Discord's server language again, "
+                     "**{language}**.")
+        else:
+            text = _("What everyone in this server sees is in **{language}**: Discord's server language.")
+    elif changed:
+        text = _("Done: what everyone in this server sees follows Discord's server language again. Recall has no "
+                 "translation for it ({locale}), so it is in **{language}**.")
+    else:
+        text = _("What everyone in this server sees is in **{language}**: Recall has no translation for Discord's "
+                 "server language ({locale}).")
+    text += "\n" + _("An admin can choose another one with `/recall-admin language`.")
+    return text.format(language=language_name(following), locale=discord_locale)
 
 
 async def setup(bot: RecallBot) -> None:

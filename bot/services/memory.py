@@ -106,9 +106,10 @@ class MemoryService:
     # --- Fitting ---------------------------------------------------------------------------------------------------
 
     async def fit_server(self, guild_id: int, *, now: datetime | None = None, everyone: bool = True,
-                         progress: Callable[[str], object] | None = None) -> list[ScopeFit]:
+                         progress: Callable[[int, int], object] | None = None) -> list[ScopeFit]:
         """Fit the server's pooled set and (with `everyone`) each member's with enough reviews, one server at a time
-        (FitBusy when a fit of it runs already). Only scopes that are due are fitted unless `everyone`."""
+        (FitBusy when a fit of it runs already). Only scopes that are due are fitted unless `everyone`. `progress`
+        hears (scope number, scopes) before each scope's fit; the words are the caller's, in its reader's language."""
         if guild_id in self._running:
             raise FitBusy(guild_id)
         self._running.add(guild_id)
@@ -118,7 +119,7 @@ class MemoryService:
             done = []
             for index, (user_id, reviews) in enumerate(scopes, 1):
                 if progress is not None:
-                    progress(f"fitting {index}/{len(scopes)}")
+                    progress(index, len(scopes))
                 done.append(await self._fit_scope(guild_id, user_id, reviews, now))
             return done
         finally:

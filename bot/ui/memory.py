@@ -8,29 +8,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import ClassVar, Protocol
 
 import discord
+from babel.numbers import get_decimal_symbol
 
 from bot.core.memory import (
     SERVER_SCOPE, FitRow, MemberMemory, ModelSummary, RetentionAdvice, ScopeFit,
 )
+from bot.core.translation import N_, _, babel_locale, ngettext, percent
+from bot.core.translation import number as local_number
 from bot.ui import replies
 from bot.ui.common import COLOUR
 from bot.ui.items import BadId, RecallItem, fields_of, number, snowflake
 
 MEMORY_COMMAND = "/recall-admin memory-model"
 RETENTION_COMMAND = "/recall-admin retention"
-FIT_BUSY = "A fit of this server's memory models is already running. Wait for it to finish, then look again."
-NOTHING_TO_ROLL_BACK = "There is nothing to roll back: no fitted set of the server's own is in use."
-ROLLED_BACK = (
+FIT_BUSY = N_("A fit of this server's memory models is already running. Wait for it to finish, then look again.")
+NOTHING_TO_ROLL_BACK = N_("There is nothing to roll back: no fitted set of the server's own is in use.")
+ROLLED_BACK = N_(
     "↩️ Rolled back: the server's pooled set is the one before its last fit again (FSRS-6's defaults if there was "
     "none), and its members' cards follow it."
 )
-RETENTION_WHY = (
-    "The recommended retention is the one that costs the least study time per card remembered, simulated with this "
-    "server's memory model."
+# Why a fit kept the set in use, as the fit log stores it (in English, written by bot.core.memory and the store):
+# translated where it is shown, so fits logged before a server changed its language read in the reader's too.
+FIT_REASONS = (
+    N_("better on the latest reviews"),
+    N_("too few reviews spaced a day or more apart"),
+    N_("the fitted parameters did not predict the latest reviews better"),
+    N_("rolled back to the previous set"),
 )
+_TOO_FEW = re.compile(r"(\d+) reviews; (\d+) needed")
 # The percentages a Use button may carry: the /recall-admin retention option's range.
 RETENTION_PERCENT = (70, 99)
 
@@ -57,7 +66,7 @@ class _AdminButton:
     style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
 
     def __init__(self, owner_id: int) -> None:
-        button = discord.ui.Button(label=self.label, emoji=self.emoji, style=self.style,
+        button = discord.ui.Button(label=_(self.label), emoji=self.emoji, style=self.style,
                                    custom_id=self.custom_id_of(owner_id))
         super().__init__(button)
         self.owner_id = owner_id
@@ -73,7 +82,7 @@ class _AdminButton:
 
 
 class FitNowButton(_AdminButton, RecallItem[discord.ui.Button], prefix="memory:fit", feature="Admin"):
-    label = "Fit now"
+    label = N_("Fit now")
     emoji = "🧠"
     style = discord.ButtonStyle.primary
 
@@ -82,7 +91,7 @@ class FitNowButton(_AdminButton, RecallItem[discord.ui.Button], prefix="memory:f
 
 
 class RollBackButton(_AdminButton, RecallItem[discord.ui.Button], prefix="memory:back", feature="Admin"):
-    label = "Roll back"
+    label = N_("Roll back")
     emoji = "↩️"
 
     async def run(self, interaction: discord.Interaction, actions: MemoryActions) -> None:
@@ -96,7 +105,9 @@ class UseRetentionButton(RecallItem[discord.ui.Button], prefix="memory:retention
     command = RETENTION_COMMAND
 
     def __init__(self, owner_id: int, percent: int) -> None:
-        super().__init__(discord.ui.Button(label=f"Use {percent / 100:.2f}", style=discord.ButtonStyle.primary,
+        # Translators: button under the recommended retention: set it (value is a share such as 0.87)
+        label = _("Use {value}").format(value=fixed(percent / 100, 2))
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.primary,
                                            custom_id=self.custom_id_of(owner_id, percent)))
         self.owner_id = owner_id
         self.percent = percent
@@ -130,94 +141,135 @@ def model_view(owner_id: int) -> discord.ui.View:
     return view
 
 
+def fixed(value: float, digits: int) -> str:
+    """A measure with exactly `digits` decimals (0.350, not 0.35), with the current language's decimal sign."""
+    return f"{value:.{digits}f}".replace(".", get_decimal_symbol(babel_locale()))
+
+
 def scope_text(user_id: int) -> str:
     # A mention shows the member's name and never pings (the bot sends with no allowed mentions).
-    return "the server's pooled set" if user_id == SERVER_SCOPE else f"<@{user_id}>'s own set"
+    if user_id == SERVER_SCOPE:
+        return _("the server's pooled set")
+    return _("{member}'s own set").format(member=f"<@{user_id}>")
+
+
+def reason_text(reason: str) -> str:
+    """Why a fit decided what it did, in the current language (a reason the code no longer writes stays as stored)."""
+    too_few = _TOO_FEW.fullmatch(reason)
+    if too_few:
+        count, needed = int(too_few.group(1)), int(too_few.group(2))
+        return ngettext("{count} review; {needed} needed", "{count} reviews; {needed} needed", count).format(
+            count=local_number(count), needed=local_number(needed))
+    return _(reason) if reason in FIT_REASONS else reason
+
+
+def reviews_text(count: int) -> str:
+    return ngettext("{count} review", "{count} reviews", count).format(count=local_number(count))
 
 
 def last_fit_text(fit: FitRow | None) -> str:
     if fit is None:
-        return "No fit yet."
-    outcome = "✅ adopted" if fit.adopted else f"kept the set in use: {fit.reason}"
-    when = discord.utils.format_dt(fit.fitted_at, "R")
-    return f"{when} · {scope_text(fit.user_id)} · {fit.reviews:,} reviews\n{outcome}"
+        return _("No fit yet.")
+    if fit.adopted:
+        outcome = _("✅ adopted")
+    else:
+        outcome = _("kept the set in use: {reason}").format(reason=reason_text(fit.reason))
+    return _("{when} · {scope} · {reviews}\n{outcome}").format(
+        when=discord.utils.format_dt(fit.fitted_at, "R"), scope=scope_text(fit.user_id),
+        reviews=reviews_text(fit.reviews), outcome=outcome)
 
 
 def measure(before: float | None, after: float | None) -> str:
-    return "—" if before is None or after is None else f"{before:.3f} → {after:.3f}"
+    return "—" if before is None or after is None else f"{fixed(before, 3)} → {fixed(after, 3)}"
 
 
 def adopted_text(fit: FitRow | None) -> str:
     if fit is None:
-        return "None adopted yet."
-    return (
-        f"{scope_text(fit.user_id)}, {discord.utils.format_dt(fit.fitted_at, 'd')}, on held-out latest reviews:\n"
-        f"Log loss {measure(fit.log_loss_before, fit.log_loss_after)} · "
-        f"RMSE(bins) {measure(fit.rmse_before, fit.rmse_after)} (lower is better)"
-    )
+        return _("None adopted yet.")
+    return _(
+        "{scope}, {date}, on held-out latest reviews:\n"
+        "Log loss {log_loss} · RMSE(bins) {rmse} (lower is better)"
+    ).format(scope=scope_text(fit.user_id), date=discord.utils.format_dt(fit.fitted_at, "d"),
+             log_loss=measure(fit.log_loss_before, fit.log_loss_after), rmse=measure(fit.rmse_before, fit.rmse_after))
 
 
 def fits_text(fits: list[ScopeFit]) -> str:
     """What a Fit now did."""
     if not fits:
-        return "Nothing to fit yet: no member or server has enough reviews."
+        return _("Nothing to fit yet: no member or server has enough reviews.")
     adopted = sum(1 for f in fits if f.outcome.adopted)
     moved = sum(f.rescheduled for f in fits)
-    scopes = "scope" if len(fits) == 1 else "scopes"
-    return f"{len(fits)} {scopes} fitted · {adopted} adopted · {moved:,} cards rescheduled"
+    return _("{fitted} · {adopted} adopted · {moved}").format(
+        fitted=ngettext("{count} scope fitted", "{count} scopes fitted", len(fits)).format(count=len(fits)),
+        adopted=adopted,
+        moved=ngettext("{count} card rescheduled", "{count} cards rescheduled", moved).format(
+            count=local_number(moved)),
+    )
+
+
+def model_title(server_name: str) -> str:
+    return _("🧠 Memory model · {server}").format(server=server_name)[:256]
 
 
 def model_embed(summary: ModelSummary, server_name: str, fits: list[ScopeFit] | None = None,
                 note: str | None = None) -> discord.Embed:
-    """The server's memory model; with `fits`, what the Fit now just did; `note` for a Roll back."""
-    embed = discord.Embed(title=f"🧠 Memory model · {server_name}"[:256], colour=COLOUR)
-    embed.description = (
+    """The server's memory model; with `fits`, what the Fit now just did; `note` (a translated text) for a Roll
+    back."""
+    embed = discord.Embed(title=model_title(server_name), colour=COLOUR)
+    embed.description = _(
         "FSRS parameters fitted to this server's own reviews; a new set is adopted only when it predicts the latest "
         "reviews better than the set in use."
     )
     if note:
         embed.description = f"{note}\n\n{embed.description}"
     embed.add_field(
-        name="Members",
-        value=(f"Own parameters: {summary.members_own} · The server's: {summary.members_server} · "
-               f"FSRS-6 defaults: {summary.members_default}"),
+        name=_("Members"),
+        value=_("Own parameters: {own} · The server's: {server} · FSRS-6 defaults: {default}").format(
+            own=local_number(summary.members_own), server=local_number(summary.members_server),
+            default=local_number(summary.members_default)),
         inline=False,
     )
-    server_set = "fitted" if summary.server_fitted else "not fitted yet"
-    embed.add_field(
-        name="Reviews",
-        value=(f"{summary.reviews:,} reviews · the server's pooled set: {server_set}\n"
-               f"A member's own set needs {summary.min_member_reviews:,} reviews; the server's, "
-               f"{summary.min_server_reviews:,}."),
-        inline=False,
-    )
-    embed.add_field(name="Last fit", value=last_fit_text(summary.last_fit)[:1024], inline=False)
-    embed.add_field(name="Last adopted fit", value=adopted_text(summary.last_adopted)[:1024], inline=False)
+    if summary.server_fitted:
+        reviews = _("{reviews} · the server's pooled set: fitted")
+    else:
+        reviews = _("{reviews} · the server's pooled set: not fitted yet")
+    needs = _("A member's own set needs {member} reviews; the server's, {server}.").format(
+        member=local_number(summary.min_member_reviews), server=local_number(summary.min_server_reviews))
+    embed.add_field(name=_("Reviews"), value=reviews.format(reviews=reviews_text(summary.reviews)) + "\n" + needs,
+                    inline=False)
+    embed.add_field(name=_("Last fit"), value=last_fit_text(summary.last_fit)[:1024], inline=False)
+    embed.add_field(name=_("Last adopted fit"), value=adopted_text(summary.last_adopted)[:1024], inline=False)
     if fits is not None:
-        embed.add_field(name="This fit", value=fits_text(fits), inline=False)
-    embed.set_footer(text="Fits also run in the background after 500 new reviews or a week.")
+        embed.add_field(name=_("This fit"), value=fits_text(fits), inline=False)
+    embed.set_footer(text=_("Fits also run in the background after 500 new reviews or a week."))
     return embed
+
+
+def step_text(index: int, total: int) -> str:
+    return _("fitting {index}/{total}").format(index=index, total=total)
 
 
 def fitting_embed(server_name: str, step: str | None = None) -> discord.Embed:
     """The progress note while a Fit now runs."""
-    text = "⏳ Fitting this server's memory models from their reviews…"
     if step:
-        text += f" ({step})"
-    return discord.Embed(title=f"🧠 Memory model · {server_name}"[:256], description=text, colour=COLOUR)
+        text = _("⏳ Fitting this server's memory models from their reviews… ({step})").format(step=step)
+    else:
+        text = _("⏳ Fitting this server's memory models from their reviews…")
+    return discord.Embed(title=model_title(server_name), description=text, colour=COLOUR)
 
 
 class ProgressNote:
     """Edits a button's message to each progress step, in order, from a synchronous callback (the service's
-    `progress`), so a late step never overwrites the result: `settled` waits for the edits started."""
+    `progress`: scope `index` of `total`), so a late step never overwrites the result: `settled` waits for the edits
+    started. The edits run in tasks that copy the caller's context, so they speak the interaction's language."""
 
     def __init__(self, interaction: discord.Interaction, server_name: str) -> None:
         self.interaction = interaction
         self.server_name = server_name
         self._last: asyncio.Task[None] | None = None
 
-    def __call__(self, step: str) -> None:
-        self._last = asyncio.get_running_loop().create_task(self._edit(self._last, step))
+    def __call__(self, index: int, total: int) -> None:
+        self._last = asyncio.get_running_loop().create_task(self._edit(self._last, step_text(index, total)))
 
     async def _edit(self, before: asyncio.Task[None] | None, step: str) -> None:
         if before is not None:
@@ -236,12 +288,21 @@ class ProgressNote:
 
 
 def retention_advice_text(advice: RetentionAdvice) -> str:
-    model = "this server's fitted set" if advice.scope == "server" else "FSRS-6's defaults (no fitted set yet)"
-    return (
-        f"Desired retention now: **{advice.current:.2f}**\n"
-        f"Recommended: **{advice.recommended:.2f}** (simulated with {model})\n"
-        f"{RETENTION_WHY} Nothing changes until you choose."
-    )
+    if advice.scope == "server":
+        text = _(
+            "Desired retention now: **{current}**\n"
+            "Recommended: **{recommended}** (simulated with this server's fitted set)\n"
+            "The recommended retention is the one that costs the least study time per card remembered, simulated "
+            "with this server's memory model. Nothing changes until you choose."
+        )
+    else:
+        text = _(
+            "Desired retention now: **{current}**\n"
+            "Recommended: **{recommended}** (simulated with FSRS-6's defaults (no fitted set yet))\n"
+            "The recommended retention is the one that costs the least study time per card remembered, simulated "
+            "with this server's memory model. Nothing changes until you choose."
+        )
+    return text.format(current=fixed(advice.current, 2), recommended=fixed(advice.recommended, 2))
 
 
 def retention_view(advice: RetentionAdvice, owner_id: int) -> discord.ui.View:
@@ -255,20 +316,28 @@ def retention_view(advice: RetentionAdvice, owner_id: int) -> discord.ui.View:
 
 def memory_field(memory: MemberMemory) -> str:
     """The Memory field of /stats: whose parameters schedule the member, today's due cards, calibration."""
-    if memory.scope == "member":
-        since = f" since {discord.utils.format_dt(memory.since, 'd')}" if memory.since else ""
-        whose = f"your own{since}"
+    if memory.scope == "member" and memory.since:
+        whose = _("Parameters: your own since {date}").format(date=discord.utils.format_dt(memory.since, "d"))
+    elif memory.scope == "member":
+        whose = _("Parameters: your own")
+    elif memory.scope == "server":
+        whose = _("Parameters: the server's")
     else:
-        whose = "the server's" if memory.scope == "server" else "FSRS-6 defaults"
-    lines = [f"Parameters: {whose}"]
+        whose = _("Parameters: FSRS-6 defaults")
+    lines = [whose]
     if memory.due_today and memory.predicted_today is not None:
-        lines.append(f"Due today: {memory.due_today} · predicted recall now {memory.predicted_today:.0%}")
+        lines.append(_("Due today: {count} · predicted recall now {recall}").format(
+            count=local_number(memory.due_today), recall=percent(memory.predicted_today)))
     else:
-        lines.append("Due today: none")
+        lines.append(_("Due today: none"))
     calibration = memory.calibration
     if calibration.reviews and calibration.actual is not None and calibration.predicted is not None:
-        lines.append(f"30 days: recalled {calibration.actual:.0%} · predicted {calibration.predicted:.0%} "
-                     f"({calibration.reviews} reviews)")
+        lines.append(ngettext(
+            "30 days: recalled {actual} · predicted {predicted} ({count} review)",
+            "30 days: recalled {actual} · predicted {predicted} ({count} reviews)",
+            calibration.reviews,
+        ).format(actual=percent(calibration.actual), predicted=percent(calibration.predicted),
+                 count=local_number(calibration.reviews)))
     else:
-        lines.append("30 days: not enough reviews yet")
+        lines.append(_("30 days: not enough reviews yet"))
     return "\n".join(lines)

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "recall-admin new-cards": {"count": 5},
     "recall-admin reset-leaderboard": {},
     "recall-admin memory-model": {},
+    "recall-admin language": {"language": "de"},
     "recall-admin daily-challenge off": {},
     "recall-admin daily-challenge status": {},
     "recall-admin roles list": {},
