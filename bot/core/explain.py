@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 
 from bot.core.decks import DEFAULT_LANGUAGE, Concept
 from bot.core.streaks import StreakUpdate
+from bot.core.translation import N_
 
 MAX_ANSWER_CHARS = 1500  # the modal's limit; long enough for a paragraph, short enough to grade instantly
 MIN_WORDS = 2  # a single word is a guess, not an explanation
@@ -196,7 +197,7 @@ class ExplainGrade:
     names: tuple[str, ...]
     hit: int
     total: int
-    note: str
+    note: str  # in English, marked for the catalog: shown with `_()` in the language of the result
 
     @property
     def all_hit(self) -> bool:
@@ -493,18 +494,18 @@ def grade(text: str, concepts: Sequence[Concept], language: str = DEFAULT_LANGUA
 
 def _too_short_note(count: int) -> str:
     if count == 0:
-        return ("Nothing to grade yet. Write a sentence or two in your own words: "
-                "a rough explanation still earns concepts.")
-    return ("One word is a start, not an explanation yet. Try a sentence or two about why or how: "
-            "a rough answer still earns concepts.")
+        return N_("Nothing to grade yet. Write a sentence or two in your own words: "
+                  "a rough explanation still earns concepts.")
+    return N_("One word is a start, not an explanation yet. Try a sentence or two about why or how: "
+              "a rough answer still earns concepts.")
 
 
 def _score_note(hit: int, total: int) -> str:
     if total and hit == total:
-        return "Every key concept is there. Nicely explained!"
+        return N_("Every key concept is there. Nicely explained!")
     if hit * 2 >= total:
-        return "Good start: add the missing concepts next time."
-    return "Keep going: this prompt comes back soon so you can try again."
+        return N_("Good start: add the missing concepts next time.")
+    return N_("Keep going: this prompt comes back soon so you can try again.")
 
 
 def most_due(

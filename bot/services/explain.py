@@ -14,6 +14,7 @@ from bot.core.errors import DeckGone, InvalidInput, Stale
 from bot.core.explain import ExplainGrade, SavedAttempt, grade, most_due
 from bot.core.library import DeckLibrary
 from bot.core.scheduling import new_card, rating_for_share, review
+from bot.core.translation import N_, _
 from bot.services.memory import predicted_recall, usable_parameters
 from bot.services.streaks import record_activity
 from bot.store import explain as store
@@ -23,19 +24,22 @@ from bot.store.guilds import get_guild_settings
 from bot.store.members import remember_member
 from bot.store.srs import get_state, save_review
 
-STALE = "This prompt was replaced by a newer one. Run `/explain` for another."
-ANSWERED = "You already answered this prompt; your answer is recorded. Run `/explain` for another."
-ALREADY_RECORDED = "Your answer was already recorded."
-NO_PROMPTS = "No deck on this server has explain prompts yet. An admin can add a deck with an `explain:` section."
+# Refusals are raised in the language of the member who acted (they are answered privately); the constants are
+# English, translated where raised.
+STALE = N_("This prompt was replaced by a newer one. Run `/explain` for another.")
+ANSWERED = N_("You already answered this prompt; your answer is recorded. Run `/explain` for another.")
+ALREADY_RECORDED = N_("Your answer was already recorded.")
+NO_PROMPTS = N_("No deck on this server has explain prompts yet. An admin can add a deck with an `explain:` section.")
 
 
 def no_prompts_in(deck: Deck) -> str:
-    return (f"**{deck.title}** has no explain prompts. Pick another deck, or leave `deck` empty "
-            "for your most due prompt from any deck.")
+    return _("**{deck}** has no explain prompts. Pick another deck, or leave `deck` empty "
+             "for your most due prompt from any deck.").format(deck=deck.title)
 
 
 def deck_changed(deck_id: str) -> str:
-    return f"The prompt's deck `{deck_id}` changed and no longer has it. Run `/explain` for another."
+    return _("The prompt's deck `{deck_id}` changed and no longer has it. Run `/explain` for another.").format(
+        deck_id=deck_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,7 @@ class ExplainService:
         decks = [deck] if deck is not None else self.decks.for_guild(guild_id)
         found = [(d, p) for d in decks for p in d.explain]
         if not found:
-            raise InvalidInput(NO_PROMPTS)
+            raise InvalidInput(_(NO_PROMPTS))
         return found
 
     async def most_due_prompt(
@@ -114,9 +118,9 @@ class ExplainService:
     def _showing(self, shown: store.OpenPrompt | None, nonce: str, answered_text: str) -> Showing:
         """The showing `nonce` names, with its deck and prompt; refuses when it was replaced, answered or is gone."""
         if shown is None or shown.nonce != nonce:
-            raise Stale(STALE)
+            raise Stale(_(STALE))
         if shown.answered:
-            raise Stale(answered_text)
+            raise Stale(_(answered_text))
         deck = self.decks.get(shown.guild_id, shown.deck_id)
         prompt = deck.prompt(shown.prompt_id) if deck else None
         if deck is None or prompt is None:
@@ -164,7 +168,7 @@ class ExplainService:
             await store.mark_answered(conn, guild_id, user_id, nonce, at)
             state = await get_state(conn, guild_id, user_id, prompt.deck_id, prompt.prompt_id)
             before = state.card if state else new_card(at)
-            card, _ = review(before, rating, at, desired_retention=retention, fuzz=self.fuzz, parameters=params)
+            card, _log = review(before, rating, at, desired_retention=retention, fuzz=self.fuzz, parameters=params)
             await save_review(conn, guild_id=guild_id, user_id=user_id, deck_id=prompt.deck_id,
                               item_id=prompt.prompt_id, kind="explain", card=card, rating=rating, at=at,
                               predicted_recall=predicted_recall(before, at, params))
@@ -174,5 +178,5 @@ class ExplainService:
 
         saved = await self.db.atomic(body)
         if saved is None:  # a second submit that raced the first past the check above
-            raise Stale(ALREADY_RECORDED)
+            raise Stale(_(ALREADY_RECORDED))
         return Answered(shown.prompt, graded, saved, shown.public)

@@ -7,7 +7,7 @@ import discord
 
 from bot.core.decks import Deck, ExplainPrompt
 from bot.core.explain import MAX_ANSWER_CHARS, ExplainGrade, SavedAttempt
-from bot.core.scheduling import RATING_NAMES
+from bot.core.translation import N_, _, ngettext
 from bot.ui.common import COLOUR, clip, level_badge, member_text, relative_time, streak_line, unlinked
 from bot.ui.items import RecallItem, RecallSubmit, fields_of, matching, snowflake
 
@@ -20,6 +20,18 @@ PARTIAL_COLOUR = discord.Colour.gold()
 LOW_COLOUR = discord.Colour.orange()
 FIELD_LIMIT = 1024
 PROMPT_QUOTE_LIMIT = 300  # the result repeats the prompt briefly; the whole prompt was just on screen
+# One whole sentence per rating, so a translation can make the rating's word agree with the rest of it.
+RATED = {
+    # Translators: an /explain answer's rating, named as /study's rating buttons; {when} is a Discord timestamp
+    # the member's client writes in its own language ("in 3 days").
+    1: N_("Rated **Again** · back {when}"),
+    # Translators: as "Rated **Again** · back {when}".
+    2: N_("Rated **Hard** · back {when}"),
+    # Translators: as "Rated **Again** · back {when}".
+    3: N_("Rated **Good** · back {when}"),
+    # Translators: as "Rated **Again** · back {when}".
+    4: N_("Rated **Easy** · back {when}"),
+}
 
 
 class ExplainActions(Protocol):
@@ -57,7 +69,8 @@ class HintButton(_OnPrompt, RecallItem[discord.ui.Button], prefix="explain:hint"
 
     def __init__(self, user_id: int, nonce: str, *, disabled: bool = False) -> None:
         super().__init__(discord.ui.Button(
-            label="Hint", emoji="💡", style=discord.ButtonStyle.secondary,
+            # Translators: button on an /explain prompt that reveals its hint.
+            label=_("Hint"), emoji="💡", style=discord.ButtonStyle.secondary,
             custom_id=self.custom_id_of(user_id, nonce), disabled=disabled,
         ))
         self.user_id = user_id
@@ -78,7 +91,9 @@ class AnswerButton(_OnPrompt, RecallItem[discord.ui.Button], prefix="explain:ans
 
     def __init__(self, user_id: int, nonce: str) -> None:
         super().__init__(discord.ui.Button(
-            label="Answer", emoji="✍️", style=discord.ButtonStyle.primary, custom_id=self.custom_id_of(user_id, nonce),
+            # Translators: button on an /explain prompt that opens the form to type an explanation.
+            label=_("Answer"), emoji="✍️", style=discord.ButtonStyle.primary,
+            custom_id=self.custom_id_of(user_id, nonce),
         ))
         self.user_id = user_id
         self.nonce = nonce
@@ -125,12 +140,13 @@ def prompt_view(user_id: int, nonce: str, *, has_hint: bool, hint_shown: bool) -
 
 
 def prompt_embed(deck: Deck, prompt: ExplainPrompt, *, hint_shown: bool) -> discord.Embed:
-    embed = discord.Embed(title="✍️ Explain in your own words", description=prompt.prompt, colour=COLOUR)
+    embed = discord.Embed(title=_("✍️ Explain in your own words"), description=prompt.prompt, colour=COLOUR)
     if hint_shown and prompt.hint:
-        embed.add_field(name="💡 Hint", value=clip(prompt.hint, FIELD_LIMIT), inline=False)
-    embed.set_footer(
-        text=f"{clip(deck.title, 200)} · {level_badge(prompt.level)} · graded on {len(prompt.concepts)} key concepts"
-    )
+        embed.add_field(name=_("💡 Hint"), value=clip(prompt.hint, FIELD_LIMIT), inline=False)
+    count = len(prompt.concepts)
+    footer = ngettext("{deck} · {level} · graded on {count} key concept",
+                      "{deck} · {level} · graded on {count} key concepts", count)
+    embed.set_footer(text=footer.format(deck=clip(deck.title, 200), level=level_badge(prompt.level), count=count))
     return unlinked(embed)
 
 
@@ -140,16 +156,16 @@ class AnswerModal(discord.ui.Modal):
 
     def __init__(self, user_id: int, nonce: str, prompt: ExplainPrompt) -> None:
         super().__init__(
-            title="Explain in your own words", custom_id=AnswerSubmit.custom_id_of(user_id, nonce), timeout=None
+            title=_("Explain in your own words"), custom_id=AnswerSubmit.custom_id_of(user_id, nonce), timeout=None
         )
         self.add_item(
             discord.ui.Label(
-                text="Your explanation",
+                text=_("Your explanation"),
                 description=clip(prompt.prompt, 100),
                 component=discord.ui.TextInput(
                     custom_id=ANSWER_INPUT_ID,
                     style=discord.TextStyle.paragraph,
-                    placeholder="A few sentences, as you would explain it to a friend.",
+                    placeholder=_("A few sentences, as you would explain it to a friend."),
                     min_length=1,
                     max_length=MAX_ANSWER_CHARS,
                     required=True,
@@ -179,16 +195,20 @@ def result_embed(
     """The graded answer: the score, each concept met or missed, the model answer, the hint and the next review."""
     colour = GOOD_COLOUR if grade.all_hit else PARTIAL_COLOUR if grade.hit * 2 >= grade.total else LOW_COLOUR
     concept_lines = "\n".join(f"{'✓' if hit else '✗'} {name}" for name, hit in zip(grade.names, grade.hits))
-    description = f"> {clip(prompt.prompt, PROMPT_QUOTE_LIMIT)}\n\n{concept_lines}\n\n{grade.note}"
-    embed = discord.Embed(title=f"You got {grade.hit}/{grade.total} concepts", description=description, colour=colour)
+    # The note is bot.core's, marked for the catalog there and translated here, in the language of the result.
+    description = f"> {clip(prompt.prompt, PROMPT_QUOTE_LIMIT)}\n\n{concept_lines}\n\n{_(grade.note)}"
+    title = ngettext("You got {got}/{total} concept", "You got {got}/{total} concepts", grade.total)
+    embed = discord.Embed(title=title.format(got=grade.hit, total=grade.total), description=description, colour=colour)
     if text.strip():
         # The member's own words, shown as typed: on a public result others read them too.
-        embed.add_field(name="Your answer", value=clip(member_text(text.strip()), FIELD_LIMIT), inline=False)
+        embed.add_field(name=_("Your answer"), value=clip(member_text(text.strip()), FIELD_LIMIT), inline=False)
     if prompt.answer:
-        embed.add_field(name="Model answer", value=clip(prompt.answer, FIELD_LIMIT), inline=False)
-    embed.add_field(name="Hint", value=hint_text(saved.hint_used), inline=False)
-    next_time = f"Rated **{RATING_NAMES[saved.rating]}** · back {relative_time(saved.due)}"
-    embed.add_field(name="Next time", value=next_time, inline=False)
+        embed.add_field(name=_("Model answer"), value=clip(prompt.answer, FIELD_LIMIT), inline=False)
+    # Translators: heading of the result's line saying whether the hint was used.
+    embed.add_field(name=_("Hint"), value=hint_text(saved.hint_used), inline=False)
+    next_time = _(RATED[saved.rating]).format(when=relative_time(saved.due))
+    # Translators: heading of the result's line saying how the answer was rated and when the prompt comes back.
+    embed.add_field(name=_("Next time"), value=next_time, inline=False)
     line = streak_line(saved.streak)
     if line:
         embed.set_footer(text=line)
@@ -196,4 +216,4 @@ def result_embed(
 
 
 def hint_text(hint_used: bool) -> str:
-    return "💡 Hint used: the rating is capped at Hard." if hint_used else "No hint used."
+    return _("💡 Hint used: the rating is capped at Hard.") if hint_used else _("No hint used.")
