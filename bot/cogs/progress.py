@@ -14,9 +14,11 @@ from bot.core.leaderboard import Board, Period
 from bot.core.stats import StatsBounds
 from bot.core.streaks import is_valid_zone
 from bot.core.streaks import zone as zone_info
+from bot.core.translation import _, speaking
 from bot.services.progress import ProgressService
 from bot.ui import replies
 from bot.ui.export import MISSED_ONLY_YOURS, missed_file, missed_text
+from bot.ui.i18n import member_language, server_language
 from bot.ui.progress import (
     BOTS_HAVE_NO_STATS,
     DYNAMIC_ITEMS,
@@ -68,14 +70,17 @@ class ProgressCog(RecallCog, name="Progress"):
         period: str = Period.WEEK.value,
         deck: str | None = None,
     ) -> None:
-        deck_id = require_deck(interaction, deck).id if deck and deck.strip() else None
+        with speaking(member_language(interaction)):  # a refused deck is told privately: in the member's language
+            deck_id = require_deck(interaction, deck).id if deck and deck.strip() else None
         embed, view = await self.render(interaction, BoardRef(Board(board), Period(period), deck_id, 0))
         await replies.send(interaction, embed=embed, view=view or discord.utils.MISSING)
 
     async def turn_page(self, interaction: discord.Interaction, ref: BoardRef, step: int) -> None:
         """◀ / ▶ from anyone: show the neighbouring page (re-counted now), with the clicker's own rank."""
         turned = BoardRef(ref.board, ref.period, ref.deck_id, max(ref.page + step, 0))
-        embed, view = await self.render(interaction, turned)
+        # The board is the channel's: it keeps the server's language whoever turns the page.
+        with speaking(await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)):
+            embed, view = await self.render(interaction, turned)
         await replies.edit(interaction, embed=embed, view=view)
 
     async def render(
@@ -100,10 +105,11 @@ class ProgressCog(RecallCog, name="Progress"):
     ) -> None:
         assert interaction.guild_id is not None
         target = member or interaction.user
-        if target.bot:
-            raise InvalidInput(BOTS_HAVE_NO_STATS)
-        if export_missed and target.id != interaction.user.id:  # a member's mistakes are theirs to share
-            raise InvalidInput(MISSED_ONLY_YOURS)
+        with speaking(member_language(interaction)):  # refusals are private, even when the stats would be public
+            if target.bot:
+                raise InvalidInput(_(BOTS_HAVE_NO_STATS))
+            if export_missed and target.id != interaction.user.id:  # a member's mistakes are theirs to share
+                raise InvalidInput(_(MISSED_ONLY_YOURS))
         # Several queries and a picture: acknowledge first.
         await interaction.response.defer(ephemeral=not public, thinking=True)
         now = utcnow()

@@ -1,12 +1,19 @@
 """A PNG activity heatmap of the last 26 weeks (one column per week, Monday on top), like a contribution graph.
 
-Pure: takes activity counts per local day and the member's local today, returns PNG bytes of a fixed size.
+Pure: takes activity counts per local day, the member's local today and the weekday and month names of the
+reader's language, returns PNG bytes of a fixed size. The names are drawn with PIL's default font, which has Latin
+letters only: a name it cannot draw loses its accents, and a name still out of reach (Japanese) becomes the month's
+or weekday's number, so the picture never shows boxes.
 """
 from __future__ import annotations
 
+import functools
 import io
+import threading
+import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -25,7 +32,21 @@ TEXT = (181, 186, 193)
 FUTURE = (49, 51, 56)
 # Empty day, then four shades of Recall's blurple, faint to strong.
 SHADES = [(64, 66, 73), (62, 73, 140), (76, 88, 190), (96, 110, 235), (150, 160, 255)]
-WEEKDAY_LABELS = {0: "Mon", 2: "Wed", 4: "Fri"}
+WEEKDAY_ROWS = (0, 2, 4)  # Monday, Wednesday and Friday are labelled
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Abbreviated names in the reader's language: weekdays Monday first, months January first."""
+
+    weekdays: Sequence[str]
+    months: Sequence[str]
+
+
+ENGLISH = Labels(
+    ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+)
 
 
 def first_day(today: date) -> date:
@@ -44,7 +65,50 @@ def cell_origin(column: int, row: int) -> tuple[int, int]:
     return LEFT + column * (CELL + GAP), TOP + row * (CELL + GAP)
 
 
-def render(counts: Mapping[date, int], today: date) -> bytes:
+# A private-use character no font of Latin text has a glyph for: what the font draws for it is its "missing" box.
+_NO_GLYPH = "\U0010fffd"
+_glyph_lock = threading.Lock()
+
+
+@functools.cache
+def _probe_font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default()
+
+
+def _mask(text: str) -> tuple[tuple[int, int], bytes]:
+    mask = _probe_font().getmask(text)
+    return mask.size, bytes(mask)
+
+
+@functools.cache
+def _has_glyph(char: str) -> bool:
+    if char.isspace():
+        return True
+    with _glyph_lock:  # heatmaps are drawn in worker threads; one font face is not shared between them
+        return _mask(char) != _mask(_NO_GLYPH)
+
+
+def drawable(text: str) -> bool:
+    """Whether the default font draws every character of `text` (none comes out as a box)."""
+    return all(_has_glyph(char) for char in text)
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def drawable_names(names: Sequence[str]) -> list[str]:
+    """`names` as the default font can draw them: as given, else without accents, else numbered from 1 (all alike,
+    so a picture never mixes names and numbers)."""
+    if all(drawable(name) for name in names):
+        return list(names)
+    plain = [_unaccented(name) for name in names]
+    if all(drawable(name) for name in plain):
+        return plain
+    return [str(number) for number in range(1, len(names) + 1)]
+
+
+def render(counts: Mapping[date, int], today: date, labels: Labels = ENGLISH) -> bytes:
     """PNG bytes of the heatmap; days after `today` in the last column are drawn as empty slots."""
     start = first_day(today)
     visible = [counts.get(start + timedelta(days=i), 0) for i in range((today - start).days + 1)]
@@ -52,16 +116,18 @@ def render(counts: Mapping[date, int], today: date) -> bytes:
     image = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()
-    for row, label in WEEKDAY_LABELS.items():
+    weekdays = drawable_names(labels.weekdays)
+    months = drawable_names(labels.months)
+    for row in WEEKDAY_ROWS:
         x, y = cell_origin(0, row)
-        draw.text((4, y + 1), label, fill=TEXT, font=font)
+        draw.text((4, y + 1), weekdays[row], fill=TEXT, font=font)
     last_month = None
     for column in range(WEEKS):
         monday = start + timedelta(weeks=column)
         if monday.month != last_month:
             last_month = monday.month
             if column < WEEKS - 2:  # a label needs two columns of room
-                draw.text((cell_origin(column, 0)[0], 4), monday.strftime("%b"), fill=TEXT, font=font)
+                draw.text((cell_origin(column, 0)[0], 4), months[monday.month - 1], fill=TEXT, font=font)
         for row in range(7):
             day = monday + timedelta(days=row)
             x, y = cell_origin(column, row)

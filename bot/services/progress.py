@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Callable
 
+from babel.dates import get_day_names, get_month_names
+
 from bot.core import heatmap
 from bot.core import leaderboard as lb
 from bot.core import streaks as rules
@@ -18,10 +20,19 @@ from bot.core.clock import utcnow
 from bot.core.leaderboard import Board, BoardPage, BoardScreen, Period
 from bot.core.paging import clamp_page
 from bot.core.stats import MemberStats, MemberZone, ServerZone, StatsBounds, day_start
+from bot.core.translation import babel_locale
 from bot.services import streaks
 from bot.store import boards, guilds, members
 from bot.store.api import Connection, Store
 from bot.store.guilds import GuildSettings
+
+
+def heatmap_labels() -> heatmap.Labels:
+    """The heatmap's weekday and month names in the current language (Babel's abbreviations)."""
+    locale = babel_locale()
+    days = get_day_names("abbreviated", locale=locale)
+    months = get_month_names("abbreviated", context="stand-alone", locale=locale)
+    return heatmap.Labels(tuple(days[d] for d in range(7)), tuple(months[m] for m in range(1, 13)))
 
 
 def server_zone_name(settings: GuildSettings) -> str:
@@ -128,7 +139,8 @@ class ProgressService:
         streak = await streaks.current(self.db, guild_id, user_id, now)
         today = rules.today_in(tz, now)
         by_day = await self.activity_by_day(guild_id, user_id, zone_name, heatmap.first_day(today), now)
-        png = await asyncio.to_thread(heatmap.render, by_day, today)  # ~10 ms of drawing: off the event loop
+        labels = heatmap_labels()  # in the language /stats answers in, read here: the thread is only for drawing
+        png = await asyncio.to_thread(heatmap.render, by_day, today, labels)  # ~10 ms of drawing: off the event loop
         return MemberStats(zone_name, streak, counts, png)
 
     # --- /settings ------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Awaitable, Callable, Protocol
 
 import discord
+from babel.numbers import format_decimal
 from discord import app_commands
 
 from bot.core.decks import MAX_ID_LENGTH
@@ -19,9 +20,12 @@ from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPa
 from bot.core.paging import page_count
 from bot.core.stats import MemberStats, MemberZone, ServerZone
 from bot.core.streaks import MAX_FREEZES, zone
+from bot.core.translation import N_, _, babel_locale, ngettext, number, percent
 from bot.ui import replies
 from bot.ui.common import COLOUR, clip, days_text, member_text
-from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, number, one_of
+from bot.ui.i18n import answer_in
+from bot.ui.items import RecallItem, fields_of, guard, matching, not_yours_text, one_of
+from bot.ui.items import number as page_number
 from bot.core.memory import MemberMemory
 from bot.ui.memory import memory_field
 
@@ -29,13 +33,16 @@ HEATMAP_FILENAME = "activity.png"
 EMPTY_COLOUR = discord.Colour.light_grey()
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 BOARD_TITLES = {
-    Board.POINTS: "Quiz points",
-    Board.STREAK: "Current streaks",
-    Board.REVIEWS: "Reviews",
-    Board.ACCURACY: "Quiz accuracy",
+    Board.POINTS: N_("Quiz points"),
+    Board.STREAK: N_("Current streaks"),
+    Board.REVIEWS: N_("Reviews"),
+    Board.ACCURACY: N_("Quiz accuracy"),
 }
-PERIOD_TITLES = {Period.TODAY: "today", Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
-BOTS_HAVE_NO_STATS = "Bots don't study, so they have no stats."
+# Translators: a leaderboard's time window, shown after the board's name ("Quiz points · this week")
+PERIOD_TITLES = {
+    Period.TODAY: N_("today"), Period.WEEK: N_("this week"), Period.MONTH: N_("this month"), Period.ALL: N_("all time"),
+}
+BOTS_HAVE_NO_STATS = N_("Bots don't study, so they have no stats.")
 
 # --- /leaderboard ---------------------------------------------------------------------------------------------------
 
@@ -89,7 +96,7 @@ class PageButton(RecallItem[discord.ui.Button], prefix="lb", feature="Progress")
             Board(one_of(board, [b.value for b in Board])),
             Period(one_of(period, [p.value for p in Period])),
             matching(deck, DECK_FIELD) or None,
-            number(page, MAX_PAGE),
+            page_number(page, MAX_PAGE),
         )
         return cls(ref, one_of(direction, DIRECTIONS))
 
@@ -119,37 +126,56 @@ def rank_label(rank: int) -> str:
 
 def format_value(board: Board, entry: Entry) -> str:
     if board is Board.POINTS:
-        return f"{int(entry.value):,} pts"
+        points = int(entry.value)
+        # Translators: quiz points on a leaderboard line, abbreviated ("1,250 pts")
+        return ngettext("{count} pts", "{count} pts", points).format(count=number(points))
     if board is Board.STREAK:
         return days_text(int(entry.value))
     if board is Board.REVIEWS:
         count = int(entry.value)
-        return f"{count:,} review" if count == 1 else f"{count:,} reviews"
-    return f"{entry.value * 100:.0f}% ({entry.correct}/{entry.answers})"
+        return ngettext("{count} review", "{count} reviews", count).format(count=number(count))
+    # Translators: quiz accuracy on a leaderboard line: "75% (9/12)", right answers of all answers
+    return _("{accuracy} ({correct}/{answers})").format(
+        accuracy=percent(entry.value), correct=number(entry.correct), answers=number(entry.answers)
+    )
 
 
 def empty_text(board: Board, deck_id: str | None = None) -> str:
     """What an empty board says: how to get on it."""
-    deck = f" `{deck_id}`" if deck_id else ""
     if board is Board.POINTS:
-        return f"No quiz points yet. Play a round with `/quiz{' deck:' + deck_id if deck_id else ''}` to get on this board."
+        if deck_id:
+            return _("No quiz points yet. Play a round with `/quiz deck:{deck}` to get on this board.").format(
+                deck=deck_id
+            )
+        return _("No quiz points yet. Play a round with `/quiz` to get on this board.")
     if board is Board.STREAK:
-        return "No streaks yet. Study with `/study`, play `/quiz` or answer `/explain` today to start one."
+        return _("No streaks yet. Study with `/study`, play `/quiz` or answer `/explain` today to start one.")
     if board is Board.REVIEWS:
-        return f"No reviews yet. Rate some cards with `/study`{deck} to get on this board."
-    return (
-        f"Nobody has answered {ACCURACY_MIN_ANSWERS} quiz questions{deck} in this period yet. "
-        "Play `/quiz` to get on this board."
-    )
+        if deck_id:
+            return _("No reviews yet. Rate some cards with `/study` `{deck}` to get on this board.").format(deck=deck_id)
+        return _("No reviews yet. Rate some cards with `/study` to get on this board.")
+    count = ACCURACY_MIN_ANSWERS
+    if deck_id:
+        return ngettext(
+            "Nobody has answered {count} quiz question `{deck}` in this period yet. Play `/quiz` to get on this board.",
+            "Nobody has answered {count} quiz questions `{deck}` in this period yet. Play `/quiz` to get on this board.",
+            count,
+        ).format(count=number(count), deck=deck_id)
+    return ngettext(
+        "Nobody has answered {count} quiz question in this period yet. Play `/quiz` to get on this board.",
+        "Nobody has answered {count} quiz questions in this period yet. Play `/quiz` to get on this board.",
+        count,
+    ).format(count=number(count))
 
 
 def board_title(page: BoardPage) -> str:
-    title = f"🏆 {BOARD_TITLES[page.board]}"
+    # A heading of labels, not a sentence: the board, its window and its deck, separated by dots.
+    parts = [_(BOARD_TITLES[page.board])]
     if page.board is not Board.STREAK:
-        title += f" · {PERIOD_TITLES[page.period]}"
+        parts.append(_(PERIOD_TITLES[page.period]))
     if page.deck_id:
-        title += f" · {page.deck_id}"
-    return title[:256]
+        parts.append(page.deck_id)
+    return ("🏆 " + " · ".join(parts))[:256]
 
 
 def display(names: dict[int, str], user_id: int) -> str:
@@ -163,12 +189,19 @@ def viewer_line(screen: BoardScreen, viewer_name: str) -> str:
     page = screen.page
     who = f"**{member_text(clip(viewer_name, 80))}**"
     if page.viewer is not None:
-        return f"📍 {who}: #{page.viewer.rank} · {format_value(page.board, page.viewer.entry)}"
+        # Translators: the reader's own place on a leaderboard: name, rank and value ("**Ann**: #3 · 500 pts")
+        return _("📍 {who}: #{rank} · {value}").format(
+            who=who, rank=number(page.viewer.rank), value=format_value(page.board, page.viewer.entry)
+        )
     if page.board is Board.STREAK and screen.viewer_hidden:
-        return f"📍 {who}: your streak is hidden (`/settings hide-streak`)"
+        return _("📍 {who}: your streak is hidden (`/settings hide-streak`)").format(who=who)
     if page.board is Board.ACCURACY:
-        return f"📍 {who}: not ranked yet (needs {ACCURACY_MIN_ANSWERS} quiz answers in this period)"
-    return f"📍 {who}: not on this board yet"
+        return ngettext(
+            "📍 {who}: not ranked yet (needs {count} quiz answer in this period)",
+            "📍 {who}: not ranked yet (needs {count} quiz answers in this period)",
+            ACCURACY_MIN_ANSWERS,
+        ).format(who=who, count=number(ACCURACY_MIN_ANSWERS))
+    return _("📍 {who}: not on this board yet").format(who=who)
 
 
 def board_embed(screen: BoardScreen, viewer_name: str) -> discord.Embed:
@@ -181,13 +214,18 @@ def board_embed(screen: BoardScreen, viewer_name: str) -> discord.Embed:
             f"{rank_label(r.rank)} {display(screen.names, r.entry.user_id)} — {format_value(page.board, r.entry)}"
             for r in page.rows
         )
-    embed.add_field(name="You", value=viewer_line(screen, viewer_name)[:1024], inline=False)
-    footer = f"Page {page.page + 1}/{page_count(page.total, PAGE_SIZE)}"
+    # Translators: the field with the reader's own place on a leaderboard
+    embed.add_field(name=_("You"), value=viewer_line(screen, viewer_name)[:1024], inline=False)
+    # Separate notes, each a whole phrase, joined by dots.
+    notes = [_("Page {page}/{pages}").format(page=number(page.page + 1),
+                                             pages=number(page_count(page.total, PAGE_SIZE)))]
     if page.board is Board.ACCURACY:
-        footer += f" · at least {ACCURACY_MIN_ANSWERS} answers to rank"
+        notes.append(ngettext("at least {count} answer to rank", "at least {count} answers to rank",
+                              ACCURACY_MIN_ANSWERS).format(count=number(ACCURACY_MIN_ANSWERS)))
     if page.since is not None and page.period is Period.ALL:
-        footer += " · since the last reset"
-    embed.set_footer(text=footer + " · ties go to who got there first")
+        notes.append(_("since the last reset"))
+    notes.append(_("ties go to who got there first"))
+    embed.set_footer(text=" · ".join(notes))
     embed.timestamp = screen.now
     return embed
 
@@ -195,49 +233,69 @@ def board_embed(screen: BoardScreen, viewer_name: str) -> discord.Embed:
 # --- /stats ---------------------------------------------------------------------------------------------------------
 
 
-def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
+def share_text(share: float | None) -> str:
+    """A share as a percentage in the current language; a dash when there is nothing to count it of."""
+    return "—" if share is None else percent(share)
+
+
+def average_text(value: float) -> str:
+    # Always one decimal ("2.0 / 4.0"), in the language's own way of writing it.
+    return format_decimal(value, format="#,##0.0", locale=babel_locale())
 
 
 def stats_embed(name: str, stats: MemberStats, memory: MemberMemory | None = None) -> discord.Embed:
     embed = discord.Embed(title=f"📊 {name}"[:256], colour=COLOUR)
     streak, counts = stats.streak, stats.counts
     embed.add_field(
-        name="Streak",
-        value=(
-            f"Current streak: {days_text(streak.current)}\n"
-            f"Best streak: {days_text(streak.best)}\n"
-            f"Freezes: {'🧊' * streak.freezes or '—'} ({streak.freezes}/{MAX_FREEZES} held)"
+        # Translators: /stats field title
+        name=_("Streak"),
+        value=_("Current streak: {current}\nBest streak: {best}\nFreezes: {icons} ({held}/{most} held)").format(
+            current=days_text(streak.current), best=days_text(streak.best), icons="🧊" * streak.freezes or "—",
+            held=number(streak.freezes), most=number(MAX_FREEZES),
         ),
         inline=False,
     )
+    reviews = _("Today: {today} · 7 days: {week} · All time: {all}").format(
+        today=number(counts.reviews_today), week=number(counts.reviews_week), all=number(counts.reviews_all)
+    )
+    retention = ngettext(
+        "Retention (30 days): {share} of {count} not rated Again",
+        "Retention (30 days): {share} of {count} not rated Again",
+        counts.retention_reviews,
+    ).format(share=share_text(counts.retention), count=number(counts.retention_reviews))
+    # Translators: /stats field title
+    embed.add_field(name=_("Reviews"), value=f"{reviews}\n{retention}", inline=False)
     embed.add_field(
-        name="Reviews",
-        value=(
-            f"Today: {counts.reviews_today} · 7 days: {counts.reviews_week} · All time: {counts.reviews_all}\n"
-            f"Retention (30 days): {percent(counts.retention)} of {counts.retention_reviews} not rated Again"
-        ),
+        # Translators: /stats field title: cards due for review
+        name=_("Due"),
+        # Translators: cards due for review now, and by the end of today
+        value=_("Now: {now} · Today: {today}").format(now=number(counts.due_now), today=number(counts.due_today)),
         inline=False,
     )
-    embed.add_field(name="Due", value=f"Now: {counts.due_now} · Today: {counts.due_today}", inline=False)
     if memory is not None:
-        embed.add_field(name="Memory", value=memory_field(memory), inline=False)
+        # Translators: /stats field title: how well Recall's memory model fits the member
+        embed.add_field(name=_("Memory"), value=memory_field(memory), inline=False)
     embed.add_field(
-        name="Quiz",
-        value=(
-            f"Answers: {counts.quiz_answers} · Accuracy: {percent(counts.accuracy)} · "
-            f"Points: {counts.quiz_points:,}"
+        # Translators: /stats field title
+        name=_("Quiz"),
+        value=_("Answers: {answers} · Accuracy: {accuracy} · Points: {points}").format(
+            answers=number(counts.quiz_answers), accuracy=share_text(counts.accuracy),
+            points=number(counts.quiz_points),
         ),
         inline=False,
     )
     explain = (
-        f"Attempts: {counts.explain_attempts} · Average concepts: {counts.explain_hit:.1f} / {counts.explain_total:.1f}"
+        _("Attempts: {attempts} · Average concepts: {found} / {asked}").format(
+            attempts=number(counts.explain_attempts), found=average_text(counts.explain_hit),
+            asked=average_text(counts.explain_total),
+        )
         if counts.explain_attempts
-        else "No attempts yet (`/explain`)"
+        else _("No attempts yet (`/explain`)")
     )
-    embed.add_field(name="Explain", value=explain, inline=False)
+    # Translators: /stats field title: the /explain command's results
+    embed.add_field(name=_("Explain"), value=explain, inline=False)
     embed.set_image(url=f"attachment://{HEATMAP_FILENAME}")
-    embed.set_footer(text=f"Days in {stats.zone} · activity of the last 26 weeks")
+    embed.set_footer(text=_("Days in {zone} · activity of the last 26 weeks").format(zone=stats.zone))
     return embed
 
 
@@ -246,55 +304,72 @@ def stats_embed(name: str, stats: MemberStats, memory: MemberMemory | None = Non
 
 def zone_clock(zone_name: str, now: datetime) -> str:
     """A zone and the time it is there now: "**Europe/Berlin** (it is 14:05 there)"."""
-    return f"**{zone_name}** (it is {now.astimezone(zone(zone_name)):%H:%M} there)"
+    # Translators: a timezone and its local time now ("**Europe/Berlin** (it is 14:05 there)")
+    return _("**{zone}** (it is {time} there)").format(zone=zone_name, time=f"{now.astimezone(zone(zone_name)):%H:%M}")
 
 
 def member_zone_text(result: MemberZone) -> str:
-    prefix = "You now use the server's timezone" if result.server_default else "Your timezone is now"
-    return f"{prefix} {zone_clock(result.zone, result.now)}. Current streak: {days_text(result.streak.current)}."
+    if result.server_default:
+        text = _("You now use the server's timezone {zone}. Current streak: {streak}.")
+    else:
+        text = _("Your timezone is now {zone}. Current streak: {streak}.")
+    return text.format(zone=zone_clock(result.zone, result.now), streak=days_text(result.streak.current))
 
 
 def hide_streak_text(hidden: bool) -> str:
     if hidden:
-        return (
+        return _(
             "Your streak is now hidden from `/leaderboard board:streak`. It still counts, and `/stats` still shows it."
         )
-    return "Your streak is shown on `/leaderboard board:streak` again."
+    return _("Your streak is shown on `/leaderboard board:streak` again.")
+
+
+def recounted_text(count: int) -> str:
+    return ngettext("{count} member's streak was recounted", "{count} members' streaks were recounted",
+                    count).format(count=number(count))
 
 
 def server_zone_text(result: ServerZone) -> str:
-    return (
-        f"The server's timezone is now {zone_clock(result.zone, result.now)}. Days, streaks and the "
-        f"today/week/month boards follow it; {result.recounted} members' streaks were recounted."
-    )
+    return _(
+        "The server's timezone is now {zone}. Days, streaks and the today/week/month boards follow it; {recounted}."
+    ).format(zone=zone_clock(result.zone, result.now), recounted=recounted_text(result.recounted))
 
 
 def daily_minimum_text(count: int, recounted: int) -> str:
-    unit = "activity" if count == 1 else "activities"
-    return f"A day now counts for a streak after **{count} {unit}**; {recounted} members' streaks were recounted."
+    return ngettext(
+        "A day now counts for a streak after **{count} activity**; {recounted}.",
+        "A day now counts for a streak after **{count} activities**; {recounted}.",
+        count,
+    ).format(count=number(count), recounted=recounted_text(recounted))
 
 
 def retention_text(value: float) -> str:
-    return f"Desired retention is now **{value:.0%}**: it applies to the next review of each card."
+    return _("Desired retention is now **{retention}**: it applies to the next review of each card.").format(
+        retention=percent(value)
+    )
 
 
 def new_cards_text(count: int) -> str:
-    return f"New cards per day are now **{count}**."
+    return _("New cards per day are now **{count}**.").format(count=number(count))
 
 
 def reset_prompt_text(reset_at: datetime | None) -> str:
-    since = f" (they count from {discord.utils.format_dt(reset_at)} now)" if reset_at else ""
-    return (
-        f"Reset the points, reviews and accuracy boards of this server{since}? Every answer and review is kept "
+    if reset_at:
+        return _(
+            "Reset the points, reviews and accuracy boards of this server (they count from {since} now)? Every "
+            "answer and review is kept (streaks and `/stats` do not change); the boards just count from now on."
+        ).format(since=discord.utils.format_dt(reset_at))
+    return _(
+        "Reset the points, reviews and accuracy boards of this server? Every answer and review is kept "
         "(streaks and `/stats` do not change); the boards just count from now on."
     )
 
 
 def reset_done_text(at: datetime) -> str:
-    return f"✅ The leaderboards were reset: they count from {discord.utils.format_dt(at)}."
+    return _("✅ The leaderboards were reset: they count from {at}.").format(at=discord.utils.format_dt(at))
 
 
-RESET_CANCELLED = "Nothing was reset."
+RESET_CANCELLED = N_("Nothing was reset.")
 RESET_COMMAND = "/recall-admin reset-leaderboard"
 
 
@@ -311,8 +386,14 @@ class ConfirmResetView(discord.ui.View):
         super().__init__(timeout=timeout)
         self.admin_id = admin_id
         self.on_confirm = on_confirm
+        # The decorators' labels are read at import; the buttons speak the language of the prompt they are on.
+        self.confirm.label = _("Reset the leaderboard")
+        # Translators: button that leaves the leaderboards as they are
+        self.cancel.label = _("Cancel")
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # A plain view: nothing before this chose the language its private answers speak.
+        await answer_in(interaction, public=False)
         if interaction.user.id != self.admin_id:
             await guard(
                 interaction,
@@ -332,7 +413,7 @@ class ConfirmResetView(discord.ui.View):
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         await guard(
-            interaction, replies.edit(interaction, content=RESET_CANCELLED, view=None), "ConfirmResetView cancel"
+            interaction, replies.edit(interaction, content=_(RESET_CANCELLED), view=None), "ConfirmResetView cancel"
         )
 
 
@@ -361,7 +442,9 @@ def search_zones(text: str, limit: int = 25) -> list[str]:
 
 
 def unknown_zone_text(zone_name: str) -> str:
-    return f"`{zone_name[:60]}` is not a timezone I know. Start typing a city (e.g. `Berlin`) and pick one of the suggestions."
+    return _(
+        "`{zone}` is not a timezone I know. Start typing a city (e.g. `Berlin`) and pick one of the suggestions."
+    ).format(zone=zone_name[:60])
 
 
 async def timezone_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -371,5 +454,5 @@ async def timezone_autocomplete(interaction: discord.Interaction, current: str) 
 async def member_timezone_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    choices = [app_commands.Choice(name="Use the server's timezone", value=SERVER_ZONE)]
+    choices = [app_commands.Choice(name=_("Use the server's timezone"), value=SERVER_ZONE)]
     return (choices + await timezone_autocomplete(interaction, current))[:25]
