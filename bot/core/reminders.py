@@ -84,6 +84,7 @@ def reminder_lines(content: ReminderContent) -> list[str]:
             # Translators: {streak} is "your 9-day streak", {left} a time such as "3 hours".
             lines.append(_("{streak} ends in {left}; one review keeps it").format(streak=streak, left=left))
         else:
+            # Translators: {count} (2 or more) reviews are still needed today to keep the streak.
             lines.append(ngettext("{streak} ends in {left}; {count} review keeps it",
                                   "{streak} ends in {left}; {count} reviews keep it", risk.needed)
                          .format(streak=streak, left=left, count=number(risk.needed)))

@@ -79,6 +79,7 @@ class StudyNowButton(RecallItem[discord.ui.Button], prefix="remind:study", featu
     acknowledges_when_slow = False  # the Study cog answers within its own budget
 
     def __init__(self, user_id: int, guild_id: int) -> None:
+        # Translators: button of the reminder DM: opens the first due card right there.
         super().__init__(discord.ui.Button(label=_("Study now"), style=discord.ButtonStyle.success,
                                            custom_id=self.custom_id_of(user_id, guild_id)))
         self.user_id = user_id
