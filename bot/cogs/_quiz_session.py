@@ -17,6 +17,7 @@ import discord
 from bot.core.decks import QuizQuestion
 from bot.core.quiz import PACING, Answer, OpenQuestion, QuizRound, Reaction, letter_emoji, letter_index
 from bot.core.streaks import StreakUpdate
+from bot.core.translation import speaking
 from bot.services.quiz import QuizService, RoundRecord
 from bot.ui.quiz import ending_text, question_embed, reveal_embed, scoreboard_embed, stop_view
 
@@ -55,11 +56,13 @@ class QuizSession:
     """One round in one channel: owns its task, grades reactions through the core round, posts what happens.
 
     `forget(session)` is called when the round's task ends, so the cog stops routing reactions and Stop to it.
+    Everything it posts or edits is in `language`, the server's: the round is everyone's, whoever started it, and
+    its messages are built in tasks no interaction chose a language for (the timer, reaction events, a restart).
     """
 
     def __init__(
         self, bot: RecallBot, service: QuizService, forget: Callable[[QuizSession], None], record: RoundRecord,
-        questions: Sequence[QuizQuestion], *, deck_title: str, removes_reactions: bool,
+        questions: Sequence[QuizQuestion], *, deck_title: str, removes_reactions: bool, language: str,
     ) -> None:
         self.bot = bot
         self.service = service
@@ -68,6 +71,7 @@ class QuizSession:
         self.questions = list(questions)
         self.deck_title = deck_title
         self.removes_reactions = removes_reactions
+        self.language = language
         self.round = QuizRound(record.question_count)
         self.channel = bot.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
         self.window = timedelta(seconds=record.seconds)
@@ -110,6 +114,13 @@ class QuizSession:
 
     async def run(self) -> None:
         try:
+            with speaking(self.language):
+                await self._run()
+        finally:
+            self.forget(self)
+
+    async def _run(self) -> None:
+        try:
             for question in self.questions:
                 if self.round.is_over:
                     break
@@ -123,8 +134,6 @@ class QuizSession:
         except Exception:
             log.exception("quiz round %s failed", self.record.id)
             await self._finish("failed")
-        finally:
-            self.forget(self)
 
     def halt(self) -> None:
         """Ask the round to stop at its next wait, leaving it for the restart (never in the middle of a write)."""
@@ -268,6 +277,11 @@ class QuizSession:
             self._edit_task = asyncio.create_task(self._edit_locked_in())
 
     async def _edit_locked_in(self) -> None:
+        # A task of the gateway's reaction event, which speaks no language of its own.
+        with speaking(self.language):
+            await self._edit_locked_in_now()
+
+    async def _edit_locked_in_now(self) -> None:
         loop = asyncio.get_running_loop()
         while self._dirty:
             await asyncio.sleep(max(0.0, self._last_edit + PACING.edit_interval - loop.time()))
@@ -282,6 +296,10 @@ class QuizSession:
 
     async def resume_interrupted(self) -> None:
         """Grade the open question of a round cut off by a restart from its message's reactions, then close it."""
+        with speaking(self.language):
+            await self._resume_interrupted()
+
+    async def _resume_interrupted(self) -> None:
         questions = await self.service.questions_of(self.record.id)
         answers = await self.service.answers_of(self.record.id, questions)
         self.questions = [q.question for q in questions]
@@ -311,9 +329,11 @@ async def recover_interrupted(
         if is_live(record.id) or not bot.owns_guild(record.guild_id):
             continue
         deck = bot.decks.get(record.guild_id, record.deck_id)
-        session = QuizSession(bot, service, forget, record, [], deck_title=deck.title if deck else record.deck_id,
-                              removes_reactions=False)
         try:
+            guild = bot.get_guild(record.guild_id)
+            language = await bot.services.languages.of_server(record.guild_id, guild and guild.preferred_locale)
+            session = QuizSession(bot, service, forget, record, [], deck_title=deck.title if deck else record.deck_id,
+                                  removes_reactions=False, language=language)
             await session.resume_interrupted()
         except Exception:
             log.exception("could not close interrupted quiz round %s", record.id)

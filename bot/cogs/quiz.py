@@ -20,6 +20,7 @@ from bot.cogs._quiz_session import QuizSession, clock, expected_end, real_second
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.errors import InvalidInput, NotAllowed, Stale
 from bot.core.quiz import pick_questions
+from bot.core.translation import N_, _, speaking
 from bot.services.quiz import RoundRecord
 from bot.ui.quiz import (
     ALREADY_STOPPING,
@@ -35,22 +36,25 @@ from bot.ui.quiz import (
     stop_view,
 )
 from bot.ui import replies
+from bot.ui.i18n import member_language, server_language
 from bot.ui.replies import send_private
 
 if TYPE_CHECKING:
     from bot.app import RecallBot
 
+# Discord's names of the permissions, as its settings show them in English (translated where they are shown).
 REQUIRED_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-    ("add_reactions", "Add Reactions"),
-    ("read_message_history", "Read Message History"),
+    ("view_channel", N_("View Channel")),
+    ("send_messages", N_("Send Messages")),
+    ("embed_links", N_("Embed Links")),
+    ("add_reactions", N_("Add Reactions")),
+    ("read_message_history", N_("Read Message History")),
 )
 
 
 def missing_permissions(permissions: discord.Permissions) -> list[str]:
-    """The names of the permissions a quiz needs that `permissions` lacks."""
+    """The English names of the permissions a quiz needs that `permissions` lacks (stored as they are by the daily
+    challenge; bot.ui.quiz.missing_permissions_text translates them)."""
     return [label for name, label in REQUIRED_PERMISSIONS if not getattr(permissions, name)]
 
 
@@ -83,7 +87,7 @@ class QuizCog(RecallCog, name="Quiz"):
                 self._recovery.cancel()
             tasks.append(self._recovery)
         if tasks:
-            _, stuck = await asyncio.wait(tasks, timeout=5)
+            _done, stuck = await asyncio.wait(tasks, timeout=5)
             for task in stuck:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -118,15 +122,18 @@ class QuizCog(RecallCog, name="Quiz"):
         questions: app_commands.Range[int, 1, 20] = 5,
         seconds: app_commands.Range[int, 5, 120] = 20,
     ) -> None:
-        # Refusals raise bot.core.errors; RecallTree.on_error answers them privately.
+        # Refusals raise bot.core.errors; RecallTree.on_error answers them privately, so their texts are in the
+        # member's language, while the round itself speaks the server's (the language this command runs in).
         channel_id = interaction.channel_id
         assert channel_id is not None and interaction.guild_id is not None  # guild_only
-        self._refuse_if_busy(channel_id)
-        if missing := missing_permissions(interaction.app_permissions):
-            raise NotAllowed(missing_permissions_text(missing))
+        with speaking(member_language(interaction)):
+            self._refuse_if_busy(channel_id)
+            if missing := missing_permissions(interaction.app_permissions):
+                raise NotAllowed(missing_permissions_text(missing))
         self.claims[channel_id] = expected_end(clock(), questions, real_seconds(seconds))
         try:
-            chosen = await self._chosen_deck(interaction, deck)
+            with speaking(member_language(interaction)):
+                chosen = await self._chosen_deck(interaction, deck)
             picked = pick_questions(chosen.quiz, questions, random.Random(random.random()))
             await self._start(interaction, chosen, picked, asked_for=questions, seconds=seconds)
         finally:
@@ -148,7 +155,7 @@ class QuizCog(RecallCog, name="Quiz"):
         if deck_id is None:
             deck_id = await self.service.last_deck(interaction.guild_id or 0, interaction.user.id)
             if deck_id is None:
-                raise InvalidInput(PICK_A_DECK)
+                raise InvalidInput(_(PICK_A_DECK))
         deck = require_deck(interaction, deck_id)
         if not deck.quiz:
             raise InvalidInput(no_questions_text(deck))
@@ -158,49 +165,60 @@ class QuizCog(RecallCog, name="Quiz"):
         self, interaction: discord.Interaction, deck: Deck, picked: list[QuizQuestion], *, asked_for: int, seconds: int
     ) -> None:
         removes = interaction.app_permissions.manage_messages
-        embed = announcement_embed(deck, questions=len(picked), seconds=seconds, starter_id=interaction.user.id,
-                                   removes_reactions=removes, asked_for=asked_for)
+        language = await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)
+        with speaking(language):
+            embed = announcement_embed(deck, questions=len(picked), seconds=seconds, starter_id=interaction.user.id,
+                                       removes_reactions=removes, asked_for=asked_for)
 
         async def announce(record: RoundRecord) -> int | None:
-            return await replies.send(interaction, embed=embed, view=stop_view(record.id))
+            with speaking(language):
+                view = stop_view(record.id)
+            return await replies.send(interaction, embed=embed, view=view)
 
         await self._begin(interaction.guild_id or 0, interaction.channel_id or 0, interaction.user.id, deck, picked,
-                          seconds=seconds, removes=removes, announce=announce)
+                          seconds=seconds, removes=removes, announce=announce, language=language)
 
     async def start_unprompted(
         self, channel: discord.TextChannel, deck: Deck, picked: list[QuizQuestion], *, seconds: int,
         announcement: Callable[[bool], discord.Embed],
     ) -> None:
         """Start a round no member asked for (the daily challenge): the bot is its starter, so only a moderator can
-        stop it. `announcement(removes_reactions)` is its first message. Refuses (NotAllowed) while the channel has
-        a quiz; discord.HTTPException when the channel cannot be posted in."""
+        stop it. `announcement(removes_reactions)` is its first message, built in the server's language like the
+        whole round. Refuses (NotAllowed) while the channel has a quiz; discord.HTTPException when the channel cannot
+        be posted in."""
         assert self.bot.user is not None  # the bot is logged in before it starts rounds
         self._refuse_if_busy(channel.id)
         self.claims[channel.id] = expected_end(clock(), len(picked), real_seconds(seconds))
-        removes = channel.permissions_for(channel.guild.me).manage_messages
-        embed = announcement(removes)
-
-        async def announce(record: RoundRecord) -> int:
-            message = await channel.send(embed=embed, view=stop_view(record.id))
-            return message.id
-
         try:
+            # No interaction says which language: the round is everyone's, so it speaks the server's.
+            language = await self.bot.services.languages.of_server(channel.guild.id, channel.guild.preferred_locale)
+            removes = channel.permissions_for(channel.guild.me).manage_messages
+            with speaking(language):
+                embed = announcement(removes)
+
+            async def announce(record: RoundRecord) -> int:
+                with speaking(language):
+                    view = stop_view(record.id)
+                message = await channel.send(embed=embed, view=view)
+                return message.id
+
             await self._begin(channel.guild.id, channel.id, self.bot.user.id, deck, picked, seconds=seconds,
-                              removes=removes, announce=announce)
+                              removes=removes, announce=announce, language=language)
         finally:
             del self.claims[channel.id]
 
     async def _begin(
         self, guild_id: int, channel_id: int, starter_id: int, deck: Deck, picked: list[QuizQuestion], *,
-        seconds: int, removes: bool, announce: Callable[[RoundRecord], Awaitable[int | None]],
+        seconds: int, removes: bool, announce: Callable[[RoundRecord], Awaitable[int | None]], language: str,
     ) -> None:
-        """Store the round, post its announcement with `announce`, and run it in its own session."""
+        """Store the round, post its announcement with `announce`, and run it in its own session, which speaks
+        `language` (the server's)."""
         record = await self.service.create_round(
             guild_id=guild_id, channel_id=channel_id, deck_id=deck.id, starter_id=starter_id,
             question_count=len(picked), seconds=real_seconds(seconds), started_at=clock(),
         )
         session = QuizSession(self.bot, self.service, self.forget, record, picked, deck_title=deck.title,
-                              removes_reactions=removes)
+                              removes_reactions=removes, language=language)
         self.sessions[channel_id] = session
         try:
             message_id = await announce(record)
@@ -218,14 +236,15 @@ class QuizCog(RecallCog, name="Quiz"):
         """The starter or a member with Manage Messages ends the round after its open question."""
         session = self.session_of(round_id)
         if session is None:
-            raise Stale(QUIZ_ENDED)
+            raise Stale(_(QUIZ_ENDED))
         starter = session.record.starter_id
         if interaction.user.id != starter and not interaction.permissions.manage_messages:
             raise NotAllowed(stop_refused_text(starter))
         if session.round.stop_requested:
-            raise Stale(ALREADY_STOPPING)
+            raise Stale(_(ALREADY_STOPPING))
+        # The round posts its scoreboard in the server's language; this note is the clicker's.
         session.request_stop(interaction.user.id)
-        await send_private(interaction, STOPPING)
+        await send_private(interaction, _(STOPPING))
 
     # Reactions ---------------------------------------------------------------------------------------------------
 

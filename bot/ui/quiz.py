@@ -10,8 +10,10 @@ import discord
 from bot.core.decks import Deck
 from bot.core.quiz import LETTERS, Answer, OpenQuestion, QuestionResult, ScoreLine, letter_emoji
 from bot.core.streaks import StreakUpdate
+from bot.core.translation import N_, _, ngettext, number
 from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line, unlinked
-from bot.ui.items import RecallItem, fields_of, number
+from bot.ui.items import RecallItem, fields_of
+from bot.ui.items import number as id_number
 
 FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
@@ -20,29 +22,31 @@ END_COLOUR = discord.Colour.gold()
 ROUND_ID_MAX = 2**63 - 1  # SQLite's largest row id
 
 # What Stop and /quiz answer privately.
-QUIZ_ENDED = "This quiz has already ended."
-ALREADY_STOPPING = "This quiz is already stopping: it ends after the current question."
-STOPPING = "⏹️ Stopping: the quiz ends after the current question, with its scoreboard."
-PICK_A_DECK = "Pick a deck with the `deck` option (start typing to see this server's decks)."
+QUIZ_ENDED = N_("This quiz has already ended.")
+ALREADY_STOPPING = N_("This quiz is already stopping: it ends after the current question.")
+STOPPING = N_("⏹️ Stopping: the quiz ends after the current question, with its scoreboard.")
+PICK_A_DECK = N_("Pick a deck with the `deck` option (start typing to see this server's decks).")
 
 
 def stop_refused_text(starter_id: int) -> str:
-    return f"Only <@{starter_id}>, who started this quiz, or a member with **Manage Messages** can stop it."
+    return _("Only {starter}, who started this quiz, or a member with **Manage Messages** can stop it.").format(
+        starter=f"<@{starter_id}>")
 
 
 def busy_text(ends_at: datetime) -> str:
-    return (f"A quiz is already running in this channel; it ends {relative_time(ends_at)}. "
-            "Join in by reacting, or start yours in another channel.")
+    return _("A quiz is already running in this channel; it ends {when}. Join in by reacting, or start yours in "
+             "another channel.").format(when=relative_time(ends_at))
 
 
 def missing_permissions_text(missing: Sequence[str]) -> str:
-    names = ", ".join(f"**{name}**" for name in missing)
-    return (f"I can't run a quiz here: I'm missing {names} in this channel. "
-            "Ask a moderator to allow it for Recall, or start the quiz in another channel.")
+    """`missing`: Discord's English names of the permissions (bot.cogs.quiz.REQUIRED_PERMISSIONS), shown translated."""
+    names = ", ".join(f"**{_(name)}**" for name in missing)
+    return _("I can't run a quiz here: I'm missing {permissions} in this channel. Ask a moderator to allow it for "
+             "Recall, or start the quiz in another channel.").format(permissions=names)
 
 
 def no_questions_text(deck: Deck) -> str:
-    return f"**{deck.title}** has no quiz questions. Try `/study` with it, or pick another deck."
+    return _("**{deck}** has no quiz questions. Try `/study` with it, or pick another deck.").format(deck=deck.title)
 
 
 class QuizActions(Protocol):
@@ -64,7 +68,8 @@ class StopButton(RecallItem[discord.ui.Button], prefix="quiz:stop", feature="Qui
     def __init__(self, round_id: int, *, disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Stop", style=discord.ButtonStyle.danger, emoji="⏹️", custom_id=self.custom_id_of(round_id),
+                # Translators: the button on a quiz's announcement that ends the round early.
+                label=_("Stop"), style=discord.ButtonStyle.danger, emoji="⏹️", custom_id=self.custom_id_of(round_id),
                 disabled=disabled,
             )
         )
@@ -73,7 +78,7 @@ class StopButton(RecallItem[discord.ui.Button], prefix="quiz:stop", feature="Qui
     @classmethod
     def parse(cls, item: discord.ui.Button, args: str | None) -> "StopButton":
         [round_id] = fields_of(args, 1)
-        return cls(number(round_id, ROUND_ID_MAX))
+        return cls(id_number(round_id, ROUND_ID_MAX))
 
     async def run(self, interaction: discord.Interaction, actions: QuizActions) -> None:
         await actions.stop_pressed(interaction, self.round_id)
@@ -88,17 +93,22 @@ def stop_view(round_id: int, *, disabled: bool = False) -> discord.ui.View:
 def _join_within(lines: Iterable[str], limit: int = FIELD_LIMIT) -> str:
     """Join lines, ending with "… and N more" when they do not all fit in `limit` characters."""
     lines = list(lines)
-    reserve = len("\n… and  more") + len(str(len(lines)))
+    reserve = 1 + len(_more_text(len(lines)))
     shown: list[str] = []
     used = 0
     for index, line in enumerate(lines):
         needed = len(line) + (1 if shown else 0)
         is_last = index == len(lines) - 1
         if used + needed + (0 if is_last else reserve) > limit:
-            return "\n".join(shown + [f"… and {len(lines) - index} more"])
+            return "\n".join(shown + [_more_text(len(lines) - index)])
         shown.append(line)
         used += needed
     return "\n".join(shown)
+
+
+def _more_text(count: int) -> str:
+    # Translators: the last line of a list cut short (members who answered a quiz question).
+    return ngettext("… and {count} more", "… and {count} more", count).format(count=number(count))
 
 
 # --- Announcement --------------------------------------------------------------------------------------------------
@@ -109,18 +119,22 @@ def announcement_embed(
 ) -> discord.Embed:
     letters = " ".join(LETTERS[:4])
     lines = [
-        f"<@{starter_id}> started a quiz on **{deck.title}**.",
-        f"**{questions}** question{'s' if questions != 1 else ''}, **{seconds} s** each.",
+        _("{starter} started a quiz on **{deck}**.").format(starter=f"<@{starter_id}>", deck=deck.title),
+        ngettext("**{count}** question, **{seconds} s** each.", "**{count}** questions, **{seconds} s** each.",
+                 questions).format(count=questions, seconds=seconds),
     ]
     if asked_for > questions:
-        lines.append(f"(The deck has {questions} quiz questions, so that is all of them.)")
+        lines.append(ngettext("(The deck has {count} quiz question, so that is all of them.)",
+                              "(The deck has {count} quiz questions, so that is all of them.)",
+                              questions).format(count=questions))
     lines.append("")
-    lines.append(f"Answer by reacting with a letter ({letters} …). Your **first** letter counts.")
+    lines.append(_("Answer by reacting with a letter ({letters} …). Your **first** letter counts.")
+                 .format(letters=letters))
     if removes_reactions:
-        lines.append("Your reaction disappears once it is locked in, so nobody can copy the crowd.")
-    lines.append("Faster right answers score more; right answers in a row add a streak bonus.")
-    embed = discord.Embed(title="🧠 Quiz time!", description="\n".join(lines), colour=COLOUR)
-    embed.set_footer(text=f"Deck: {deck.id} · The starter or a moderator can press Stop.")
+        lines.append(_("Your reaction disappears once it is locked in, so nobody can copy the crowd."))
+    lines.append(_("Faster right answers score more; right answers in a row add a streak bonus."))
+    embed = discord.Embed(title=_("🧠 Quiz time!"), description="\n".join(lines), colour=COLOUR)
+    embed.set_footer(text=_("Deck: {deck_id} · The starter or a moderator can press Stop.").format(deck_id=deck.id))
     return unlinked(embed)
 
 
@@ -130,11 +144,13 @@ def announcement_embed(
 def question_embed(question: OpenQuestion, total: int, *, locked: int, closed: bool = False) -> discord.Embed:
     shown = question.question
     choices = "\n".join(f"{letter_emoji(i)} {choice}" for i, choice in enumerate(shown.choices))
-    status = f"🔒 {locked} answer{'s' if locked != 1 else ''} locked in"
-    when = "Closed." if closed else f"Closes {relative_time(question.closes_at)}"
+    status = ngettext("🔒 {count} answer locked in", "🔒 {count} answers locked in", locked).format(count=locked)
+    # Translators: a quiz question that no longer takes answers.
+    when = _("Closed.") if closed else _("Closes {when}").format(when=relative_time(question.closes_at))
     description = f"{clip(shown.question, DESCRIPTION_LIMIT - 200)}\n\n{level_badge(shown.level)} · {when} · {status}"
-    embed = discord.Embed(title=f"Question {question.index + 1}/{total}", description=description, colour=COLOUR)
-    embed.add_field(name="Choices", value=clip(choices, FIELD_LIMIT), inline=False)
+    title = _("Question {number}/{total}").format(number=question.index + 1, total=total)
+    embed = discord.Embed(title=title, description=description, colour=COLOUR)
+    embed.add_field(name=_("Choices"), value=clip(choices, FIELD_LIMIT), inline=False)
     return unlinked(embed)
 
 
@@ -147,30 +163,36 @@ def reveal_embed(
     """The answer and who got it; `streaks`: what the answers since the last reveal did to members' streaks."""
     shown = result.question
     right_letter = letter_emoji(result.correct_letter)
-    lines = [f"**{clip(shown.question, 1000)}**", "", f"✓ Correct: {right_letter} **{shown.answer}**"]
+    correct = _("✓ Correct: {letter} **{answer}**").format(letter=right_letter, answer=shown.answer)
+    lines = [f"**{clip(shown.question, 1000)}**", "", correct]
     if shown.explanation:
         lines.append(shown.explanation)
-    embed = discord.Embed(
-        title=f"Question {result.index + 1}/{total}: the answer", description="\n".join(lines), colour=RIGHT_COLOUR
-    )
-    counts = " · ".join(f"{letter_emoji(i)} {n}" for i, n in enumerate(result.counts))
-    embed.add_field(name="Answers", value=counts, inline=False)
+    title = _("Question {number}/{total}: the answer").format(number=result.index + 1, total=total)
+    embed = discord.Embed(title=title, description="\n".join(lines), colour=RIGHT_COLOUR)
+    counts = " · ".join(f"{letter_emoji(i)} {number(n)}" for i, n in enumerate(result.counts))
+    # Translators: heading of how many members reacted with each letter.
+    embed.add_field(name=_("Answers"), value=counts, inline=False)
     if result.right:
-        embed.add_field(name="✓ Right", value=_join_within(_right_line(a) for a in result.right), inline=False)
+        # Translators: heading of the members who answered a quiz question correctly.
+        embed.add_field(name=_("✓ Right"), value=_join_within(_right_line(a) for a in result.right), inline=False)
     if result.wrong:
-        wrong = (f"<@{a.user_id}> chose {letter_emoji(a.letter)}" for a in result.wrong)
-        embed.add_field(name="✗ Incorrect", value=_join_within(wrong), inline=False)
+        wrong = (_("{member} chose {letter}").format(member=f"<@{a.user_id}>", letter=letter_emoji(a.letter))
+                 for a in result.wrong)
+        embed.add_field(name=_("✗ Incorrect"), value=_join_within(wrong), inline=False)
     if not result.answers:
-        embed.add_field(name="No answers", value="Nobody answered this one.", inline=False)
+        embed.add_field(name=_("No answers"), value=_("Nobody answered this one."), inline=False)
     grown = [(user_id, line) for user_id, update in (streaks or {}).items() if (line := streak_line(update))]
     if grown:
-        embed.add_field(name="Streaks", value=_join_within(f"<@{u}> {line}" for u, line in grown), inline=False)
+        embed.add_field(name=_("Streaks"), value=_join_within(f"<@{u}> {line}" for u, line in grown), inline=False)
     return unlinked(embed)
 
 
 def _right_line(answer: Answer) -> str:
-    bonus = f" (incl. +{answer.bonus} streak bonus)" if answer.bonus else ""
-    return f"<@{answer.user_id}> **+{answer.points}**{bonus}"
+    member, points = f"<@{answer.user_id}>", number(answer.points)
+    if answer.bonus:
+        return _("{member} **+{points}** (incl. +{bonus} streak bonus)").format(
+            member=member, points=points, bonus=number(answer.bonus))
+    return f"{member} **+{points}**"
 
 
 # --- Scoreboard ----------------------------------------------------------------------------------------------------
@@ -179,27 +201,33 @@ def _right_line(answer: Answer) -> str:
 def ending_text(status: str, *, stopped_by: int | None, asked: int, total: int) -> str | None:
     """The line above the scoreboard saying why the round ended (None when it simply ran its course)."""
     if status == "stopped":
-        who = f"<@{stopped_by}>" if stopped_by else "A moderator"
-        return f"⏹️ {who} stopped the quiz after question {asked}/{total}."
+        if stopped_by:
+            return _("⏹️ {member} stopped the quiz after question {asked}/{total}.").format(
+                member=f"<@{stopped_by}>", asked=asked, total=total)
+        return _("⏹️ A moderator stopped the quiz after question {asked}/{total}.").format(asked=asked, total=total)
     if status == "interrupted":
-        return (f"⚠️ This quiz was interrupted by a restart of Recall after question {asked}/{total}; "
-                "every answer given before it counts.")
+        return _("⚠️ This quiz was interrupted by a restart of Recall after question {asked}/{total}; every answer "
+                 "given before it counts.").format(asked=asked, total=total)
     if status == "idle":
-        return "💤 Nobody answered three questions in a row, so the quiz ended itself."
+        return _("💤 Nobody answered three questions in a row, so the quiz ended itself.")
     if status == "failed":
-        return "⚠️ Something went wrong on Recall's side, so the quiz ended early. Answers given so far count."
+        return _("⚠️ Something went wrong on Recall's side, so the quiz ended early. Answers given so far count.")
     return None
 
 
 def scoreboard_embed(lines: list[ScoreLine], *, deck_title: str, asked: int, ending: str | None = None) -> discord.Embed:
     if lines:
         board = "\n".join(
-            f"{line.medal} <@{line.user_id}>: **{line.points:,}** points · {line.correct}/{asked} correct"
+            ngettext("{medal} {member}: **{points}** point · {correct}/{asked} correct",
+                     "{medal} {member}: **{points}** points · {correct}/{asked} correct", line.points)
+            .format(medal=line.medal, member=f"<@{line.user_id}>", points=number(line.points), correct=line.correct,
+                    asked=asked)
             for line in lines
         )
     else:
-        board = "Nobody answered, so there is no scoreboard this time."
+        board = _("Nobody answered, so there is no scoreboard this time.")
     description = board if ending is None else f"{ending}\n\n{board}"
-    embed = discord.Embed(title=f"🏁 Quiz over: {clip(deck_title, 200)}", description=description, colour=END_COLOUR)
-    embed.set_footer(text="Points count on /leaderboard; missed questions come back in /study.")
+    title = _("🏁 Quiz over: {deck}").format(deck=clip(deck_title, 200))
+    embed = discord.Embed(title=title, description=description, colour=END_COLOUR)
+    embed.set_footer(text=_("Points count on /leaderboard; missed questions come back in /study."))
     return unlinked(embed)
