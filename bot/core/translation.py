@@ -22,7 +22,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
@@ -121,7 +121,7 @@ def pgettext(context: str, message: str) -> str:
 def _locale(language: str) -> Locale:
     try:
         return Locale.parse(language)
-    except (ValueError, LookupError):  # the tests' pseudo-language and anything Babel does not know
+    except (ValueError, LookupError, UnknownLocaleError):  # the tests' pseudo-language, anything Babel lacks
         return Locale.parse(ENGLISH)
 
 
