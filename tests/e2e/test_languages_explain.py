@@ -55,9 +55,10 @@ async def test_explain_speaks_the_pseudo_language_everywhere(world: Any, pseudo:
     again = await (await world.emu.submit_modal(world.alice, form, {"answer": PARTIAL})).wait_message()
     assert again.ephemeral and leftovers(again.text()) == "", again.text()
 
-    # A one-word answer earns a note of its own; a full one another.
-    _form, short = await answer(world, world.alice, await ask(world, world.alice, deck=DECK), "Speed")
-    _form, full = await answer(world, world.alice, await ask(world, world.alice, deck=DECK), FULL)
+    # An answer without words, a one-word answer and a full one each earn a note of their own.
+    for text in ("...", "Speed", FULL):
+        _form, graded = await answer(world, world.alice, await ask(world, world.alice, deck=DECK), text)
+        assert graded.ephemeral and graded.visible_to == world.alice.user.id
 
     # A prompt replaced by a newer one, and one whose deck went away, explain themselves.
     old = await ask(world, world.alice, deck=DECK)
