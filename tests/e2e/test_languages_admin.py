@@ -99,7 +99,8 @@ async def test_the_memory_model_and_its_buttons_speak_the_admins_language(world:
 
     message = await run(world, world.admin, "recall-admin memory-model")
     assert OPEN in message.text()
-    nothing = await (await world.emu.click(world.admin, message, custom_id=button(message, "memory:back"))).wait_message()
+    back = await world.emu.click(world.admin, message, custom_id=button(message, "memory:back"))
+    nothing = await back.wait_message()
     assert nothing.ephemeral and leftovers(nothing.text()) == ""
 
     ix = await world.emu.click(world.admin, message, custom_id=button(message, "memory:fit"))
