@@ -20,7 +20,6 @@ from bot.cogs.quiz import QuizCog, missing_permissions
 from bot.core.challenge import OFF_CHANNEL, OFF_DECK, Challenge, Decision, decide, permissions_reason
 from bot.core.decks import Deck, QuizQuestion
 from bot.core.errors import NotAllowed
-from bot.core.translation import speaking
 from bot.services.challenge import ChallengeService
 from bot.ui.challenge import announcement_embed
 
@@ -107,13 +106,8 @@ class ChallengeCog(RecallCog, name="Challenge"):
             return announcement_embed(deck, questions=len(picked), seconds=challenge.seconds,
                                       local_time=challenge.local_time, late=late, removes_reactions=removes)
 
-        # Everyone reads the round: the announcement, its Stop button and the round started from here (its task
-        # inherits the language) speak the server's language.
-        language = await self.bot.services.languages.of_server(channel.guild.id, channel.guild.preferred_locale)
         try:
-            with speaking(language):
-                await quiz.start_unprompted(channel, deck, picked, seconds=challenge.seconds,
-                                            announcement=announcement)
+            await quiz.start_unprompted(channel, deck, picked, seconds=challenge.seconds, announcement=announcement)
         except NotAllowed:  # a /quiz started there while the run was claimed: today's run is lost, not doubled
             log.warning("daily challenge of server %s: channel %s became busy; skipped today", channel.guild.id,
                         channel.id)

@@ -19,11 +19,6 @@ TURNED_OFF = N_("The daily challenge is off. Turn it back on with `/recall-admin
 WAS_OFF = N_("The daily challenge was already off.")
 NOT_A_TEXT_CHANNEL = N_("Pick a text channel of this server for the daily challenge.")
 BAD_TIME = N_("Give the time of day as HH:MM on a 24-hour clock in the server's timezone, for example `18:00`.")
-# The channel permissions a quiz round needs, as Discord names them (bot.cogs.quiz.REQUIRED_PERMISSIONS): shown
-# in the admin's language, and stored in English inside an off_reason.
-PERMISSION_NAMES = (
-    N_("View Channel"), N_("Send Messages"), N_("Embed Links"), N_("Add Reactions"), N_("Read Message History"),
-)
 
 
 def announcement_embed(
@@ -52,7 +47,8 @@ def announcement_embed(
 
 
 def permission_names(missing: list[str]) -> str:
-    """Discord permission names (English, as stored), bold, in the current language."""
+    """Permission names (bot.cogs.quiz.REQUIRED_PERMISSIONS, in English as stored in an off_reason), bold, in the
+    current language."""
     return ", ".join("**{name}**".format(name=_(name)) for name in missing)
 
 

@@ -127,13 +127,15 @@ async def test_the_challenge_posts_its_announcement_in_the_servers_language(
     announcement = await posted(world, title)
     quiz = world.bot.get_cog("Quiz")
     await until(lambda: not quiz.sessions, timeout=15, what="the round to end")
-    # Its embed is the challenge's; its Stop button and the round are the quiz's.
     texts = list(message_texts({"embeds": announcement.embeds}))
     assert texts and not untranslated(texts, deck_texts(world)), untranslated(texts, deck_texts(world))
     assert len(bot_messages(world, title)) == 1
+    # The whole round after it (the quiz's texts) in the server's language too.
+    deck = world.bot.decks.get(world.guild.id, DECK)
+    questions = [text for q in deck.quiz for text in (q.question, q.explanation, *q.choices)]
+    pseudo.check(allowed=deck_texts(world) + questions)
 
     # The other forms of the announcement and a reason only a removed deck gives.
-    deck = world.bot.decks.get(world.guild.id, DECK)
     with speaking(PSEUDO):
         embeds = [announcement_embed(deck, questions=n, seconds=20, local_time=SIX_PM.time(), late=late,
                                      removes_reactions=removes)
