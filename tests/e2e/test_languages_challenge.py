@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import babel.core
 import discord
 import pytest
 
-from bot.core import translation
 from bot.core.challenge import OFF_CHANNEL, OFF_DECK, permissions_reason
 from bot.core.milestones import Kind, Milestone, Window
 from bot.core.translation import speaking
@@ -30,21 +28,6 @@ from tests.e2e.test_quiz import (  # noqa: F401  clock is a fixture
     window,
 )
 from tests.pseudo import PSEUDO, PSEUDO_LOCALE, leftovers, message_texts, pseudo as pseudo_text
-
-
-@pytest.fixture(autouse=True)
-def numbers_in_pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Numbers in the pseudo-language are written as in English: Babel raises UnknownLocaleError (not a
-    ValueError) for a language it does not know."""
-    real = translation._locale
-
-    def known(language: str) -> Any:
-        try:
-            return real(language)
-        except babel.core.UnknownLocaleError:
-            return real(translation.ENGLISH)
-
-    monkeypatch.setattr(translation, "_locale", known)
 
 
 @pytest.fixture
