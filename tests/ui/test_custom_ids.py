@@ -81,6 +81,9 @@ class FakeInteraction:
         self.response = FakeResponse()
         self.extras: dict[str, Any] = {}
         self.data: dict[str, Any] = {}
+        self.locale = discord.Locale.american_english
+        self.guild_id = None
+        self.guild_locale = None
 
 
 def cogs_for(kind: type) -> dict[str, object]:
