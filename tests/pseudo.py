@@ -25,6 +25,7 @@ from bot.localise import template
 PSEUDO = "qps"  # the catalog language
 PSEUDO_LOCALE = "sv-SE"  # a Discord locale without a shipped catalog, so it can stand for the pseudo-language
 OPEN, CLOSE = "⟦", "⟧"
+FILL_OPEN, FILL_CLOSE = "‹", "›"  # around what a placeholder was filled with
 
 _ACCENTS = str.maketrans(
     "abcdeghiklnoprstuwyzABCDEGHIKLNOPRSTUWYZ",
@@ -39,7 +40,8 @@ def pseudo(text: str) -> str:
     parts, last = [], 0
     for kept in _KEEP.finditer(text):
         parts.append(text[last:kept.start()].translate(_ACCENTS))
-        parts.append(kept.group())
+        # A placeholder is fenced, so what fills it is checked on its own (see `leftovers`).
+        parts.append(FILL_OPEN + kept.group() + FILL_CLOSE if kept.group().startswith("{") else kept.group())
         last = kept.end()
     parts.append(text[last:].translate(_ACCENTS))
     return OPEN + "".join(parts) + CLOSE
@@ -111,20 +113,33 @@ def component_texts(components: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 _INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+_FILLED = re.compile(f"{FILL_OPEN}([^{FILL_OPEN}{FILL_CLOSE}]*){FILL_CLOSE}")
 # Neither words nor sentences: Discord markup, numbers, punctuation, symbols and emoji.
 _MARKUP = re.compile(r"<[^<>]+>|https?://\S+")
 _NOT_WORDS = re.compile(r"[\W\d_]+")
 
 
+def plain(text: str) -> str:
+    """`text` without the placeholder fences, to look for what filled them."""
+    return text.replace(FILL_OPEN, "").replace(FILL_CLOSE, "")
+
+
+# Names that are the same in every language: IANA timezone names are identifiers members type.
+ALWAYS_ALLOWED = ("UTC",)
+
+
 def leftovers(text: str, allowed: Iterable[str] = ()) -> str:
-    """What of `text` is words outside markers and outside `allowed` (deck content, member names); "" if none."""
+    """What of `text` is words outside markers and outside `allowed` (deck content, member names); "" if none.
+
+    A translated text goes, but what filled its placeholders stays to be checked: an English phrase formatted into a
+    translated sentence is found too."""
     rest = text
     while True:
-        stripped = _INNERMOST.sub(" ", rest)
+        stripped = _INNERMOST.sub(lambda found: " " + " ".join(_FILLED.findall(found.group())) + " ", rest)
         if stripped == rest:
             break
         rest = stripped
-    for piece in sorted({a for a in allowed if a}, key=len, reverse=True):
+    for piece in sorted({a for a in (*allowed, *ALWAYS_ALLOWED) if a}, key=len, reverse=True):
         rest = rest.replace(piece, " ")
     return " ".join(_NOT_WORDS.sub(" ", _MARKUP.sub(" ", rest)).split())
 

@@ -12,6 +12,9 @@ def test_leftovers_finds_words_outside_markers_only():
     assert leftovers("⟦Ŕéçàļļ ⟦ñéšţéđ⟧⟧ 🔥 12 · <t:1700000000:R>") == ""
     assert leftovers("⟦ok⟧ Deck title here", allowed=["Deck title"]) == "here"
     assert leftovers("Next card") == "Next card"
+    # What fills a placeholder is checked too: an English phrase inside a translated sentence is found.
+    assert leftovers(pseudo("Off: {reason}").format(reason="you turned it off")) == "you turned it off"
+    assert leftovers(pseudo("Off: {reason}").format(reason=pseudo("you turned it off"))) == ""
 
 
 async def test_a_refusal_is_in_the_members_language(world: Any, pseudo: Any) -> None:
