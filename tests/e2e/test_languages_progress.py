@@ -8,31 +8,16 @@ import io
 from datetime import date
 from typing import Any
 
-import babel.core
 import pytest
 from PIL import Image
 
 from bot.core import heatmap, translation
 from bot.services.progress import heatmap_labels
 from tests.e2e.test_progress import DECK, give_points, seed_many, who
+from tests.pseudo import PSEUDO_LOCALE
 from tests.pseudo import pseudo as pseudo_text
 
 SEEDED = [f"member{rank:02d}" for rank in range(1, 24)]
-
-
-@pytest.fixture(autouse=True)
-def numbers_in_pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Numbers in the pseudo-language are written as in English: Babel raises UnknownLocaleError (not a
-    ValueError) for a language it does not know."""
-    real = translation._locale
-
-    def known(language: str) -> Any:
-        try:
-            return real(language)
-        except babel.core.UnknownLocaleError:
-            return real(translation.ENGLISH)
-
-    monkeypatch.setattr(translation, "_locale", known)
 
 
 def names(world: Any) -> list[str]:
@@ -50,9 +35,11 @@ async def test_every_board_window_page_and_empty_board(world: Any, pseudo: Any) 
 
     board = await answer(world, world.alice, "leaderboard")
     assert not board.ephemeral and board.embeds[0]["title"].startswith("🏆 " + pseudo_text("Quiz points"))
-    # Anyone turns the page, forth and back: the public board keeps the server's language.
+    # Anyone turns the page, forth and back: the public board keeps the server's language, whatever the clicker's.
+    world.bob.user.locale = "en-US"
     for button in (1, 0):
         await (await world.emu.click(world.bob, board, custom_id=board.buttons()[button]["custom_id"])).wait_message()
+    world.bob.user.locale = PSEUDO_LOCALE
     assert pseudo_text("this week") in board.embeds[0]["title"]
 
     for period in ("today", "week", "month", "all"):
