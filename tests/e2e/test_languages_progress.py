@@ -75,6 +75,13 @@ async def test_stats_with_and_without_activity(world: Any, pseudo: Any) -> None:
     shown = await answer(world, world.bob, "stats", member=world.alice, public=True)
     assert not shown.ephemeral
 
+    # A refusal is private: in the member's language even when the stats were asked for everyone.
+    helper = world.emu.add_member(world.guild, "helperbot", bot=True)
+    world.guild.locale = "en-US"
+    refused = await answer(world, world.alice, "stats", member=helper, public=True)
+    world.guild.locale = PSEUDO_LOCALE
+    assert refused.ephemeral and refused.text() == pseudo_text("Bots don't study, so they have no stats.")
+
     pseudo.check(allowed=names(world) + ["UTC"])
 
 
