@@ -16,6 +16,8 @@ SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+# Discord's default locale: the names and descriptions commands are registered with.
+ENGLISH_LOCALE = "en-US"
 TRUE_WORDS = {"true", "yes", "on", "1", "y"}
 FALSE_WORDS = {"false", "no", "off", "0", "n"}
 
@@ -111,19 +113,26 @@ def signature(messages: Iterable[Any]) -> tuple:
 
 @dataclass(frozen=True)
 class CommandEntry:
-    """One thing a member can type: `/study`, or `/decks upload` for a subcommand."""
+    """One thing a member can type: `/study`, or `/decks upload` for a subcommand.
+
+    `path` is the registered (English) name the emulator is driven with; `label` and `description` are what the
+    member's Discord client shows in its language, and `locale` is that language (options are shown in it too).
+    """
 
     path: str
     description: str
     options: tuple[dict[str, Any], ...]
     admin: bool
+    label: str = ""
+    locale: str = ENGLISH_LOCALE
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.path,
+            "label": self.label or self.path,
             "description": self.description,
             "admin": self.admin,
-            "options": [option_view(o) for o in self.options],
+            "options": [option_view(o, self.locale) for o in self.options],
         }
 
     def option(self, name: str) -> dict[str, Any]:
@@ -133,33 +142,51 @@ class CommandEntry:
         raise OptionError(f"/{self.path} has no option `{name}` (options: {', '.join(o['name'] for o in self.options) or 'none'})")
 
 
-def option_view(option: Mapping[str, Any]) -> dict[str, Any]:
+def localized(item: Mapping[str, Any], field: str, locale: str) -> str:
+    """A command's, option's or choice's `field` ("name", "description") as a client in `locale` shows it: its
+    localisation for that locale, else the registered text (Discord's own fallback)."""
+    found = (item.get(f"{field}_localizations") or {}).get(locale)
+    return str(found) if found else str(item.get(field, ""))
+
+
+def option_view(option: Mapping[str, Any], locale: str = ENGLISH_LOCALE) -> dict[str, Any]:
+    """An option for the page: `name` is what the emulator is sent, `label`, `description` and the choices' names are
+    in the member's language."""
     keys = ("name", "description", "type", "required", "autocomplete", "choices", "min_value", "max_value", "min_length", "max_length")
     view = {k: option[k] for k in keys if k in option}
     view.setdefault("required", False)
     view.setdefault("autocomplete", False)
+    if locale != ENGLISH_LOCALE:
+        view["label"] = localized(option, "name", locale)
+        if "description" in option:
+            view["description"] = localized(option, "description", locale)
+        if option.get("choices"):
+            view["choices"] = [{"name": localized(c, "name", locale), "value": c["value"]} for c in option["choices"]]
     return view
 
 
-def command_catalogue(commands: Iterable[Mapping[str, Any]]) -> list[CommandEntry]:
-    """Flatten registered slash commands (guild ones first, as Discord does) into typeable entries, by name."""
+def command_catalogue(commands: Iterable[Mapping[str, Any]], locale: str = ENGLISH_LOCALE) -> list[CommandEntry]:
+    """Flatten registered slash commands (guild ones first, as Discord does) into typeable entries, by name, with
+    their names and descriptions as a client in `locale` shows them."""
     entries: dict[str, CommandEntry] = {}
     for cmd in commands:
         if cmd.get("type", 1) != 1:
             continue
         admin = cmd.get("default_member_permissions") not in (None, "0", 0)
-        for entry in _flatten(cmd["name"], cmd.get("description", ""), cmd.get("options") or [], admin):
+        for entry in _flatten(cmd["name"], localized(cmd, "name", locale), localized(cmd, "description", locale),
+                              cmd.get("options") or [], admin, locale):
             entries.setdefault(entry.path, entry)
     return sorted(entries.values(), key=lambda e: e.path)
 
 
-def _flatten(path: str, description: str, options: list[dict[str, Any]], admin: bool) -> list[CommandEntry]:
+def _flatten(path: str, label: str, description: str, options: list[dict[str, Any]], admin: bool, locale: str) -> list[CommandEntry]:
     nested = [o for o in options if o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP)]
     if not nested:
-        return [CommandEntry(path, description, tuple(options), admin)]
+        return [CommandEntry(path, description, tuple(options), admin, label, locale)]
     found: list[CommandEntry] = []
     for sub in nested:
-        found.extend(_flatten(f"{path} {sub['name']}", sub.get("description", ""), sub.get("options") or [], admin))
+        found.extend(_flatten(f"{path} {sub['name']}", f"{label} {localized(sub, 'name', locale)}",
+                              localized(sub, "description", locale), sub.get("options") or [], admin, locale))
     return found
 
 
@@ -213,7 +240,8 @@ def _choice_value(option: Mapping[str, Any], text: str) -> Any:
     if not choices:
         return text
     for choice in choices:
-        if text == str(choice["value"]) or text.casefold() == str(choice["name"]).casefold():
+        names = [choice["name"], *(choice.get("name_localizations") or {}).values()]  # as any client shows it
+        if text == str(choice["value"]) or text.casefold() in {str(n).casefold() for n in names}:
             return choice["value"]
     shown = ", ".join(str(c["name"]) for c in choices)
     raise OptionError(f"`{option['name']}` must be one of: {shown}")

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
+from bot.core.translation import ENGLISH, LANGUAGE_NAMES, LANGUAGES
 from bot.playground import render
 from bot.settings import Settings
 
@@ -37,6 +38,18 @@ LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # The page's bodies are a few levels deep ({"options": {...}, "files": {name: {...}}}); far deeper is not the page.
 MAX_JSON_DEPTH = 20
+
+
+def offered_locales() -> dict[str, str]:
+    """The languages Recall ships, as the Discord locales the page offers (for a member's client and for the server)
+    with their own names: English, then the first locale that picks each catalog."""
+    offered = {render.ENGLISH_LOCALE: LANGUAGE_NAMES[ENGLISH]}
+    picked: set[str] = set()
+    for locale, language in LANGUAGES.items():
+        if language not in picked:  # es-ES and es-419 read the same catalog: one Español is enough
+            picked.add(language)
+            offered[locale] = LANGUAGE_NAMES.get(language, locale)
+    return offered
 
 
 class PlaygroundError(Exception):
@@ -197,8 +210,9 @@ class Playground:
     def registered_commands(self) -> list[dict[str, Any]]:
         return list(self.emu.world.commands_for(self.guild.id))
 
-    def catalogue(self) -> list[render.CommandEntry]:
-        return render.command_catalogue(self.registered_commands())
+    def catalogue(self, locale: str = render.ENGLISH_LOCALE) -> list[render.CommandEntry]:
+        """The commands as a client in `locale` lists them (their registered names still drive the emulator)."""
+        return render.command_catalogue(self.registered_commands(), locale)
 
     def command(self, path: str) -> render.CommandEntry:
         wanted = " ".join(path.removeprefix("/").split())
@@ -213,17 +227,27 @@ class Playground:
     def channel_messages(self, viewer_id: int) -> list[dict[str, Any]]:
         return render.channel_view(self.emu.messages(self.channel), viewer_id)
 
+    def languages(self, viewer_id: int) -> dict[str, Any]:
+        """The viewer's client language and the server's Discord language, and the ones the page offers."""
+        return {
+            "client": self.member(viewer_id).user.locale,
+            "server": self.guild.locale,
+            "offered": [{"locale": locale, "name": name} for locale, name in offered_locales().items()],
+        }
+
     def state(self, viewer_id: int | None) -> dict[str, Any]:
         viewer = viewer_id if viewer_id is not None else self.members[MEMBERS[0][0]].user.id
+        locale = self.member(viewer).user.locale
         return {
             "server": {"id": str(self.guild.id), "name": self.guild.name},
             "channel": {"id": str(self.channel.id), "name": self.channel.name},
             "bot": {"id": str(self.emu.bot_user.id), "name": self.emu.bot_user.name, "ready": self.bot is not None and self.bot.is_ready()},
             "members": [
-                {"id": str(m.user.id), "name": name, "manage_guild": m.user.id in self._admins}
+                {"id": str(m.user.id), "name": name, "manage_guild": m.user.id in self._admins, "locale": m.user.locale}
                 for name, m in self.members.items()
             ],
-            "commands": [entry.to_json() for entry in self.catalogue()],
+            "languages": self.languages(viewer),
+            "commands": [entry.to_json() for entry in self.catalogue(locale)],
             "decks": {
                 "folder": str(self.decks_dir),
                 "count": len(getattr(getattr(self.bot, "decks", None), "shipped", []) or []),
@@ -288,6 +312,32 @@ class Playground:
         if not await self.emu.react(member, message, emoji):
             raise PlaygroundError(f"Discord would not let {member.user.name} add {emoji} to that message.")
         return {"ok": True, "reacted": True}
+
+    def set_languages(self, member_id: Any, client: str | None = None, server: str | None = None) -> dict[str, Any]:
+        """Set the member's Discord client language (what their interactions carry as `locale`) and/or the server's
+        (`guild_locale`, and the guild's preferred_locale the bot caches); answers with the commands as that member
+        now sees them."""
+        member = self.member(member_id)
+        if client is None and server is None:
+            raise PlaygroundError("say which language to set: client_locale (the member's) or server_locale")
+        for locale in (client, server):
+            if locale is not None:
+                _check_locale(locale)
+        if client is not None:
+            member.user.locale = client
+        if server is not None and server != self.guild.locale:
+            self.guild.locale = server
+            self._announce_guild()
+        return {"ok": True, **self.languages(member.user.id),
+                "commands": [entry.to_json() for entry in self.catalogue(member.user.locale)]}
+
+    def _announce_guild(self) -> None:
+        # Discord tells the bot about a changed server with GUILD_UPDATE: work without an interaction (a quiz round
+        # the daily challenge starts) reads the language from the guild the bot caches.
+        from bot.emulator import payloads
+        from bot.emulator.gateway import INTENT_GUILDS
+
+        self.emu.gateway.dispatch("GUILD_UPDATE", payloads.guild_payload(self.guild), INTENT_GUILDS, guild_id=self.guild.id)
 
     def reload_decks(self) -> dict[str, Any]:
         self.bot.reload_decks()
@@ -367,6 +417,7 @@ class Playground:
         app.router.add_post("/api/modal", self._post_modal)
         app.router.add_post("/api/react", self._post_react)
         app.router.add_post("/api/reload-decks", self._post_reload)
+        app.router.add_post("/api/language", self._post_language)
         app.router.add_get("/ws", self._websocket)
         return app
 
@@ -419,6 +470,13 @@ class Playground:
 
     async def _post_reload(self, request: web.Request) -> web.Response:
         return web.json_response(self.reload_decks())
+
+    async def _post_language(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        client, server = body.get("client_locale"), body.get("server_locale")
+        return web.json_response(self.set_languages(
+            body.get("member"), None if client is None else str(client), None if server is None else str(server)
+        ))
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20)
@@ -511,6 +569,15 @@ def _depth(value: Any) -> int:
         if level <= MAX_JSON_DEPTH:  # past the limit the answer is known: stop descending
             pending.extend((child, level + 1) for child in children)
     return deepest
+
+
+def _check_locale(locale: str) -> None:
+    """Any locale a Discord client can have (one without a catalog gets English, as on Discord)."""
+    from bot.emulator.validation import LOCALES
+
+    if locale not in LOCALES:
+        offered = ", ".join(f"{code} ({name})" for code, name in offered_locales().items())
+        raise PlaygroundError(f"{locale!r} is not a Discord locale; Recall speaks {offered}")
 
 
 def _decode_file(option: str, file: Any) -> tuple[str, bytes]:

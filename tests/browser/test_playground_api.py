@@ -352,7 +352,7 @@ async def test_every_change_must_be_sent_as_json_even_without_an_origin(
     reloads: list[bool] = []
     monkeypatch.setattr(pg.bot, "reload_decks", lambda: reloads.append(True))
     routes = ["/api/command", "/api/autocomplete", "/api/click", "/api/select", "/api/modal", "/api/react",
-              "/api/reload-decks"]
+              "/api/reload-decks", "/api/language"]
     # What a form or fetch(no-cors) on any web site can send without asking: no Origin header reaches us here.
     for path in routes:
         for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}):
@@ -379,3 +379,102 @@ async def test_a_deeply_nested_body_is_refused_with_a_reason(client: TestClient,
     status, result = await post(client, "/api/command", member=alice, command="demo", options={"text": nested})
     assert status == 400 and "nested deeper" in result["error"]
     assert await messages(client, pg, "alice") == []
+
+
+# --- languages ---------------------------------------------------------------------------------------------------
+
+
+async def state_of(client: TestClient, pg: Playground, name: str) -> dict[str, Any]:
+    response = await client.get("/api/state", params={"member": member_id(pg, name)})
+    assert response.status == 200
+    return await response.json()
+
+
+async def test_each_member_has_a_client_language_and_the_server_its_own(client: TestClient, pg: Playground) -> None:
+    state = await state_of(client, pg, "alice")
+    assert [o["locale"] for o in state["languages"]["offered"]] == ["en-US", "de", "es-ES", "fr", "pt-BR", "ja"]
+    assert [o["name"] for o in state["languages"]["offered"]] == [
+        "English", "Deutsch", "Español", "Français", "Português (Brasil)", "日本語"
+    ]
+    assert (state["languages"]["client"], state["languages"]["server"]) == ("en-US", "en-US")
+
+    status, result = await post(client, "/api/language", member=member_id(pg, "alice"), client_locale="de")
+    assert status == 200 and result["ok"] and (result["client"], result["server"]) == ("de", "en-US")
+    status, result = await post(client, "/api/language", member=member_id(pg, "bob"), client_locale="ja")
+    assert status == 200 and result["client"] == "ja"
+    status, result = await post(client, "/api/language", member=member_id(pg, "carol"), server_locale="fr")
+    assert status == 200 and (result["client"], result["server"]) == ("en-US", "fr")
+
+    for name, locale in (("alice", "de"), ("bob", "ja"), ("carol", "en-US"), ("teacher", "en-US")):
+        state = await state_of(client, pg, name)
+        assert (state["languages"]["client"], state["languages"]["server"]) == (locale, "fr"), name
+    assert {m["name"]: m["locale"] for m in state["members"]} == {"alice": "de", "bob": "ja", "carol": "en-US", "teacher": "en-US"}
+    # Discord tells the bot that its server changed language (work without an interaction reads it there).
+    for _ in range(100):
+        if str(pg.bot.get_guild(pg.guild.id).preferred_locale) == "fr":
+            break
+        await asyncio.sleep(0.05)
+    assert str(pg.bot.get_guild(pg.guild.id).preferred_locale) == "fr"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"client_locale": "klingon"}, "'klingon' is not a Discord locale; Recall speaks en-US (English), de (Deutsch)"),
+        ({"server_locale": "de-DE"}, "'de-DE' is not a Discord locale"),
+        ({"client_locale": "de", "server_locale": ""}, "'' is not a Discord locale"),
+        ({}, "say which language to set"),
+    ],
+)
+async def test_a_language_discord_does_not_have_is_refused(
+    client: TestClient, pg: Playground, body: dict[str, str], error: str
+) -> None:
+    status, result = await post(client, "/api/language", member=member_id(pg, "alice"), **body)
+    assert status == 400 and not result["ok"] and error in result["error"]
+    state = await state_of(client, pg, "alice")
+    assert (state["languages"]["client"], state["languages"]["server"]) == ("en-US", "en-US")  # nothing half-set
+
+
+async def test_a_language_for_nobody_is_refused(client: TestClient, pg: Playground) -> None:
+    status, result = await post(client, "/api/language", member="123", client_locale="de")
+    assert status == 400 and "no simulated member" in result["error"]
+
+
+async def test_a_locale_without_a_catalog_is_a_discord_client_like_any_other(client: TestClient, pg: Playground) -> None:
+    status, result = await post(client, "/api/language", member=member_id(pg, "alice"), client_locale="it")
+    assert status == 200 and result["client"] == "it"
+
+
+async def test_each_members_interactions_carry_their_clients_language(client: TestClient, pg: Playground, demo: Demo) -> None:
+    seen: list[tuple[int, str, str]] = []
+
+    async def on_interaction(interaction: Any) -> None:
+        seen.append((interaction.user.id, str(interaction.locale), str(interaction.guild_locale)))
+
+    pg.bot.add_listener(on_interaction)
+    await post(client, "/api/language", member=member_id(pg, "alice"), client_locale="de")
+    await post(client, "/api/language", member=member_id(pg, "bob"), client_locale="ja", server_locale="pt-BR")
+    await run_demo(client, pg, "alice", text="hallo")
+    reply = await run_demo(client, pg, "bob", text="konnichiwa")
+    status, _ = await post(client, "/api/click", member=member_id(pg, "carol"), message=reply["id"], custom_id="demo:again")
+    assert status == 200
+    for _ in range(100):
+        if len(seen) == 3:
+            break
+        await asyncio.sleep(0.05)
+    alice, bob, carol = (pg.members[n].user.id for n in ("alice", "bob", "carol"))
+    assert seen == [(alice, "de", "pt-BR"), (bob, "ja", "pt-BR"), (carol, "en-US", "pt-BR")]
+
+
+async def test_commands_are_listed_as_each_members_client_shows_them(client: TestClient, pg: Playground) -> None:
+    registered = {c["name"]: c for c in pg.registered_commands()}
+    quiz = registered["quiz"]
+    status, result = await post(client, "/api/language", member=member_id(pg, "bob"), client_locale="ja")
+    assert status == 200
+    listed = {c["name"]: c for c in result["commands"]}
+    # The emulator is still sent /quiz; bob reads it as his client shows it (English where it has no translation).
+    assert listed["quiz"]["label"] == (quiz.get("name_localizations") or {}).get("ja", "quiz")
+    assert listed["quiz"]["description"] == (quiz.get("description_localizations") or {}).get("ja", quiz["description"])
+    assert {c["name"]: c for c in (await state_of(client, pg, "bob"))["commands"]}["quiz"] == listed["quiz"]
+    english = {c["name"]: c for c in (await state_of(client, pg, "alice"))["commands"]}
+    assert (english["quiz"]["label"], english["quiz"]["description"]) == ("quiz", quiz["description"])

@@ -122,3 +122,52 @@ def test_options_are_typed() -> None:
 def test_bad_options_say_what_is_wrong(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(OptionError, match=message):
         render.coerce_options(QUIZ, raw, {})
+
+
+LOCALISED = [
+    {
+        "name": "decks", "description": "Decks", "type": 1,
+        "name_localizations": {"de": "stapel", "ja": "デッキ"},
+        "description_localizations": {"de": "Stapel", "ja": "デッキ"},
+        "options": [
+            {"name": "export", "type": 1, "description": "Download a deck",
+             "name_localizations": {"de": "exportieren"}, "description_localizations": {"de": "Einen Stapel herunterladen"},
+             "options": [
+                 {"name": "deck", "type": 3, "required": True, "description": "The deck",
+                  "name_localizations": {"de": "stapel"}, "description_localizations": {"de": "Der Stapel"}},
+                 {"name": "format", "type": 3, "description": "File format",
+                  "choices": [{"name": "Anki package", "value": "apkg", "name_localizations": {"de": "Anki-Paket"}},
+                              {"name": "CSV", "value": "csv"}]},
+             ]},
+        ],
+    },
+    {"name": "quiz", "description": "Start a quiz", "type": 1, "options": []},
+]
+
+
+def test_palette_shows_commands_as_the_members_client_does() -> None:
+    german = {e.path: e.to_json() for e in render.command_catalogue(LOCALISED, "de")}
+    export = german["decks export"]
+    # The registered path still drives the emulator; the member reads (and may type) their client's words.
+    assert (export["name"], export["label"], export["description"]) == ("decks export", "stapel exportieren", "Einen Stapel herunterladen")
+    deck, file_format = export["options"]
+    assert (deck["name"], deck["label"], deck["description"]) == ("deck", "stapel", "Der Stapel")
+    assert (file_format["label"], file_format["description"]) == ("format", "File format")  # not translated: English
+    assert file_format["choices"] == [{"name": "Anki-Paket", "value": "apkg"}, {"name": "CSV", "value": "csv"}]
+    assert (german["quiz"]["label"], german["quiz"]["description"]) == ("quiz", "Start a quiz")
+
+    japanese = {e.path: e.to_json() for e in render.command_catalogue(LOCALISED, "ja")}
+    assert (japanese["decks export"]["label"], japanese["decks export"]["description"]) == ("デッキ export", "Download a deck")
+
+    english = {e.path: e.to_json() for e in render.command_catalogue(LOCALISED)}
+    assert (english["decks export"]["label"], english["decks export"]["description"]) == ("decks export", "Download a deck")
+    assert "label" not in english["decks export"]["options"][0]
+    assert english["decks export"]["options"][1]["choices"][0]["name"] == "Anki package"
+
+
+def test_a_choice_can_be_typed_as_any_client_shows_it() -> None:
+    entry = {e.path: e for e in render.command_catalogue(LOCALISED, "de")}["decks export"]
+    assert render.coerce_options(entry, {"deck": "x", "format": "anki-paket"}, {})["format"] == "apkg"
+    assert render.coerce_options(entry, {"deck": "x", "format": "Anki package"}, {})["format"] == "apkg"
+    with pytest.raises(OptionError, match="one of: Anki package, CSV"):
+        render.coerce_options(entry, {"deck": "x", "format": "zip"}, {})

@@ -5,11 +5,14 @@
 const BUTTON_STYLES = { 1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link", 6: "primary" };
 const AVATAR_COLOURS = ["#5865f2", "#3ba55c", "#faa61a", "#ed4245", "#eb459e", "#747f8d"];
 const OPTION_TYPES = { 3: "text", 4: "whole number", 5: "True/False", 6: "member", 10: "number", 11: "file" };
+const SAVED_MEMBER = "recall-playground-member";
+const SAVED_LANGUAGES = "recall-playground-languages"; // {"members": {name: locale}, "server": locale}
 
 const state = {
   member: null,          // the id (string) of the member the page plays as
   members: [],
-  commands: [],
+  commands: [],          // as the member's Discord client lists them: name (sent), label (shown, in their language)
+  languages: { client: "en-US", server: "en-US", offered: [] },
   messages: [],
   problems: [],
   socket: null,
@@ -98,7 +101,8 @@ function renderMembers() {
   box.replaceChildren(...state.members.map((m) => el("button", {
     type: "button", class: "member", role: "radio", "aria-checked": String(m.id === state.member),
     "data-member": m.name, onclick: () => switchMember(m.id),
-  }, avatar(m.name, m.id, 24), el("span", { text: m.name }), m.manage_guild ? el("span", { class: "role", text: "Manage Server" }) : null)));
+  }, avatar(m.name, m.id, 24), el("span", { text: m.name }), m.manage_guild ? el("span", { class: "role", text: "Manage Server" }) : null,
+  m.locale && m.locale !== "en-US" ? el("span", { class: "locale", title: "Client language", text: m.locale }) : null)));
   const me = currentMember();
   $("command-input").placeholder = me ? `Type / to use a command, as ${me.name}` : "Type / to use a command";
 }
@@ -107,12 +111,88 @@ function currentMember() {
   return state.members.find((m) => m.id === state.member);
 }
 
-function switchMember(id) {
+async function switchMember(id) {
   state.member = id;
-  localStorage.setItem("recall-playground-member", currentMember().name);
+  localStorage.setItem(SAVED_MEMBER, currentMember().name);
   state.rendered.clear();
   renderMembers();
   if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ member: id }));
+  // Each member's client has its own language: their commands are listed in it.
+  const fresh = await api(`/api/state?member=${encodeURIComponent(id)}`);
+  if (fresh.ok === false) return toast(fresh.error || "Could not switch member.");
+  if (state.member !== id) return; // switched again meanwhile
+  applyLanguages(fresh.languages, fresh.commands);
+}
+
+// --- languages -------------------------------------------------------------------------------------------
+
+function savedLanguages() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SAVED_LANGUAGES) || "{}");
+    return { members: saved.members || {}, server: saved.server || null };
+  } catch (_) {
+    return { members: {}, server: null };
+  }
+}
+
+function saveLanguages(change) {
+  const saved = savedLanguages();
+  if (change.member) saved.members[change.member] = change.client;
+  if (change.server) saved.server = change.server;
+  localStorage.setItem(SAVED_LANGUAGES, JSON.stringify(saved));
+}
+
+function applyLanguages(languages, commands) {
+  state.languages = languages;
+  if (commands) state.commands = commands;
+  const me = currentMember();
+  if (me) me.locale = languages.client;
+  renderMembers();
+  renderLanguages();
+  if (document.activeElement === $("command-input")) updateComposer();
+}
+
+function renderLanguages() {
+  const { offered, client, server } = state.languages;
+  for (const [id, current] of [["client-language", client], ["server-language", server]]) {
+    const select = $(id);
+    const known = offered.some((o) => o.locale === current);
+    // A locale without a catalog (set through the API) is still shown: Recall answers it in English.
+    const choices = known ? offered : [...offered, { locale: current, name: `${current} (English replies)` }];
+    select.replaceChildren(...choices.map((o) => el("option", { value: o.locale, selected: o.locale === current, text: o.name })));
+    select.value = current;
+  }
+}
+
+async function setLanguage(change) {
+  const body = { member: state.member };
+  if (change.client) body.client_locale = change.client;
+  if (change.server) body.server_locale = change.server;
+  const result = await api("/api/language", body);
+  if (result.ok === false) {
+    toast(result.error || "Could not change the language.");
+    renderLanguages();
+    return false;
+  }
+  if (body.member === state.member) applyLanguages(result, result.commands);
+  return true;
+}
+
+async function onLanguageChange(which) {
+  const locale = $(`${which}-language`).value;
+  const me = currentMember();
+  if (!(await setLanguage({ [which]: locale }))) return;
+  saveLanguages(which === "client" ? { member: me.name, client: locale } : { server: locale });
+}
+
+async function restoreLanguages(members) {
+  // The emulator forgets them when the playground restarts; the page remembers them.
+  const saved = savedLanguages();
+  for (const m of members) {
+    const wanted = saved.members[m.name];
+    if (wanted && wanted !== m.locale) await api("/api/language", { member: m.id, client_locale: wanted });
+  }
+  if (saved.server) await api("/api/language", { member: members[0].id, server_locale: saved.server });
 }
 
 function avatar(name, id, size = 40) {
@@ -420,18 +500,28 @@ function refreshTimestamps() {
 
 // --- the composer: "/command name:value other:value" ---------------------------------------------------------
 
+function labelOf(item) {
+  return item.label || item.name;
+}
+
 function parseInput(text) {
   if (!text.startsWith("/")) return { mode: "text" };
   const body = text.slice(1);
-  const entry = [...state.commands].sort((a, b) => b.name.length - a.name.length)
-    .find((c) => body === c.name || body.startsWith(`${c.name} `));
-  if (!entry) return { mode: "command", query: body.trim().toLowerCase() };
-  const rest = body.slice(entry.name.length);
-  const names = entry.options.map((o) => o.name);
-  const pattern = new RegExp(`(^|\\s)(${names.map(escapeRegExp).join("|") || "(?!)"}):`, "g");
+  // A member types a command as their client shows it (label) or by its registered name; the longest match wins.
+  const typed = state.commands.flatMap((c) => [{ c, as: labelOf(c) }, { c, as: c.name }])
+    .sort((a, b) => b.as.length - a.as.length)
+    .find(({ as }) => body === as || body.startsWith(`${as} `));
+  if (!typed) return { mode: "command", query: body.trim().toLowerCase() };
+  const entry = typed.c;
+  const rest = body.slice(typed.as.length);
+  // Option names as typed -> registered names; a registered name wins over another option's label.
+  const names = new Map();
+  for (const o of entry.options) names.set(labelOf(o), o.name);
+  for (const o of entry.options) names.set(o.name, o.name);
+  const pattern = new RegExp(`(^|\\s)(${[...names.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|") || "(?!)"}):`, "g");
   const marks = [];
   let match;
-  while ((match = pattern.exec(rest)) !== null) marks.push({ name: match[2], start: match.index + match[1].length, valueStart: pattern.lastIndex });
+  while ((match = pattern.exec(rest)) !== null) marks.push({ name: names.get(match[2]), start: match.index + match[1].length, valueStart: pattern.lastIndex });
   const options = {};
   marks.forEach((mark, i) => {
     const end = i + 1 < marks.length ? marks[i + 1].start : rest.length;
@@ -464,9 +554,14 @@ async function updateComposer() {
 async function suggestionsFor(parsed, text) {
   if (parsed.mode === "text") return [];
   if (parsed.mode === "command") {
-    return state.commands.filter((c) => c.name.startsWith(parsed.query) || (parsed.query && c.name.includes(parsed.query)))
+    const query = parsed.query;
+    const matches = (name) => name.toLowerCase().startsWith(query) || (query && name.toLowerCase().includes(query));
+    return state.commands.filter((c) => matches(labelOf(c)) || matches(c.name))
+      .sort((a, b) => labelOf(a).localeCompare(labelOf(b)))
       .map((c) => ({
-        heading: "Commands", name: `/${c.name}`, desc: `${c.admin ? "🔒 Manage Server · " : ""}${c.description}`, apply: () => `/${c.name} `,
+        heading: "Commands", name: `/${labelOf(c)}`, command: c.name,
+        desc: `${c.admin ? "🔒 Manage Server · " : ""}${c.description}${labelOf(c) !== c.name ? ` · /${c.name}` : ""}`,
+        apply: () => `/${labelOf(c)} `,
       }));
   }
   const { entry, options, last } = parsed;
@@ -475,11 +570,12 @@ async function suggestionsFor(parsed, text) {
   const unused = entry.options.filter((o) => !(o.name in options) && o.type !== 11);
   const typingName = !last || parsed.endsWithSpace || /\s/.test(lastValue.trim());
   if (typingName) {
-    const names = unused.filter((o) => o.name.startsWith(partial.toLowerCase()) && !partial.includes(":"));
+    const start = partial.toLowerCase();
+    const names = unused.filter((o) => (labelOf(o).toLowerCase().startsWith(start) || o.name.startsWith(start)) && !partial.includes(":"));
     if (names.length || !last) {
       return names.map((o) => ({
-        heading: `Options of /${entry.name}`, name: `${o.name}${o.required ? " *" : ""}`, desc: `${OPTION_TYPES[o.type] || ""} · ${o.description}`,
-        apply: () => text.slice(0, text.length - partial.length) + `${o.name}:`,
+        heading: `Options of /${labelOf(entry)}`, name: `${labelOf(o)}${o.required ? " *" : ""}`, desc: `${OPTION_TYPES[o.type] || ""} · ${o.description}`,
+        apply: () => text.slice(0, text.length - partial.length) + `${labelOf(o)}:`,
       }));
     }
   }
@@ -504,7 +600,7 @@ async function valueSuggestions(parsed, text) {
   } else if (spec.type === 6 || spec.type === 9) {
     choices = state.members.map((m) => ({ name: m.name, value: m.name }));
   }
-  const heading = `${last}: ${spec.description || OPTION_TYPES[spec.type] || ""}`;
+  const heading = `${labelOf(spec)}: ${spec.description || OPTION_TYPES[spec.type] || ""}`;
   if (!choices.length) return [{ heading, name: OPTION_TYPES[spec.type] || "value", desc: rangeHint(spec), apply: null }];
   return choices.map((c) => ({ heading, name: String(c.name), desc: String(c.value) === String(c.name) ? "" : String(c.value), apply: pick(c.value) }));
 }
@@ -566,11 +662,11 @@ function renderChips(parsed) {
       type: "button", class: `chip${o.required ? " required" : ""}${filled ? " filled" : ""}`, title: o.description,
       onclick: () => {
         const input = $("command-input");
-        if (!(o.name in parsed.options)) input.value = `${input.value.replace(/\s*$/, " ")}${o.name}:`;
+        if (!(o.name in parsed.options)) input.value = `${input.value.replace(/\s*$/, " ")}${labelOf(o)}:`;
         input.focus();
         updateComposer();
       },
-    }, `${o.name}${o.required ? "*" : ""}`, filled ? el("span", { class: "chip-value", text: `: ${value.trim()}` }) : null);
+    }, `${labelOf(o)}${o.required ? "*" : ""}`, filled ? el("span", { class: "chip-value", text: `: ${value.trim()}` }) : null);
   }));
 }
 
@@ -580,7 +676,7 @@ function renderFileInputs(parsed) {
   const key = parsed.mode === "options" ? parsed.entry.name : "";
   if (box.dataset.command === key) return; // keep chosen files while the rest of the line is edited
   box.dataset.command = key;
-  box.replaceChildren(...wanted.map((o) => el("label", {}, `${o.name}${o.required ? "*" : ""}: `,
+  box.replaceChildren(...wanted.map((o) => el("label", {}, `${labelOf(o)}${o.required ? "*" : ""}: `,
     el("input", { type: "file", "data-option": o.name, "aria-label": o.name }))));
 }
 
@@ -606,7 +702,7 @@ async function submitComposer(event) {
     return;
   }
   if (parsed.mode === "command") return toast(`There is no command /${parsed.query}. Type / to see them.`);
-  if (parsed.stray) return toast(`"${parsed.stray}" is not an option of /${parsed.entry.name}; write options as name:value.`);
+  if (parsed.stray) return toast(`"${parsed.stray}" is not an option of /${labelOf(parsed.entry)}; write options as name:value.`);
   const options = Object.fromEntries(Object.entries(parsed.options).map(([k, v]) => [k, v.trim()]));
   const files = await readFiles();
   showSuggestions([]);
@@ -704,11 +800,15 @@ function closeModal() {
 // --- start ---------------------------------------------------------------------------------------------------
 
 async function start() {
-  const saved = localStorage.getItem("recall-playground-member");
-  const first = await api("/api/state");
+  const saved = localStorage.getItem(SAVED_MEMBER);
+  let first = await api("/api/state");
+  await restoreLanguages(first.members);
+  const member = (first.members.find((m) => m.name === saved) || first.members[0]).id;
+  first = await api(`/api/state?member=${encodeURIComponent(member)}`);
   state.members = first.members;
-  state.member = (first.members.find((m) => m.name === saved) || first.members[0]).id;
+  state.member = member;
   state.commands = first.commands;
+  state.languages = first.languages;
   state.problems = first.decks.problems;
   state.deckFolder = first.decks.folder;
   state.botId = first.bot.id;
@@ -718,6 +818,7 @@ async function start() {
   $("channel-title").textContent = first.channel.name;
   $("deck-folder").textContent = `${first.decks.count} deck(s) loaded from ${first.decks.folder}`;
   renderMembers();
+  renderLanguages();
   renderProblems();
   connect();
   const input = $("command-input");
@@ -730,6 +831,8 @@ async function start() {
   $("modal-cancel").addEventListener("click", closeModal);
   $("modal").addEventListener("close", () => { state.modal = null; });
   $("reload-decks").addEventListener("click", reloadDecks);
+  $("client-language").addEventListener("change", () => onLanguageChange("client"));
+  $("server-language").addEventListener("change", () => onLanguageChange("server"));
   setInterval(refreshTimestamps, 1000);
   document.body.dataset.ready = "true";
 }
