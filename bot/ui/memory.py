@@ -82,6 +82,7 @@ class _AdminButton:
 
 
 class FitNowButton(_AdminButton, RecallItem[discord.ui.Button], prefix="memory:fit", feature="Admin"):
+    # Translators: button: fit the server's memory models (FSRS parameters) now
     label = N_("Fit now")
     emoji = "🧠"
     style = discord.ButtonStyle.primary
@@ -91,6 +92,7 @@ class FitNowButton(_AdminButton, RecallItem[discord.ui.Button], prefix="memory:f
 
 
 class RollBackButton(_AdminButton, RecallItem[discord.ui.Button], prefix="memory:back", feature="Admin"):
+    # Translators: button: go back to the server's previous memory-model parameters
     label = N_("Roll back")
     emoji = "↩️"
 
@@ -171,9 +173,11 @@ def last_fit_text(fit: FitRow | None) -> str:
     if fit is None:
         return _("No fit yet.")
     if fit.adopted:
+        # Translators: a memory-model fit whose new parameters are now in use
         outcome = _("✅ adopted")
     else:
         outcome = _("kept the set in use: {reason}").format(reason=reason_text(fit.reason))
+    # Translators: {when} is a Discord timestamp ("2 days ago"), {scope} whose parameters, {reviews} "1,234 reviews"
     return _("{when} · {scope} · {reviews}\n{outcome}").format(
         when=discord.utils.format_dt(fit.fitted_at, "R"), scope=scope_text(fit.user_id),
         reviews=reviews_text(fit.reviews), outcome=outcome)
@@ -199,6 +203,7 @@ def fits_text(fits: list[ScopeFit]) -> str:
         return _("Nothing to fit yet: no member or server has enough reviews.")
     adopted = sum(1 for f in fits if f.outcome.adopted)
     moved = sum(f.rescheduled for f in fits)
+    # Translators: what Fit now did: "2 scopes fitted · 1 adopted · 60 cards rescheduled"
     return _("{fitted} · {adopted} adopted · {moved}").format(
         fitted=ngettext("{count} scope fitted", "{count} scopes fitted", len(fits)).format(count=len(fits)),
         adopted=adopted,
@@ -223,6 +228,7 @@ def model_embed(summary: ModelSummary, server_name: str, fits: list[ScopeFit] | 
     if note:
         embed.description = f"{note}\n\n{embed.description}"
     embed.add_field(
+        # Translators: memory-model field title: which parameters schedule the server's members
         name=_("Members"),
         value=_("Own parameters: {own} · The server's: {server} · FSRS-6 defaults: {default}").format(
             own=local_number(summary.members_own), server=local_number(summary.members_server),
@@ -237,15 +243,18 @@ def model_embed(summary: ModelSummary, server_name: str, fits: list[ScopeFit] | 
         member=local_number(summary.min_member_reviews), server=local_number(summary.min_server_reviews))
     embed.add_field(name=_("Reviews"), value=reviews.format(reviews=reviews_text(summary.reviews)) + "\n" + needs,
                     inline=False)
+    # Translators: memory-model field titles: the latest fit, and the latest whose parameters were adopted
     embed.add_field(name=_("Last fit"), value=last_fit_text(summary.last_fit)[:1024], inline=False)
     embed.add_field(name=_("Last adopted fit"), value=adopted_text(summary.last_adopted)[:1024], inline=False)
     if fits is not None:
+        # Translators: memory-model field title: what the Fit now button just did
         embed.add_field(name=_("This fit"), value=fits_text(fits), inline=False)
     embed.set_footer(text=_("Fits also run in the background after 500 new reviews or a week."))
     return embed
 
 
 def step_text(index: int, total: int) -> str:
+    # Translators: progress of Fit now: fitting the parameters of scope {index} of {total} (a member or the server)
     return _("fitting {index}/{total}").format(index=index, total=total)
 
 
