@@ -15,8 +15,10 @@ from bot.core.clock import utcnow
 from bot.core.decks import Deck
 from bot.core.errors import DeckGone, InvalidInput, Stale
 from bot.core.study_queue import StudyScreen
+from bot.core.translation import _, current_language, speaking
 from bot.services.study import StudyService
 from bot.ui import replies
+from bot.ui.i18n import server_language
 from bot.ui.replies import mark_saved
 from bot.ui.study import (
     DYNAMIC_ITEMS,
@@ -87,7 +89,7 @@ class StudyCog(RecallCog, name="Study"):
     def picker(self, interaction: discord.Interaction, public: bool) -> Screen:
         decks = self.bot.decks.for_guild(interaction.guild_id)
         if not decks:
-            raise InvalidInput(NO_DECKS)
+            raise InvalidInput(_(NO_DECKS))
         return Screen(picker_embed(decks), picker_view(interaction.user.id, public, decks))
 
     async def open(self, interaction: discord.Interaction, deck: Deck, *, public: bool) -> Screen:
@@ -97,7 +99,9 @@ class StudyCog(RecallCog, name="Study"):
             deck, guild_id=interaction.guild_id, user_id=interaction.user.id, display_name=name, now=utcnow(),
             channel_id=interaction.channel_id,
         )
-        return self.screen(deck, screen, owner=name if public else None, note=RESUMED if screen.resumed else None)
+        with speaking(await self.card_language(interaction)):  # a public deck menu becomes a public card
+            return self.screen(deck, screen, owner=name if public else None,
+                               note=_(RESUMED) if screen.resumed else None)
 
     # --- Buttons (StudyActions) ------------------------------------------------------------------------------------
 
@@ -123,27 +127,28 @@ class StudyCog(RecallCog, name="Study"):
         user_id = interaction.user.id
         deck = await self.bot.services.reminders.first_due_deck(guild_id, user_id, now)
         if deck is None:
-            raise InvalidInput(NOTHING_DUE)
+            raise InvalidInput(_(NOTHING_DUE))
         screen = await self.service.open(
             deck, guild_id=guild_id, user_id=user_id, display_name=await self.name_in(interaction, guild_id), now=now,
             channel_id=interaction.channel_id,
         )
-        return self.screen(deck, screen, owner=None, note=RESUMED if screen.resumed else None, dm_guild=guild_id)
+        return self.screen(deck, screen, owner=None, note=_(RESUMED) if screen.resumed else None, dm_guild=guild_id)
 
     async def revealed(self, interaction: discord.Interaction, ref: CardRef) -> Screen:
         guild_id = self.guild_of(interaction, ref)
         deck = self.deck_of(guild_id, ref)
         shown = await self.service.reveal(deck, guild_id=guild_id, user_id=ref.user_id, token=ref.token, now=utcnow())
         if shown is None:
-            raise Stale(STALE)
+            raise Stale(_(STALE))
         if shown.item is None:
             raise DeckGone(item_gone(deck))
         session = shown.session
-        embed = card_embed(
-            deck, shown.item, progress=progress_text(session.reviewed, session.available), revealed=True,
-            owner=self.owner_label(interaction),
-        )
-        return Screen(embed, back_view(ref, shown.intervals))
+        with speaking(await self.card_language(interaction)):
+            embed = card_embed(
+                deck, shown.item, progress=progress_text(session.reviewed, session.available), revealed=True,
+                owner=self.owner_label(interaction),
+            )
+            return Screen(embed, back_view(ref, shown.intervals))
 
     async def rated(self, interaction: discord.Interaction, ref: CardRef, rating: int) -> Screen:
         guild_id = self.guild_of(interaction, ref)
@@ -158,19 +163,21 @@ class StudyCog(RecallCog, name="Study"):
             item_id=item_id, token=ref.token, rating=rating, now=now, fuzz=TUNING.fuzz,
         )
         if result is None:
-            raise Stale(STALE)
+            raise Stale(_(STALE))
         mark_saved(interaction)  # a failure from here on tells the member their rating was kept
-        note = rating_note(rating, result.rated.due - now, result.streak)
-        return self.screen(deck, result.screen, owner=self.owner_label(interaction), note=note,
-                           dm_guild=self.dm_guild(interaction, ref))
+        with speaking(await self.card_language(interaction)):
+            note = rating_note(rating, result.rated.due - now, result.streak)
+            return self.screen(deck, result.screen, owner=self.owner_label(interaction), note=note,
+                               dm_guild=self.dm_guild(interaction, ref))
 
     async def stopped(self, interaction: discord.Interaction, ref: CardRef) -> Screen:
         guild_id = self.guild_of(interaction, ref)
         deck = self.deck_of(guild_id, ref)
         screen = await self.service.stop(deck, guild_id=guild_id, user_id=ref.user_id, token=ref.token, now=utcnow())
         if screen is None:
-            raise Stale(STALE)
-        return self.screen(deck, screen, owner=self.owner_label(interaction), stopped=True)
+            raise Stale(_(STALE))
+        with speaking(await self.card_language(interaction)):
+            return self.screen(deck, screen, owner=self.owner_label(interaction), stopped=True)
 
     # --- Helpers ---------------------------------------------------------------------------------------------------
 
@@ -214,12 +221,21 @@ class StudyCog(RecallCog, name="Study"):
         return deck
 
     @staticmethod
-    def owner_label(interaction: discord.Interaction) -> str | None:
-        """Name the member on a public session, so the channel sees whose it is (a DM is theirs alone)."""
+    def on_public_message(interaction: discord.Interaction) -> bool:
+        """Whether the button is on a message the channel sees (a public session, or its deck menu)."""
         message = interaction.message
-        if message is None or message.flags.ephemeral or interaction.guild_id is None:
-            return None
-        return interaction.user.display_name
+        return message is not None and not message.flags.ephemeral and interaction.guild_id is not None
+
+    def owner_label(self, interaction: discord.Interaction) -> str | None:
+        """Name the member on a public session, so the channel sees whose it is (a DM is theirs alone)."""
+        return interaction.user.display_name if self.on_public_message(interaction) else None
+
+    async def card_language(self, interaction: discord.Interaction) -> str:
+        """The language of the message a button edits: the server's on a public card or deck menu, which everyone
+        reads, else the one already spoken (the member's; their refusals stay in it)."""
+        if not self.on_public_message(interaction):
+            return current_language()
+        return await server_language(self.bot, interaction.guild_id, interaction.guild_locale)
 
     async def answer(
         self, interaction: discord.Interaction, work: Awaitable[Screen], *, new_message: bool, ephemeral: bool = True

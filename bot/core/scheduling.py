@@ -20,7 +20,19 @@ from functools import lru_cache
 
 from fsrs import Card, Rating, ReviewLog, Scheduler, State
 
-RATING_NAMES: dict[int, str] = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+from bot.core.translation import N_, _, current_language, number
+
+# The four answers to a flashcard, as their buttons read (marked for the catalog: `_()` them where shown).
+RATING_NAMES: dict[int, str] = {
+    # Translators: rating of a flashcard: the member did not remember it (it comes back soon)
+    1: N_("Again"),
+    # Translators: rating of a flashcard: remembered with difficulty
+    2: N_("Hard"),
+    # Translators: rating of a flashcard: remembered
+    3: N_("Good"),
+    # Translators: rating of a flashcard: remembered without effort
+    4: N_("Easy"),
+}
 # The share of cards a member should still remember when they come due, unless an admin chose another.
 DEFAULT_RETENTION = 0.9
 
@@ -153,28 +165,38 @@ def _intervals(
     )
 
 
-# (below this many seconds, unit size in seconds, suffix, decimals): the first unit whose rounded value stays below
-# its limit wins, so 59m50s reads "1h" rather than "60m".
+# (below this many seconds, unit size in seconds, short form, decimals): the first unit whose rounded value stays
+# below its limit wins, so 59m50s reads "1h" rather than "60m".
 _INTERVAL_UNITS = (
-    (60, 1, "s", 0),
-    (3600, 60, "m", 0),
-    (86400, 3600, "h", 0),
-    (30 * 86400, 86400, "d", 0),
-    (365 * 86400, 30 * 86400, "mo", 1),
-    (float("inf"), 365 * 86400, "y", 1),
+    # Translators: a short interval in seconds on a rating button ("45s"); keep it as short as the English
+    (60, 1, N_("{value}s"), 0),
+    # Translators: a short interval in minutes on a rating button ("10m"); keep it as short as the English
+    (3600, 60, N_("{value}m"), 0),
+    # Translators: a short interval in hours on a rating button ("3h"); keep it as short as the English
+    (86400, 3600, N_("{value}h"), 0),
+    # Translators: a short interval in days on a rating button ("2d"); keep it as short as the English
+    (30 * 86400, 86400, N_("{value}d"), 0),
+    # Translators: a short interval in months on a rating button ("1.5mo"); keep it as short as the English
+    (365 * 86400, 30 * 86400, N_("{value}mo"), 1),
+    # Translators: a short interval in years on a rating button ("1.4y"); keep it as short as the English
+    (float("inf"), 365 * 86400, N_("{value}y"), 1),
 )
 
 
-@lru_cache(maxsize=1024)  # the same few intervals label every Reveal's buttons
 def format_interval(delta: timedelta) -> str:
-    """Anki-style short interval: 45s, 10m, 3h, 2d, 1.5mo, 1.4y."""
+    """Anki-style short interval in the current language: 45s, 10m, 3h, 2d, 1.5mo, 1.4y."""
+    return _interval_text(delta, current_language())
+
+
+@lru_cache(maxsize=4096)  # the same few intervals label every Reveal's buttons, in each language
+def _interval_text(delta: timedelta, language: str) -> str:
+    # `language` is the current language (`_` and `number` read it): it is an argument only to key the cache.
     seconds = max(0.0, delta.total_seconds())
-    for limit, size, suffix, decimals in _INTERVAL_UNITS:
+    for limit, size, form, decimals in _INTERVAL_UNITS:
         value = round(seconds / size, decimals)
         if value * size < limit:
             break
-    text = f"{value:.{decimals}f}".removesuffix(".0")
-    return f"{text}{suffix}"
+    return _(form).format(value=number(value, decimals))
 
 
 def rating_for_share(hit: int, total: int, *, hint_used: bool = False) -> int:

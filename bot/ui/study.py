@@ -27,6 +27,7 @@ from bot.core.decks import Deck
 from bot.core.scheduling import RATING_NAMES, format_interval
 from bot.core.streaks import StreakUpdate
 from bot.core.study_queue import KIND_QUIZ, StudyItem, StudyScreen, again_rate
+from bot.core.translation import N_, _, ngettext, number, percent
 from bot.ui.common import COLOUR, clip, level_badge, relative_time, streak_line, unlinked
 from bot.ui.items import CUSTOM_ID_LIMIT, RecallItem, fields_of, matching, one_of, snowflake
 
@@ -49,19 +50,25 @@ TOKEN_FIELD = re.compile(r"[0-9a-f]{1,32}")
 
 # --- Refusals (raised by the cog as bot.core.errors; the member reads them privately) ---------------------------------
 
-STALE = "That card was already rated or replaced; the session has moved on. Run `/study` to see where you are."
-RESUMED = "Your open card, shown again."
-NO_DECKS = "There are no decks on this server yet. An admin can add one with `/decks`."
-NOTHING_DUE = "Nothing is due on that server right now: you are all caught up. Run `/study` there to start new cards."
+STALE = N_("That card was already rated or replaced; the session has moved on. Run `/study` to see where you are.")
+RESUMED = N_("Your open card, shown again.")
+NO_DECKS = N_("There are no decks on this server yet. An admin can add one with `/decks`.")
+NOTHING_DUE = N_("Nothing is due on that server right now: you are all caught up. Run `/study` there to start new "
+                 "cards.")
 
 
 def deck_gone(deck_ref: str) -> str:
-    return (f"The deck `{deck_ref[:80]}` of this card is no longer on this server (it was removed or renamed). "
-            "Run `/study` to pick a deck.")
+    return _("The deck `{deck_id}` of this card is no longer on this server (it was removed or renamed). Run `/study` "
+             "to pick a deck.").format(deck_id=deck_ref[:80])
 
 
 def item_gone(deck: Deck) -> str:
-    return f"This card is no longer in **{deck.title}** (the deck was changed). Run `/study` to continue with the rest."
+    return _("This card is no longer in **{deck}** (the deck was changed). Run `/study` to continue with the "
+             "rest.").format(deck=deck.title)
+
+
+def rating_name(rating: int) -> str:
+    return _(RATING_NAMES[rating])
 
 
 @dataclass(slots=True)
@@ -179,7 +186,8 @@ class _OnCard(_StudyItem):
 class RevealButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rev", feature=FEATURE):
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
-            discord.ui.Button(label="Reveal", style=discord.ButtonStyle.primary, custom_id=ref.custom_id("rev"))
+            # Translators: button under a flashcard's front: show its back
+            discord.ui.Button(label=_("Reveal"), style=discord.ButtonStyle.primary, custom_id=ref.custom_id("rev"))
         )
         self.ref = ref
 
@@ -193,7 +201,10 @@ class RevealButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rev", f
 
 class RateButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rate", feature=FEATURE):
     def __init__(self, ref: CardRef, rating: int, interval: timedelta | None = None) -> None:
-        label = RATING_NAMES[rating] if interval is None else f"{RATING_NAMES[rating]} · {format_interval(interval)}"
+        label = rating_name(rating)
+        if interval is not None:
+            # Translators: rating button: the rating, then when the card comes back with it ("Good · 10m")
+            label = _("{rating} · {interval}").format(rating=label, interval=format_interval(interval))
         super().__init__(
             discord.ui.Button(label=label, style=RATING_STYLES[rating], custom_id=ref.custom_id("rate", rating))
         )
@@ -212,7 +223,8 @@ class RateButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:rate", fe
 class StopButton(_OnCard, RecallItem[discord.ui.Button], prefix="study:stop", feature=FEATURE):
     def __init__(self, ref: CardRef) -> None:
         super().__init__(
-            discord.ui.Button(label="Stop", style=discord.ButtonStyle.secondary, custom_id=ref.custom_id("stop"))
+            # Translators: button under a flashcard: end the study session
+            discord.ui.Button(label=_("Stop"), style=discord.ButtonStyle.secondary, custom_id=ref.custom_id("stop"))
         )
         self.ref = ref
 
@@ -234,7 +246,7 @@ class DeckPicker(_StudyItem, RecallItem[discord.ui.Select], prefix="study:pick",
         ]
         super().__init__(
             discord.ui.Select(
-                placeholder="Choose a deck to study",
+                placeholder=_("Choose a deck to study"),
                 custom_id=self.custom_id_of(owner_id, int(public)),
                 options=options or [discord.SelectOption(label="-", value="-")],
             )
@@ -309,7 +321,8 @@ def screen_message(
 
 def progress_text(reviewed: int, available: int) -> str:
     """"card 3 of 12 due today": ratings so far plus what is still available, the shown card included."""
-    return f"card {reviewed + 1} of {reviewed + max(available, 1)} due today"
+    return _("card {number} of {total} due today").format(number=number(reviewed + 1),
+                                                          total=number(reviewed + max(available, 1)))
 
 
 def card_embed(
@@ -324,7 +337,7 @@ def card_embed(
     """A card: its front, and its back once revealed; level and progress in the footer, `note` above them."""
     embed = discord.Embed(title=clip(deck.title, 256), description=_card_text(item, revealed), colour=COLOUR)
     if owner:
-        embed.set_author(name=clip(f"{owner} is studying", 256))
+        embed.set_author(name=clip(_("{member} is studying").format(member=owner), 256))
     if item.image:
         embed.set_image(url=item.image)
     footer = f"{level_badge(item.level)} · {progress}"
@@ -346,41 +359,49 @@ def summary_embed(
 ) -> discord.Embed:
     """The end of a session: reviews done, again-rate, when the next card is due."""
     if stopped:
-        title = f"Session stopped · {deck.title}"
+        title = _("Session stopped · {deck}").format(deck=deck.title)
     elif reviewed:
-        title = f"All caught up · {deck.title}"
+        title = _("All caught up · {deck}").format(deck=deck.title)
     else:
-        title = f"Nothing due right now · {deck.title}"
-    lines = [f"Reviews this session: **{reviewed}**"]
+        title = _("Nothing due right now · {deck}").format(deck=deck.title)
+    lines = [_("Reviews this session: **{count}**").format(count=number(reviewed))]
     rate = again_rate(reviewed, again)
     if rate is not None:
-        lines.append(f"Again-rate: **{round(rate * 100)}%** ({again} of {reviewed})")
+        lines.append(_("Again-rate: **{rate}** ({again} of {reviewed})").format(
+            rate=percent(rate), again=number(again), reviewed=number(reviewed)))
     if still_due:
-        lines.append(f"**{still_due}** {_cards(still_due)} still due — run `/study` to continue.")
+        lines.append(ngettext("**{count}** card still due — run `/study` to continue.",
+                              "**{count}** cards still due — run `/study` to continue.", still_due)
+                     .format(count=number(still_due)))
     if next_due is not None:
-        lines.append(f"Next card due {relative_time(next_due)}")
+        lines.append(_("Next card due {time}").format(time=relative_time(next_due)))
     if new_waiting:
-        lines.append(f"**{new_waiting}** new {_cards(new_waiting)} will come in the next days (daily new-card limit).")
+        lines.append(ngettext("**{count}** new card will come in the next days (daily new-card limit).",
+                              "**{count}** new cards will come in the next days (daily new-card limit).", new_waiting)
+                     .format(count=number(new_waiting)))
     if next_due is None and not new_waiting and not still_due and not deck.cards:
-        lines.append("This deck has no flashcards to study; try `/quiz` or `/explain` with it.")
+        lines.append(_("This deck has no flashcards to study; try `/quiz` or `/explain` with it."))
     embed = discord.Embed(title=clip(title, 256), description="\n".join(lines), colour=DONE_COLOUR)
     if owner:
-        embed.set_author(name=clip(f"{owner} is studying", 256))
+        embed.set_author(name=clip(_("{member} is studying").format(member=owner), 256))
     if note:
         embed.set_footer(text=clip(note, 2048))
     return unlinked(embed)
 
 
 def picker_embed(decks: list[Deck]) -> discord.Embed:
-    text = "Pick a deck to study below, or run `/study deck:` and start typing its name."
+    text = _("Pick a deck to study below, or run `/study deck:` and start typing its name.")
     if len(decks) > PICKER_LIMIT:
-        text += f"\nThe menu lists the first {PICKER_LIMIT} of {len(decks)} decks."
-    return discord.Embed(title="Which deck?", description=text, colour=COLOUR)
+        text += "\n" + ngettext("The menu lists the first {shown} of {count} deck.",
+                                "The menu lists the first {shown} of {count} decks.", len(decks)).format(
+            shown=number(PICKER_LIMIT), count=number(len(decks)))
+    return discord.Embed(title=_("Which deck?"), description=text, colour=COLOUR)
 
 
 def rating_note(rating: int, interval: timedelta, streak: StreakUpdate | None) -> str:
     """The line under the next card about the one just rated: "Good · back in 2d · 🔥 5-day streak"."""
-    parts = [f"{RATING_NAMES[rating]} · back in {format_interval(interval)}"]
+    # Translators: note under the next card about the one just rated ("Good · back in 10m")
+    parts = [_("{rating} · back in {interval}").format(rating=rating_name(rating), interval=format_interval(interval))]
     line = streak_line(streak)
     if line:
         parts.append(line)
@@ -388,16 +409,14 @@ def rating_note(rating: int, interval: timedelta, streak: StreakUpdate | None) -
 
 
 def _card_text(item: StudyItem, revealed: bool) -> str:
-    front = item.front or "*(see the picture)*"
+    # Translators: the front of a flashcard that has only a picture
+    front = item.front or _("*(see the picture)*")
     if item.kind == KIND_QUIZ:
-        front = f"❓ *You missed this one in /quiz.*\n\n{front}"
+        front = _("❓ *You missed this one in /quiz.*") + "\n\n" + front
     if not revealed:
         return clip(front, DESCRIPTION_LIMIT)
-    separator = "\n\n**Answer**\n"
+    # Translators: heading above a flashcard's back
+    separator = "\n\n" + _("**Answer**") + "\n"
     if len(front) + len(separator) + len(item.back) > DESCRIPTION_LIMIT:
         front = clip(front, DESCRIPTION_LIMIT // 2)
     return front + separator + clip(item.back, DESCRIPTION_LIMIT - len(front) - len(separator))
-
-
-def _cards(count: int) -> str:
-    return "card" if count == 1 else "cards"
