@@ -251,12 +251,11 @@ def language_text(chosen: str | None, guild_locale: object, *, changed: bool) ->
             text = _("Done: what everyone in this server sees is now in **{language}**.")
         else:
             text = _("What everyone in this server sees is in **{language}**, chosen by an admin.")
-        text += "\n" + _("Choose **Discord's server language** in `/recall-admin language` to follow the server's "
-                         "settings again.")
-        return text.format(language=language_name(chosen))
+        return text.format(language=language_name(chosen)) + "\n" + _(
+            "Choose **Discord's server language** in `/recall-admin language` to follow the server's settings again.")
     following = language_of(guild_locale)
     discord_locale = str(getattr(guild_locale, "value", guild_locale or ""))
-    if following != ENGLISH or discord_locale.startswith("en"):
+    if following != ENGLISH or not discord_locale or discord_locale.startswith("en"):
         if changed:
             text = _("Done: what everyone in this server sees follows Discord's server language again, "
                      "**{language}**.")
@@ -268,8 +267,8 @@ def language_text(chosen: str | None, guild_locale: object, *, changed: bool) ->
     else:
         text = _("What everyone in this server sees is in **{language}**: Recall has no translation for Discord's "
                  "server language ({locale}).")
-    text += "\n" + _("An admin can choose another one with `/recall-admin language`.")
-    return text.format(language=language_name(following), locale=discord_locale)
+    return text.format(language=language_name(following), locale=discord_locale) + "\n" + _(
+        "An admin can choose another one with `/recall-admin language`.")
 
 
 async def setup(bot: RecallBot) -> None:
