@@ -188,11 +188,12 @@ def reveal_embed(
 
 
 def _right_line(answer: Answer) -> str:
-    member, points = f"<@{answer.user_id}>", number(answer.points)
+    # A question's points (500–1500) are written without grouping, as a score and not an amount.
+    member = f"<@{answer.user_id}>"
     if answer.bonus:
         return _("{member} **+{points}** (incl. +{bonus} streak bonus)").format(
-            member=member, points=points, bonus=number(answer.bonus))
-    return f"{member} **+{points}**"
+            member=member, points=answer.points, bonus=answer.bonus)
+    return f"{member} **+{answer.points}**"
 
 
 # --- Scoreboard ----------------------------------------------------------------------------------------------------

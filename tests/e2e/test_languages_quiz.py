@@ -18,14 +18,13 @@ from tests.e2e.test_quiz import (  # noqa: F401  clock is a fixture
     PinnedClock,
     bot_messages,
     clock,
-    locked,
     mention,
     posted,
     rows,
     until,
     window,
 )
-from tests.pseudo import PSEUDO_LOCALE
+from tests.pseudo import CLOSE, FILL_OPEN, PSEUDO_LOCALE, plain
 from tests.pseudo import pseudo as pseudo_text
 
 CHOICES = pseudo_text("Choices")
@@ -53,8 +52,8 @@ def speak_pseudo_in_the_server(world: Any) -> None:
 
 
 def title(text: str, **values: Any) -> str:
-    """The start of a pseudo-language title (up to its first placeholder's end)."""
-    return pseudo_text(text).format(**values).rstrip("⟧")
+    """The start of a pseudo-language title with its placeholders filled."""
+    return pseudo_text(text).format(**values).rstrip(CLOSE)
 
 
 def question_title(n: int, total: int) -> str:
@@ -65,7 +64,7 @@ def reveal_title(n: int, total: int) -> str:
     return title("Question {number}/{total}: the answer", number=n, total=total)
 
 
-BOARD = title("🏁 Quiz over: {deck}", deck="")
+BOARD = pseudo_text("🏁 Quiz over: {deck}").split(FILL_OPEN)[0]
 
 
 def deck_texts(world: Any) -> list[str]:
@@ -75,6 +74,11 @@ def deck_texts(world: Any) -> list[str]:
     for item in deck.quiz:
         texts += [item.question, item.answer, *item.choices, item.explanation or ""]
     return texts
+
+
+def locked(msg: Any) -> int:
+    description = plain(msg.embeds[0]["description"])
+    return int(description.rsplit("🔒 ", 1)[1].split(" ", 1)[0])
 
 
 def choices_of(msg: Any) -> list[str]:
