@@ -1,9 +1,10 @@
 """A PNG activity heatmap of the last 26 weeks (one column per week, Monday on top), like a contribution graph.
 
 Pure: takes activity counts per local day, the member's local today and the weekday and month names of the
-reader's language, returns PNG bytes of a fixed size. The names are drawn with PIL's default font, which has Latin
-letters only: a name it cannot draw loses its accents, and a name still out of reach (Japanese) becomes the month's
-or weekday's number, so the picture never shows boxes.
+reader's language, returns PNG bytes of a fixed size. The names are drawn with PIL's default font, which has plain
+Latin letters only, else with the first installed system font that has all of them (DejaVu Sans for accents, Noto
+Sans CJK for Japanese); without one, a name loses its accents, and a name still out of reach becomes the month's or
+weekday's number, so the picture never shows boxes.
 """
 from __future__ import annotations
 
@@ -70,40 +71,66 @@ _NO_GLYPH = "\U0010fffd"
 _glyph_lock = threading.Lock()
 
 
+DEFAULT_FONT = ""
+# Tried, in order, when PIL's own font lacks a letter of the names (found in the system's font folders if installed).
+SYSTEM_FONTS = ("DejaVuSans.ttf", "NotoSansCJK-Regular.ttc")
+FONT_SIZE = 10  # PIL's default font's size: the layout's margins are measured for it
+
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
 @functools.cache
-def _probe_font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default()
+def _font(name: str) -> Font | None:
+    """PIL's default font (name ""), or an installed font; None when it is not installed."""
+    if not name:
+        return ImageFont.load_default()
+    try:
+        return ImageFont.truetype(name, FONT_SIZE)
+    except OSError:
+        return None
 
 
-def _mask(text: str) -> tuple[tuple[int, int], bytes]:
-    mask = _probe_font().getmask(text)
+def _mask(font: Font, text: str) -> tuple[tuple[int, int], bytes]:
+    mask = font.getmask(text)
     return mask.size, bytes(mask)
 
 
 @functools.cache
-def _has_glyph(char: str) -> bool:
+def _has_glyph(font_name: str, char: str) -> bool:
+    font = _font(font_name)
+    if font is None:
+        return False
     if char.isspace():
         return True
     with _glyph_lock:  # heatmaps are drawn in worker threads; one font face is not shared between them
-        return _mask(char) != _mask(_NO_GLYPH)
+        return _mask(font, char) != _mask(font, _NO_GLYPH)
 
 
-def drawable(text: str) -> bool:
-    """Whether the default font draws every character of `text` (none comes out as a box)."""
-    return all(_has_glyph(char) for char in text)
+def drawable(text: str, font_name: str = DEFAULT_FONT) -> bool:
+    """Whether the font draws every character of `text` (none comes out as a box)."""
+    return all(_has_glyph(font_name, char) for char in text)
+
+
+def font_for(names: Sequence[str]) -> str:
+    """The first font (default, then SYSTEM_FONTS) that draws all `names`; the default when none does."""
+    for font_name in (DEFAULT_FONT, *SYSTEM_FONTS):
+        if all(drawable(name, font_name) for name in names):
+            return font_name
+    return DEFAULT_FONT
 
 
 def _unaccented(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def drawable_names(names: Sequence[str]) -> list[str]:
-    """`names` as the default font can draw them: as given, else without accents, else numbered from 1 (all alike,
-    so a picture never mixes names and numbers)."""
-    if all(drawable(name) for name in names):
+def drawable_names(names: Sequence[str], font_name: str = DEFAULT_FONT) -> list[str]:
+    """`names` as the font can draw them: as given, else without accents, else numbered from 1 (all alike, so a
+    picture never mixes names and numbers)."""
+    if all(drawable(name, font_name) for name in names):
         return list(names)
     plain = [_unaccented(name) for name in names]
-    if all(drawable(name) for name in plain):
+    if all(drawable(name, font_name) for name in plain):
         return plain
     return [str(number) for number in range(1, len(names) + 1)]
 
@@ -115,9 +142,10 @@ def render(counts: Mapping[date, int], today: date, labels: Labels = ENGLISH) ->
     busiest = max(visible, default=0)
     image = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
-    weekdays = drawable_names(labels.weekdays)
-    months = drawable_names(labels.months)
+    font_name = font_for([*labels.weekdays, *labels.months])
+    font = _font(font_name)
+    weekdays = drawable_names(labels.weekdays, font_name)
+    months = drawable_names(labels.months, font_name)
     for row in WEEKDAY_ROWS:
         x, y = cell_origin(0, row)
         draw.text((4, y + 1), weekdays[row], fill=TEXT, font=font)

@@ -132,10 +132,23 @@ def test_heatmap_names_follow_the_language_without_boxes(language: str) -> None:
     with translation.speaking(language):
         labels = heatmap_labels()
     assert labels != heatmap.ENGLISH
-    drawn = heatmap.drawable_names(labels.weekdays) + heatmap.drawable_names(labels.months)
-    assert all(heatmap.drawable(name) for name in drawn)
+    font = heatmap.font_for([*labels.weekdays, *labels.months])
+    drawn = heatmap.drawable_names(labels.weekdays, font) + heatmap.drawable_names(labels.months, font)
+    assert all(heatmap.drawable(name, font) for name in drawn)
     today = date(2025, 6, 11)
     assert label_strip(heatmap.render({}, today, labels)) != label_strip(heatmap.render({}, today))
+
+
+def test_heatmap_names_use_an_installed_font_that_has_their_letters(monkeypatch: pytest.MonkeyPatch) -> None:
+    japanese = ["6月", "7月"]
+    installed = [name for name in heatmap.SYSTEM_FONTS if heatmap.drawable("".join(japanese), name)]
+    if not installed:
+        pytest.skip(f"none of {heatmap.SYSTEM_FONTS} with Japanese letters is installed")
+    assert heatmap.font_for(japanese) == installed[0]
+    assert heatmap.drawable_names(japanese, installed[0]) == japanese
+    monkeypatch.setattr(heatmap, "SYSTEM_FONTS", ())  # a machine without them: numbers, never boxes
+    assert heatmap.font_for(japanese) == heatmap.DEFAULT_FONT
+    assert heatmap.drawable_names(japanese, heatmap.font_for(japanese)) == ["1", "2"]
 
 
 def test_heatmap_names_the_default_font_cannot_draw_fall_back() -> None:
