@@ -67,6 +67,8 @@ async def play_a_quiz(page: Any, playground: Any, locale: str, language: str) ->
     await expect(suggestion.locator(".desc")).to_contain_text(quiz.description)
     await box.fill("")
     await send(page, f"/{quiz.label} {labels['deck']}:{DECK} {labels['questions']}:1 {labels['seconds']}:5")
+    # Her client names the command she used in her language too.
+    await expect(page.locator(".reply-line").first).to_have_text(re.compile(f"used /{re.escape(quiz.label)}$"))
 
     question = titled(page, in_language(language, QUESTION_TITLE, number=1, total=1))
     await expect(question.locator('.reaction[data-emoji="🇧"]')).to_be_visible(timeout=10_000)

@@ -145,6 +145,8 @@ function saveLanguages(change) {
 function applyLanguages(languages, commands) {
   state.languages = languages;
   if (commands) state.commands = commands;
+  state.rendered.clear(); // "alice used /…" lines name commands in the viewer's language
+  renderMessages();
   const me = currentMember();
   if (me) me.locale = languages.client;
   renderMembers();
@@ -277,7 +279,10 @@ function renderMessage(message) {
   }
   const article = el("article", { class: `message${message.ephemeral ? " ephemeral" : ""}`, "data-id": message.id, "data-author": message.author.name });
   if (message.interaction) {
-    const used = message.interaction.command ? ` used /${message.interaction.command}` : " used a command";
+    // The viewer's client names the command in its own language.
+    const entry = state.commands.find((c) => c.name === message.interaction.command);
+    const command = entry ? labelOf(entry) : message.interaction.command;
+    const used = command ? ` used /${command}` : " used a command";
     article.append(el("div", { class: "reply-line", text: `↱ ${message.interaction.user}${used}` }));
   }
   article.append(avatar(message.author.name, message.author.id), body);
