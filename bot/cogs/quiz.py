@@ -44,10 +44,15 @@ if TYPE_CHECKING:
 
 # Discord's names of the permissions, as its settings show them in English (translated where they are shown).
 REQUIRED_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    # Translators: a permission's name, as Discord's channel settings show it in your language.
     ("view_channel", N_("View Channel")),
+    # Translators: a permission's name, as Discord's channel settings show it in your language.
     ("send_messages", N_("Send Messages")),
+    # Translators: a permission's name, as Discord's channel settings show it in your language.
     ("embed_links", N_("Embed Links")),
+    # Translators: a permission's name, as Discord's channel settings show it in your language.
     ("add_reactions", N_("Add Reactions")),
+    # Translators: a permission's name, as Discord's channel settings show it in your language.
     ("read_message_history", N_("Read Message History")),
 )
 

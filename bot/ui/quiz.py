@@ -145,8 +145,12 @@ def question_embed(question: OpenQuestion, total: int, *, locked: int, closed: b
     shown = question.question
     choices = "\n".join(f"{letter_emoji(i)} {choice}" for i, choice in enumerate(shown.choices))
     status = ngettext("🔒 {count} answer locked in", "🔒 {count} answers locked in", locked).format(count=locked)
-    # Translators: a quiz question that no longer takes answers.
-    when = _("Closed.") if closed else _("Closes {when}").format(when=relative_time(question.closes_at))
+    if closed:
+        # Translators: a quiz question that no longer takes answers.
+        when = _("Closed.")
+    else:
+        # Translators: {when} is a time Discord shows relative to the reader ("in 20 seconds"), in their language.
+        when = _("Closes {when}").format(when=relative_time(question.closes_at))
     description = f"{clip(shown.question, DESCRIPTION_LIMIT - 200)}\n\n{level_badge(shown.level)} · {when} · {status}"
     title = _("Question {number}/{total}").format(number=question.index + 1, total=total)
     embed = discord.Embed(title=title, description=description, colour=COLOUR)
