@@ -13,6 +13,7 @@ from discord import app_commands
 from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
 from bot.core.errors import InvalidInput
 from bot.core.importers import FORMATS, CsvOptions, ImportFailed
+from bot.core.translation import _
 from bot.services.decks import Added, DeckService, Expired, Kept
 from bot.ui.decks import (
     EXPIRED,
@@ -58,7 +59,7 @@ class DecksCog(RecallCog, name="Decks"):
 
     def listing(self, interaction: discord.Interaction, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
         found = self.service.listing(interaction.guild_id)
-        name = interaction.guild.name if interaction.guild else "this server"
+        name = interaction.guild.name if interaction.guild else None
         return list_message(found.decks, found.own, page, name)
 
     @decks.command(name="list", description="Decks this server can use, with their counts of items")
@@ -144,7 +145,7 @@ class DecksCog(RecallCog, name="Decks"):
         outcome = await self.service.decide(token, interaction.user.id, replace, guild_id=interaction.guild_id or 0,
                                             manages_server=interaction.permissions.manage_guild)
         if isinstance(outcome, Expired):
-            text = EXPIRED
+            text = _(EXPIRED)
         elif isinstance(outcome, Kept):
             text = kept_text(outcome.deck_id)
         else:

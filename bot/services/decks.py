@@ -15,11 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
+from babel.numbers import format_decimal
+
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, DeckError, parse_deck
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.importers import CsvOptions, ImportLimits, ImportResult
-from bot.core.importers.common import human_size
+from bot.core.translation import N_, _, babel_locale, ngettext
 from bot.import_worker import Imported, WorkerLimits, import_in_worker
 from bot.core.library import DeckLibrary, StoredDeck
 from bot.settings import Settings
@@ -32,26 +34,42 @@ SERVER_SOURCE = "upload"  # Deck.source of a server's own deck (see bot.core.dec
 PENDING_SECONDS = 15 * 60  # an interaction token lives 15 minutes; a confirmation cannot outlive it usefully
 WAITING_PER_SLOT = 4  # uploads that may wait for a worker, per upload read at once; more are refused (memory)
 
-ONE_AT_A_TIME = "Another upload is being read for this server; try again when it finishes."
-BUSY = "Recall is reading many uploads right now; try again in a minute."
+ONE_AT_A_TIME = N_("Another upload is being read for this server; try again when it finishes.")
+BUSY = N_("Recall is reading many uploads right now; try again in a minute.")
+
+
+def size_text(size: int) -> str:
+    """2.0 MB, 640 KB, 900 bytes (bot.core.importers.common.human_size) in the current language."""
+    if size >= 1024 * 1024:
+        megabytes = format_decimal(size / (1024 * 1024), format="#,##0.0", locale=babel_locale())
+        # Translators: a file size in megabytes
+        return _("{size} MB").format(size=megabytes)
+    if size >= 1024:
+        # Translators: a file size in kilobytes
+        return _("{size} KB").format(size=format_decimal(round(size / 1024), format="#,##0", locale=babel_locale()))
+    return ngettext("{count} byte", "{count} bytes", size).format(count=format_decimal(size, locale=babel_locale()))
 
 
 def too_large_text(filename: str, size: int, limit: int) -> str:
-    return (f"❌ `{filename[:80]}` is {human_size(size)}; the limit is {human_size(limit)} per file. "
-            "Split the deck or trim it.")
+    return _("❌ `{file}` is {size}; the limit is {limit} per file. Split the deck or trim it.").format(
+        file=filename[:80], size=size_text(size), limit=size_text(limit))
 
 
 def not_uploader_text(uploader_id: int) -> str:
-    return f"Only <@{uploader_id}>, who uploaded the file, can decide this."
+    return _("Only <@{user_id}>, who uploaded the file, can decide this.").format(user_id=uploader_id)
 
 
-NEEDS_MANAGE_SERVER = "You need the **Manage Server** permission to decide about an uploaded deck."
-OTHER_SERVER = "This upload was made on another server; it can only be decided there."
+NEEDS_MANAGE_SERVER = N_("You need the **Manage Server** permission to decide about an uploaded deck.")
+OTHER_SERVER = N_("This upload was made on another server; it can only be decided there.")
 
 
 def shipped_text(deck: Deck) -> str:
-    return (f"**{deck.title}** (`{deck.id}`) ships with Recall and cannot be removed; only decks uploaded "
-            "to this server can.")
+    return _("**{title}** (`{deck_id}`) ships with Recall and cannot be removed; only decks uploaded to this server "
+             "can.").format(title=deck.title, deck_id=deck.id)
+
+
+def no_such_deck_text(deck_id: str) -> str:
+    return _("This server has no deck `{deck_id}`.").format(deck_id=deck_id[:80])
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +187,7 @@ class DeckService:
         if size > limit:
             raise InvalidInput(too_large_text(filename, size, limit))
         if guild_id in self.reading:
-            raise InvalidInput(ONE_AT_A_TIME)
+            raise InvalidInput(_(ONE_AT_A_TIME))
 
     async def read_upload(self, guild_id: int, data: bytes, filename: str, fmt: str | None,
                           options: CsvOptions | None = None) -> Imported:
@@ -177,9 +195,9 @@ class DeckService:
         (InvalidInput for a second), at most `imports_at_once` in all: the others wait their turn, up to
         WAITING_PER_SLOT each (then InvalidInput). Raises ImportFailed (ImportStopped past a limit)."""
         if guild_id in self.reading:
-            raise InvalidInput(ONE_AT_A_TIME)
+            raise InvalidInput(_(ONE_AT_A_TIME))
         if self.slots.locked() and self.waiting >= WAITING_PER_SLOT * self.settings.imports_at_once:
-            raise InvalidInput(BUSY)
+            raise InvalidInput(_(BUSY))
         limits = ImportLimits(max_bytes=self.settings.max_upload_bytes, max_items=self.settings.max_deck_items)
         self.reading.add(guild_id)
         try:
@@ -229,11 +247,11 @@ class DeckService:
         if pending is None:
             return Expired()
         if pending.guild_id != guild_id:
-            raise NotAllowed(OTHER_SERVER)
+            raise NotAllowed(_(OTHER_SERVER))
         if pending.user_id != user_id:
             raise NotAllowed(not_uploader_text(pending.user_id))
         if not manages_server:
-            raise NotAllowed(NEEDS_MANAGE_SERVER)
+            raise NotAllowed(_(NEEDS_MANAGE_SERVER))
         del self.pending[token]  # before any await: a second click finds it gone
         if not replace_it:
             return Kept(pending.result.deck.id)
@@ -250,7 +268,7 @@ class DeckService:
         async def body(conn: Connection) -> bool:
             return await save_server_deck(conn, stored)
 
-        def into_library(_: bool) -> None:
+        def into_library(_saved: bool) -> None:
             self.decks.set_server_deck(guild_id, replace(deck, source=SERVER_SOURCE))
 
         await self.db.atomic(body, into_library)
@@ -265,10 +283,10 @@ class DeckService:
         own = self.decks.server_decks(guild_id).get(deck_id)
         if own is None:
             shipped = self.decks.shipped.get(deck_id)
-            raise InvalidInput(shipped_text(shipped) if shipped else f"This server has no deck `{deck_id[:80]}`.")
+            raise InvalidInput(shipped_text(shipped) if shipped else no_such_deck_text(deck_id))
 
         async def body(conn: Connection) -> bool:
             return await delete_server_deck(conn, guild_id, deck_id)
 
-        await self.db.atomic(body, lambda _: self.decks.remove_server_deck(guild_id, deck_id))
+        await self.db.atomic(body, lambda _removed: self.decks.remove_server_deck(guild_id, deck_id))
         return Removed(own, self.decks.shipped.get(deck_id))

@@ -13,6 +13,7 @@ from bot.core.decks import Deck
 from bot.core.errors import InvalidInput
 from bot.core.exporting import EXPORT_FORMATS, Exported, Missed, export_deck, missed_questions_csv
 from bot.core.library import DeckLibrary
+from bot.core.translation import _
 from bot.store import study as store
 from bot.store.api import Connection, Store
 
@@ -26,7 +27,8 @@ class ExportService:
     async def deck_file(self, deck: Deck, fmt: str) -> Exported:
         """`deck` (found with the library's rule, e.g. require_deck) exported as `fmt`, built in a thread."""
         if fmt not in EXPORT_FORMATS:
-            raise InvalidInput(f"Unknown format `{fmt[:20]}`; choose one of {', '.join(EXPORT_FORMATS)}.")
+            raise InvalidInput(_("Unknown format `{format}`; choose one of {formats}.").format(
+                format=fmt[:20], formats=", ".join(EXPORT_FORMATS)))
         return await asyncio.to_thread(export_deck, deck, fmt)
 
     async def missed(self, guild_id: int, user_id: int) -> list[Missed]:

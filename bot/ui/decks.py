@@ -7,19 +7,34 @@ from typing import Protocol
 
 import discord
 
-from bot.core.text import plural
 from bot.core.decks import LEVELS, Deck
 from bot.core.importers import FORMATS, ImportResult
+from bot.core.importers.common import MAX_SKIP_LINES
 from bot.core.library import StoredDeck
 from bot.core.paging import clamp_page, page_count
+from bot.core.translation import N_, _, ngettext, number
 from bot.ui.common import COLOUR, unlinked
-from bot.ui.items import RecallItem, fields_of, matching, number, one_of
+from bot.ui.items import RecallItem, fields_of, matching, one_of
+from bot.ui.items import number as id_number
 
 PAGE_SIZE = 8
 PAGE_MAX = 999999  # the largest page number an id may carry (far more pages than any server has)
 MAX_PROBLEMS = 20
 TOKEN = r"[0-9a-f]{16}"  # bot.services.decks makes tokens with secrets.token_hex(8)
-EXPIRED = "This upload is no longer waiting (it is over 15 minutes old, or Recall restarted). Upload the file again."
+EXPIRED = N_("This upload is no longer waiting (it is over 15 minutes old, or Recall restarted). Upload the file "
+             "again.")
+# The upload formats (bot.core.importers.FORMATS) as members read them; the importers' own table stays untranslated
+# like their diagnostics.
+FORMAT_NAMES = {
+    "recall": N_("Recall deck file (YAML)"),
+    "red": N_("Red-DiscordBot trivia list"),
+    "anki": N_("Anki package, .apkg"),
+    "anki-text": N_("Anki notes exported as text"),
+    "quizlet": N_("Quizlet export, term tab definition"),
+    "csv": N_("CSV, with a header row such as front,back or none"),
+}
+# Translators: the rows of a deck's table of items by level (a code block: short words align best)
+LEVEL_NAMES = {"beginner": N_("beginner"), "intermediate": N_("intermediate"), "advanced": N_("advanced")}
 
 
 class DeckActions(Protocol):
@@ -35,37 +50,61 @@ class DeckActions(Protocol):
         ...
 
 
+def item_counts(deck: Deck) -> tuple[str, str, str]:
+    """A deck's counts of cards, quiz questions and explain prompts, each with its noun."""
+    cards, quiz, explain = len(deck.cards), len(deck.quiz), len(deck.explain)
+    return (ngettext("{count} card", "{count} cards", cards).format(count=number(cards)),
+            ngettext("{count} quiz question", "{count} quiz questions", quiz).format(count=number(quiz)),
+            ngettext("{count} explain prompt", "{count} explain prompts", explain).format(count=number(explain)))
+
+
 def counts_line(deck: Deck) -> str:
-    return " · ".join((plural(len(deck.cards), "card"), plural(len(deck.quiz), "quiz question"),
-                       plural(len(deck.explain), "explain prompt")))
+    return " · ".join(item_counts(deck))
+
+
+def items_text(count: int) -> str:
+    return ngettext("{count} item", "{count} items", count).format(count=number(count))
+
+
+def format_name(fmt: str) -> str:
+    name = FORMAT_NAMES.get(fmt)
+    return _(name) if name else FORMATS.get(fmt, fmt)
 
 
 # --- /decks list ----------------------------------------------------------------------------------------------------
 
 
 def list_message(
-    decks: list[Deck], own: frozenset[str] | set[str], page: int, server_name: str
+    decks: list[Deck], own: frozenset[str] | set[str], page: int, server_name: str | None
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     """The list's page `page` (0-based, moved inside the pages there are) and its paging buttons."""
     page = clamp_page(page, len(decks), PAGE_SIZE)
     return list_embed(decks, own, page, server_name), list_view(page, len(decks))
 
 
-def list_embed(decks: list[Deck], own: frozenset[str] | set[str], page: int, server_name: str) -> discord.Embed:
+def list_embed(
+    decks: list[Deck], own: frozenset[str] | set[str], page: int, server_name: str | None
+) -> discord.Embed:
+    """`server_name` None: a server whose name Recall does not know."""
     pages = page_count(len(decks), PAGE_SIZE)
     page = clamp_page(page, len(decks), PAGE_SIZE)
-    embed = discord.Embed(title=f"Decks on {server_name}"[:256], colour=COLOUR)
+    title = (_("Decks on {server}").format(server=server_name) if server_name is not None
+             else _("Decks on this server"))
+    embed = discord.Embed(title=title[:256], colour=COLOUR)
     if not decks:
-        embed.description = "No decks yet. Someone with **Manage Server** can add one with `/decks upload`."
+        embed.description = _("No decks yet. Someone with **Manage Server** can add one with `/decks upload`.")
         return embed
-    embed.description = (f"{plural(len(decks), 'deck')} · 🏫 marks this server's own uploads. "
-                         "See one with `/decks info`, study it with `/study`.")
+    embed.description = ngettext(
+        "{count} deck · 🏫 marks this server's own uploads. See one with `/decks info`, study it with `/study`.",
+        "{count} decks · 🏫 marks this server's own uploads. See one with `/decks info`, study it with `/study`.",
+        len(decks),
+    ).format(count=number(len(decks)))
     for deck in decks[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]:
         marker = "🏫 " if deck.id in own else ""
         tags = f"\n{' '.join(f'`{t}`' for t in deck.tags[:6])}" if deck.tags else ""
         embed.add_field(name=f"{marker}{deck.title}"[:256], value=f"`{deck.id}` · {counts_line(deck)}{tags}"[:1024],
                         inline=False)
-    embed.set_footer(text=f"Page {page + 1} of {pages}")
+    embed.set_footer(text=_("Page {page} of {pages}").format(page=number(page + 1), pages=number(pages)))
     return unlinked(embed)
 
 
@@ -76,8 +115,10 @@ class DeckPageButton(RecallItem[discord.ui.Button], prefix="decks:page", feature
     command = "/decks list"
 
     def __init__(self, page: int, forward: bool, *, disabled: bool = False) -> None:
+        # Translators: paging buttons under the list of decks
+        label = _("Next") if forward else _("Previous")
         super().__init__(discord.ui.Button(
-            label="Next" if forward else "Previous", emoji="▶️" if forward else "◀️",
+            label=label, emoji="▶️" if forward else "◀️",
             style=discord.ButtonStyle.secondary, custom_id=self.custom_id_of(page, "n" if forward else "p"),
             disabled=disabled,
         ))
@@ -87,7 +128,7 @@ class DeckPageButton(RecallItem[discord.ui.Button], prefix="decks:page", feature
     @classmethod
     def parse(cls, item: discord.ui.Button, args: str | None) -> "DeckPageButton":
         page, direction = fields_of(args, 2)
-        return cls(number(page, PAGE_MAX), one_of(direction, ("p", "n")) == "n")
+        return cls(id_number(page, PAGE_MAX), one_of(direction, ("p", "n")) == "n")
 
     async def run(self, interaction: discord.Interaction, actions: DeckActions) -> None:
         await actions.show_page(interaction, self.page)
@@ -108,30 +149,37 @@ def list_view(page: int, total: int) -> discord.ui.View | None:
 
 
 def level_table(deck: Deck) -> str:
-    rows = [("", "cards", "quiz", "explain")]
+    # Translators: column headings of a deck's table of items by level (a code block: short words align best)
+    rows = [("", _("cards"), _("quiz"), _("explain"))]
     counts = [Counter(item.level for item in items) for items in (deck.cards, deck.quiz, deck.explain)]
     for level in LEVELS:
-        rows.append((level, *(str(c[level]) for c in counts)))
-    rows.append(("total", str(len(deck.cards)), str(len(deck.quiz)), str(len(deck.explain))))
-    return "```\n" + "\n".join(f"{r[0]:<13}{r[1]:>6}{r[2]:>6}{r[3]:>8}" for r in rows) + "\n```"
+        name = LEVEL_NAMES.get(level)
+        rows.append((_(name) if name else level, *(number(c[level]) for c in counts)))
+    # Translators: the last row of a deck's table of items by level
+    rows.append((_("total"), number(len(deck.cards)), number(len(deck.quiz)), number(len(deck.explain))))
+    # At least the English widths, wider where a language's words need it, so the columns stay aligned.
+    widths = [max(minimum, *(len(r[i]) + 1 for r in rows)) for i, minimum in enumerate((13, 6, 6, 8))]
+    lines = (f"{r[0]:<{widths[0]}}{r[1]:>{widths[1]}}{r[2]:>{widths[2]}}{r[3]:>{widths[3]}}" for r in rows)
+    return "```\n" + "\n".join(lines) + "\n```"
 
 
 def source_text(deck: Deck, stored: StoredDeck | None) -> str:
     if stored is None:
-        return f"Ships with Recall (`{PurePath(deck.source).name}`)"
+        return _("Ships with Recall (`{file}`)").format(file=PurePath(deck.source).name)
     when = int(stored.uploaded_at.timestamp())
-    kind = FORMATS.get(stored.source_format, stored.source_format)
-    return (f"Uploaded to this server by <@{stored.uploaded_by}> on <t:{when}:D> from "
-            f"`{stored.source_name[:80]}` ({kind})")
+    return _("Uploaded to this server by <@{user_id}> on <t:{when}:D> from `{file}` ({format})").format(
+        user_id=stored.uploaded_by, when=when, file=stored.source_name[:80], format=format_name(stored.source_format))
 
 
 def info_embed(deck: Deck, stored: StoredDeck | None) -> discord.Embed:
     embed = discord.Embed(title=deck.title[:256], description=deck.description[:4096] or None, colour=COLOUR)
-    embed.add_field(name="Items by level", value=level_table(deck), inline=False)
-    embed.add_field(name="Author", value=(deck.author or "not given")[:1024])
-    embed.add_field(name="Tags", value=(" ".join(f"`{t}`" for t in deck.tags) or "none")[:1024])
-    embed.add_field(name="Where it came from", value=source_text(deck, stored)[:1024], inline=False)
-    embed.set_footer(text=f"Deck id: {deck.id}")
+    embed.add_field(name=_("Items by level"), value=level_table(deck), inline=False)
+    # Translators: a deck's author, when its file names none
+    embed.add_field(name=_("Author"), value=(deck.author or _("not given"))[:1024])
+    # Translators: a deck's tags, when it has none
+    embed.add_field(name=_("Tags"), value=(" ".join(f"`{t}`" for t in deck.tags) or _("none"))[:1024])
+    embed.add_field(name=_("Where it came from"), value=source_text(deck, stored)[:1024], inline=False)
+    embed.set_footer(text=_("Deck id: {deck_id}").format(deck_id=deck.id))
     return unlinked(embed)
 
 
@@ -139,8 +187,9 @@ def info_embed(deck: Deck, stored: StoredDeck | None) -> discord.Embed:
 
 
 def problems_text(filename: str, message: str, problems: list[str]) -> str:
-    """The first problems of a refused upload, within one message's 2000 characters."""
-    lines = [f"❌ `{filename[:80]}` was not added: {message}"]
+    """The first problems of a refused upload, within one message's 2000 characters. The problems themselves are the
+    importers' diagnostics, in English like a compiler's; only the words around them are translated."""
+    lines = [_("❌ `{file}` was not added: {message}").format(file=filename[:80], message=message)]
     shown = [p for p in problems if p != message][:MAX_PROBLEMS]
     budget = 1900 - len(lines[0])
     for problem in shown:
@@ -151,7 +200,7 @@ def problems_text(filename: str, message: str, problems: list[str]) -> str:
         budget -= len(line) + 1
     hidden = len([p for p in problems if p != message]) - (len(lines) - 1)
     if hidden > 0:
-        lines.append(f"… and {hidden} more.")
+        lines.append(ngettext("… and {count} more.", "… and {count} more.", hidden).format(count=number(hidden)))
     return "\n".join(lines)
 
 
@@ -164,7 +213,7 @@ class ReplaceButton(RecallItem[discord.ui.Button], prefix="decks:replace", featu
 
     def __init__(self, token: str, replace: bool) -> None:
         super().__init__(discord.ui.Button(
-            label="Replace it" if replace else "Keep the current deck",
+            label=_("Replace it") if replace else _("Keep the current deck"),
             style=discord.ButtonStyle.danger if replace else discord.ButtonStyle.secondary,
             custom_id=self.custom_id_of(token, "yes" if replace else "no"),
         ))
@@ -188,31 +237,54 @@ def replace_view(token: str) -> discord.ui.View:
 
 
 def replace_question(new: Deck, current: Deck, shipped: bool) -> str:
-    what = "a deck that ships with Recall" if shipped else "this server's deck"
-    return (f"⚠️ The deck id `{new.id}` is already used by {what} **{current.title}** "
-            f"({current.item_count} items).\n"
-            f"Replace it with the uploaded **{new.title}** ({new.item_count} items) for this server? "
-            "Progress on items whose ids stay the same is kept.")
+    if shipped:
+        text = _("⚠️ The deck id `{deck_id}` is already used by a deck that ships with Recall **{current}** "
+                 "({current_items}).\nReplace it with the uploaded **{new}** ({new_items}) for this server? "
+                 "Progress on items whose ids stay the same is kept.")
+    else:
+        text = _("⚠️ The deck id `{deck_id}` is already used by this server's deck **{current}** "
+                 "({current_items}).\nReplace it with the uploaded **{new}** ({new_items}) for this server? "
+                 "Progress on items whose ids stay the same is kept.")
+    return text.format(deck_id=new.id, current=current.title, current_items=items_text(current.item_count),
+                       new=new.title, new_items=items_text(new.item_count))
 
+
+def import_summary(result: ImportResult, limit: int = MAX_SKIP_LINES) -> str:
+    """What an upload became (ImportResult.summary in the member's language); the reasons items were skipped are
+    the importers' diagnostics, shown as they are."""
+    deck = result.deck
+    lines = [ngettext("Imported {count} entry into **{title}** (`{deck_id}`): {counts}.",
+                      "Imported {count} entries into **{title}** (`{deck_id}`): {counts}.", result.imported)
+             .format(count=number(result.imported), title=deck.title, deck_id=deck.id,
+                     counts=", ".join(item_counts(deck)))]
+    skipped = len(result.skipped)
+    if skipped:
+        lines.append(ngettext("Skipped {count}:", "Skipped {count}:", skipped).format(count=number(skipped)))
+        lines += [f"- {what}: {why}" for what, why in result.skipped[:limit]]
+        if skipped > limit:
+            hidden = skipped - limit
+            lines.append(ngettext("- … and {count} more", "- … and {count} more", hidden).format(count=number(hidden)))
+    return "\n".join(lines)
 
 
 def added_text(result: ImportResult) -> str:
-    deck = result.deck
-    text = f"✅ {result.summary()}\nStudy it with `/study deck:{deck.id}`; only this server can see it."
+    text = _("✅ {summary}\nStudy it with `/study deck:{deck_id}`; only this server can see it.").format(
+        summary=import_summary(result), deck_id=result.deck.id)
     return text if len(text) <= 2000 else text[:1990] + "…"
 
 
 def kept_text(deck_id: str) -> str:
-    return f"Kept the current `{deck_id}` deck; the uploaded file was discarded."
+    return _("Kept the current `{deck_id}` deck; the uploaded file was discarded.").format(deck_id=deck_id)
 
 
 def removed_text(removed: Deck, restored: Deck | None) -> str:
-    text = (f"🗑️ Removed **{removed.title}** (`{removed.id}`) from this server. "
-            "Members' progress is kept in case it comes back.")
+    text = _("🗑️ Removed **{title}** (`{deck_id}`) from this server. Members' progress is kept in case it comes "
+             "back.").format(title=removed.title, deck_id=removed.id)
     if restored is not None:
-        text += f"\nThe deck of the same id that ships with Recall, **{restored.title}**, is available again."
+        text += "\n" + _("The deck of the same id that ships with Recall, **{title}**, is available again.").format(
+            title=restored.title)
     return text
 
 
 def download_failed_text(filename: str, status: int) -> str:
-    return f"❌ Could not download `{filename[:80]}` ({status}). Try again."
+    return _("❌ Could not download `{file}` ({status}). Try again.").format(file=filename[:80], status=status)
