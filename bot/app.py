@@ -23,14 +23,14 @@ from bot.core.decks import load_deck_dir
 from bot.core.errors import RecallError
 from bot.core.library import DeckLibrary
 from bot.core.shards import AUTO, Owns, Shards, every_guild
-from bot.core.translation import _
+from bot.core.translation import _, set_language
 from bot.services import Services
 from bot.services.progress import refile_upgraded_servers
 from bot.settings import Settings, SettingsError
 from bot.store.api import Store
 from bot.store.open import open_database
 from bot.store.meta import get_meta, set_meta
-from bot.ui.i18n import RecallTranslator, answer_in, catalogs_digest
+from bot.ui.i18n import RecallTranslator, answer_in, catalogs_digest, member_language
 from bot.ui.items import RecallSubmit, route_submit
 from bot.ui.replies import OPTION, OWN, PUBLIC, failure_text, reply_kind, send_private, start_ack_timer
 
@@ -79,6 +79,8 @@ class RecallTree(app_commands.CommandTree):
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        # Every answer here is private: in the member's language, even when the command answers in the server's.
+        set_language(member_language(interaction))
         original = getattr(error, "original", error)
         if isinstance(original, RecallError):
             text = str(original)

@@ -160,7 +160,7 @@ def fail_once(real: Any, message: str = "a forced failure for the test") -> Any:
 
 
 @pytest.fixture
-def pseudo(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
+async def pseudo(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     """The world's members and server in the pseudo-language (tests/pseudo.py), with every message body the bot
     sends or edits and every modal it opens recorded; `pseudo.check(allowed=...)` fails on untranslated text."""
     from bot.emulator import driver, responses
@@ -169,7 +169,13 @@ def pseudo(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
     pseudo_language.register()
     for member in (world.alice, world.bob, world.carol, world.admin):
         member.user.locale = pseudo_language.PSEUDO_LOCALE
-    world.guild.locale = pseudo_language.PSEUDO_LOCALE
+    world.emu.set_guild_locale(world.guild, pseudo_language.PSEUDO_LOCALE)
+    # Work without an interaction (quiz rounds closing, the daily challenge) reads the bot's copy of the server.
+    for _attempt in range(200):
+        guild = world.bot.get_guild(world.guild.id)
+        if guild is not None and str(guild.preferred_locale) == pseudo_language.PSEUDO_LOCALE:
+            break
+        await asyncio.sleep(0.01)
     recorder = pseudo_language.Recorder()
 
     def recording(real: Any) -> Any:

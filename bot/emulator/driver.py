@@ -246,6 +246,12 @@ class Emulator:
         data = {"guild_id": str(guild.id), "user": payloads.user_payload(member.user)}
         self.gateway.dispatch("GUILD_MEMBER_REMOVE", data, INTENT_MEMBERS, guild_id=guild.id)
 
+    def set_guild_locale(self, guild: FakeGuild, locale: str) -> None:
+        """The server's Discord language changes (Server Settings → Community): GUILD_UPDATE with preferred_locale,
+        and interactions from now on carry it as guild_locale."""
+        guild.locale = locale
+        self.gateway.dispatch("GUILD_UPDATE", payloads.guild_payload(guild), INTENT_GUILDS, guild_id=guild.id)
+
     def set_dms_open(self, user: Actor, is_open: bool) -> None:
         """Whether the user accepts DMs from the bot: closed, a message to their DM channel gets 403 50007."""
         _user_of(user).dms_open = is_open
