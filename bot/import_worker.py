@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from bot.core.importers import CsvOptions, ImportFailed, ImportLimits, ImportResult, deck_to_yaml
+from bot.core.translation import _
 
 log = logging.getLogger("recall.import")
 
@@ -78,18 +79,21 @@ class ImportStopped(ImportFailed):
         self.reason = reason
 
 
+# Recall's own refusals of a file (not the file's diagnostics): in the member's language, built in the bot's process.
 def too_slow_text(filename: str, limits: WorkerLimits) -> str:
-    return (f"`{filename[:80]}` took too long to read (over {limits.cpu_seconds} s), so Recall stopped reading it. "
-            "Split it into smaller files or simplify its fields.")
+    return _("`{filename}` took too long to read (over {seconds} s), so Recall stopped reading it. "
+             "Split it into smaller files or simplify its fields.").format(filename=filename[:80],
+                                                                          seconds=limits.cpu_seconds)
 
 
 def too_big_text(filename: str, limits: WorkerLimits) -> str:
-    return (f"`{filename[:80]}` needed more than {limits.memory_mb} MB of memory to read, so Recall stopped "
-            "reading it. Split it into smaller files.")
+    return _("`{filename}` needed more than {megabytes} MB of memory to read, so Recall stopped "
+             "reading it. Split it into smaller files.").format(filename=filename[:80], megabytes=limits.memory_mb)
 
 
 def crashed_text(filename: str) -> str:
-    return f"Recall's reader stopped unexpectedly on `{filename[:80]}`; the file may be damaged."
+    return _("Recall's reader stopped unexpectedly on `{filename}`; the file may be damaged.").format(
+        filename=filename[:80])
 
 
 # --- In the bot (or the CLI): start a worker, feed it, wait for it -------------------------------------------------
@@ -265,7 +269,7 @@ def _progress_sender(out: BinaryIO) -> Callable[[int, int], None]:
 
 def run_request(request: dict[str, Any], out: BinaryIO) -> tuple:
     """Import as asked; the final answer to send."""
-    module, _, function = request["importer"].partition(":")
+    module, _sep, function = request["importer"].partition(":")
     import_file = getattr(importlib.import_module(module), function)
     try:
         result = import_file(request["data"], request["filename"], fmt=request["fmt"], deck_id=request["deck_id"],
