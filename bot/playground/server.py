@@ -333,11 +333,20 @@ class Playground:
 
     def _announce_guild(self) -> None:
         # Discord tells the bot about a changed server with GUILD_UPDATE: work without an interaction (a quiz round
-        # the daily challenge starts) reads the language from the guild the bot caches.
+        # that the daily challenge starts) reads the language from the guild the bot caches.
         from bot.emulator import payloads
         from bot.emulator.gateway import INTENT_GUILDS
 
         self.emu.gateway.dispatch("GUILD_UPDATE", payloads.guild_payload(self.guild), INTENT_GUILDS, guild_id=self.guild.id)
+
+    async def chosen_language(self) -> dict[str, str] | None:
+        """The language an admin chose with /recall-admin language, which public posts follow instead of the
+        server's Discord language; None while there is none."""
+        services = getattr(self.bot, "services", None)
+        if services is None:
+            return None
+        chosen = await services.languages.chosen(self.guild.id)
+        return None if chosen is None else {"language": chosen, "name": LANGUAGE_NAMES.get(chosen, chosen)}
 
     def reload_decks(self) -> dict[str, Any]:
         self.bot.reload_decks()
@@ -426,7 +435,9 @@ class Playground:
 
     async def _get_state(self, request: web.Request) -> web.Response:
         viewer = request.query.get("member")
-        return web.json_response(self.state(self.member(viewer).user.id if viewer else None))
+        state = self.state(self.member(viewer).user.id if viewer else None)
+        state["languages"]["chosen"] = await self.chosen_language()
+        return web.json_response(state)
 
     async def _get_messages(self, request: web.Request) -> web.Response:
         member = self.member(request.query.get("member", ""))
@@ -474,9 +485,10 @@ class Playground:
     async def _post_language(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
         client, server = body.get("client_locale"), body.get("server_locale")
-        return web.json_response(self.set_languages(
+        result = self.set_languages(
             body.get("member"), None if client is None else str(client), None if server is None else str(server)
-        ))
+        )
+        return web.json_response(result | {"chosen": await self.chosen_language()})
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20)

@@ -478,3 +478,19 @@ async def test_commands_are_listed_as_each_members_client_shows_them(client: Tes
     assert {c["name"]: c for c in (await state_of(client, pg, "bob"))["commands"]}["quiz"] == listed["quiz"]
     english = {c["name"]: c for c in (await state_of(client, pg, "alice"))["commands"]}
     assert (english["quiz"]["label"], english["quiz"]["description"]) == ("quiz", quiz["description"])
+
+
+async def test_state_says_when_an_admin_chose_the_servers_language(client: TestClient, pg: Playground) -> None:
+    assert (await state_of(client, pg, "teacher"))["languages"]["chosen"] is None
+    status, result = await post(client, "/api/command", member=member_id(pg, "teacher"), command="recall-admin language",
+                                options={"language": "ja"})
+    assert status == 200 and result["ok"], result
+    for _ in range(100):
+        chosen = (await state_of(client, pg, "alice"))["languages"]["chosen"]
+        if chosen is not None:
+            break
+        await asyncio.sleep(0.05)
+    # Public posts follow it, whatever the server's Discord language is set to.
+    assert chosen == {"language": "ja", "name": "日本語"}
+    status, result = await post(client, "/api/language", member=member_id(pg, "alice"), server_locale="de")
+    assert status == 200 and result["server"] == "de" and result["chosen"] == {"language": "ja", "name": "日本語"}

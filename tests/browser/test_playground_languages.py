@@ -166,3 +166,11 @@ async def test_the_quiz_result_follows_the_server_language(page: Any, playground
         await expect(over.locator(".embed-title")).to_contain_text(pseudo_language.OPEN)
     finally:
         pseudo_language.unregister()
+
+
+async def test_the_page_says_when_an_admin_chose_the_servers_language(page: Any) -> None:
+    await expect(page.locator("#chosen-language")).to_be_hidden()
+    await play_as(page, "teacher")
+    await send(page, "/recall-admin language language:日本語")
+    await expect(page.locator("#chosen-language")).to_be_visible()
+    await expect(page.locator("#chosen-language")).to_contain_text("An admin chose 日本語 with /recall-admin language")

@@ -19,7 +19,7 @@ const state = {
   rendered: new Map(),   // message id -> {key, element}: unchanged messages keep their element
   hidden: new Set(),     // ephemeral messages dismissed on this page
   modal: null,           // {interaction, data}
-  suggest: { items: [], index: -1, explicit: false, token: 0 },
+  suggest: { items: [], index: -1, explicit: false, token: 0, blur: null },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -117,11 +117,7 @@ async function switchMember(id) {
   state.rendered.clear();
   renderMembers();
   if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ member: id }));
-  // Each member's client has its own language: their commands are listed in it.
-  const fresh = await api(`/api/state?member=${encodeURIComponent(id)}`);
-  if (fresh.ok === false) return toast(fresh.error || "Could not switch member.");
-  if (state.member !== id) return; // switched again meanwhile
-  applyLanguages(fresh.languages, fresh.commands);
+  await refreshLanguages(); // each member's client has its own language: their commands are listed in it
 }
 
 // --- languages -------------------------------------------------------------------------------------------
@@ -164,6 +160,10 @@ function renderLanguages() {
     select.replaceChildren(...choices.map((o) => el("option", { value: o.locale, selected: o.locale === current, text: o.name })));
     select.value = current;
   }
+  const chosen = state.languages.chosen;
+  const note = $("chosen-language");
+  note.hidden = !chosen;
+  note.textContent = chosen ? `An admin chose ${chosen.name} with /recall-admin language: public posts use it, whatever the server language.` : "";
 }
 
 async function setLanguage(change) {
@@ -185,6 +185,12 @@ async function onLanguageChange(which) {
   const me = currentMember();
   if (!(await setLanguage({ [which]: locale }))) return;
   saveLanguages(which === "client" ? { member: me.name, client: locale } : { server: locale });
+}
+
+async function refreshLanguages() {
+  const id = state.member;
+  const fresh = await api(`/api/state?member=${encodeURIComponent(id)}`);
+  if (fresh.ok !== false && state.member === id) applyLanguages(fresh.languages, fresh.commands);
 }
 
 async function restoreLanguages(members) {
@@ -714,6 +720,7 @@ async function submitComposer(event) {
   input.disabled = true;
   try {
     const result = await act("/api/command", { command: parsed.entry.name, options, files });
+    if (result.ok !== false && parsed.entry.name === "recall-admin language") refreshLanguages();
     if (result.ok !== false) {
       input.value = "";
       $("file-inputs").dataset.command = "";
@@ -829,8 +836,9 @@ async function start() {
   const input = $("command-input");
   input.addEventListener("input", updateComposer);
   input.addEventListener("keydown", onComposerKey);
-  input.addEventListener("blur", () => setTimeout(() => showSuggestions([]), 150));
-  input.addEventListener("focus", updateComposer);
+  // Hidden a moment after the box loses focus (a click on a suggestion lands first), unless it is back by then.
+  input.addEventListener("blur", () => { state.suggest.blur = setTimeout(() => showSuggestions([]), 150); });
+  input.addEventListener("focus", () => { clearTimeout(state.suggest.blur); updateComposer(); });
   $("composer").addEventListener("submit", submitComposer);
   $("modal-form").addEventListener("submit", submitModal);
   $("modal-cancel").addEventListener("click", closeModal);
