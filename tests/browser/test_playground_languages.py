@@ -131,8 +131,11 @@ async def test_each_member_keeps_their_language_and_the_page_remembers_them(page
     await box.press_sequentially("/qui")
     await expect(page.locator("#suggestions .suggestion .name").first).to_have_text("/quiz")
     await box.fill("")
+    assert await page.evaluate("relative(-120)") == "2 minutes ago"
     await play_as(page, "alice")
     await expect(page.locator("#client-language")).to_have_value("de")
+    # Discord's timestamps (<t:…:R>) are written by her client, in German.
+    assert await page.evaluate("relative(-120)") == "vor 2 Minuten"
 
     # The playground restarts (the emulator forgets); the page puts back what each member had chosen.
     for member in playground.members.values():

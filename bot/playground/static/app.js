@@ -259,7 +259,7 @@ function renderMessage(message) {
     el("div", { class: "meta" },
       el("span", { class: "author", text: message.author.name }),
       message.author.bot ? el("span", { class: "bot-tag", text: "App" }) : null,
-      time ? el("time", { class: "time", datetime: message.timestamp, text: time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }) : null,
+      time ? el("time", { class: "time", datetime: message.timestamp, text: time.toLocaleTimeString(clientLocale(), { hour: "2-digit", minute: "2-digit" }) }) : null,
       message.edited ? el("span", { class: "edited", text: "(edited)" }) : null),
   );
   if (message.loading) body.append(el("div", { class: "thinking", text: `${message.author.name} is thinking` }));
@@ -317,7 +317,7 @@ function renderEmbed(embed, resolve) {
   }
   const image = resolve(embed.image && embed.image.url);
   if (image) box.append(el("div", { class: "embed-image" }, el("img", { src: image, alt: "" })));
-  const footer = [embed.footer && embed.footer.text, embed.timestamp && new Date(embed.timestamp).toLocaleString()].filter(Boolean);
+  const footer = [embed.footer && embed.footer.text, embed.timestamp && new Date(embed.timestamp).toLocaleString(clientLocale())].filter(Boolean);
   if (footer.length) box.append(el("div", { class: "embed-footer", text: footer.join(" • ") }));
   return box;
 }
@@ -484,14 +484,19 @@ function token(raw) {
 function formatTimestamp(unix, style) {
   const date = new Date(unix * 1000);
   switch (style) {
-    case "t": return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    case "T": return date.toLocaleTimeString();
-    case "d": return date.toLocaleDateString();
-    case "D": return date.toLocaleDateString([], { dateStyle: "long" });
-    case "F": return date.toLocaleString([], { dateStyle: "full", timeStyle: "short" });
+    case "t": return date.toLocaleTimeString(clientLocale(), { hour: "2-digit", minute: "2-digit" });
+    case "T": return date.toLocaleTimeString(clientLocale());
+    case "d": return date.toLocaleDateString(clientLocale());
+    case "D": return date.toLocaleDateString(clientLocale(), { dateStyle: "long" });
+    case "F": return date.toLocaleString(clientLocale(), { dateStyle: "full", timeStyle: "short" });
     case "R": return relative(unix - Date.now() / 1000);
-    default: return date.toLocaleString([], { dateStyle: "long", timeStyle: "short" });
+    default: return date.toLocaleString(clientLocale(), { dateStyle: "long", timeStyle: "short" });
   }
+}
+
+function clientLocale() {
+  // Discord's own timestamps (<t:…>) are written by each member's client, in its language.
+  return state.languages.client || undefined;
 }
 
 function relative(seconds) {
@@ -499,8 +504,7 @@ function relative(seconds) {
   const size = Math.abs(seconds);
   const [unit, length] = units.find(([, s]) => size >= s) || ["second", 1];
   const count = Math.round(size / length);
-  const words = `${count} ${unit}${count === 1 ? "" : "s"}`;
-  return seconds >= 0 ? `in ${words}` : `${words} ago`;
+  return new Intl.RelativeTimeFormat(clientLocale(), { numeric: "always" }).format(seconds >= 0 ? count : -count, unit);
 }
 
 function refreshTimestamps() {
