@@ -1,6 +1,8 @@
 """Embeds and restart-proof buttons for /decks: the paged list, a deck's details, replace confirmation."""
 from __future__ import annotations
 
+import unicodedata
+
 from collections import Counter
 from pathlib import PurePath
 from typing import Protocol
@@ -157,10 +159,22 @@ def level_table(deck: Deck) -> str:
         rows.append((_(name) if name else level, *(number(c[level]) for c in counts)))
     # Translators: the last row of a deck's table of items by level
     rows.append((_("total"), number(len(deck.cards)), number(len(deck.quiz)), number(len(deck.explain))))
-    # At least the English widths, wider where a language's words need it, so the columns stay aligned.
-    widths = [max(minimum, *(len(r[i]) + 1 for r in rows)) for i, minimum in enumerate((13, 6, 6, 8))]
-    lines = (f"{r[0]:<{widths[0]}}{r[1]:>{widths[1]}}{r[2]:>{widths[2]}}{r[3]:>{widths[3]}}" for r in rows)
+    # At least the English widths, wider where a language's words need it, so the columns stay aligned; measured in
+    # the columns a code block gives each character (two for Japanese).
+    widths = [max(minimum, *(display_width(r[i]) + 1 for r in rows)) for i, minimum in enumerate((13, 6, 6, 8))]
+    lines = ("".join(pad(cell, width, left=i == 0) for i, (cell, width) in enumerate(zip(r, widths))) for r in rows)
     return "```\n" + "\n".join(lines) + "\n```"
+
+
+def display_width(text: str) -> int:
+    """How many columns of a monospaced code block `text` takes: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, width: int, *, left: bool) -> str:
+    """`text` padded with spaces to `width` columns, aligned left or right."""
+    fill = " " * max(0, width - display_width(text))
+    return text + fill if left else fill + text
 
 
 def source_text(deck: Deck, stored: StoredDeck | None) -> str:

@@ -22,10 +22,18 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
-from bot.core.translation import DOMAIN, LANGUAGES, LOCALES_DIR, catalog, language_of, set_language
+from bot.core.translation import (
+    DOMAIN, LANGUAGES, LOCALES_DIR, catalog, current_language, language_of, set_language,
+)
 
 NAME_CONTEXT = "command-name"
 _NAMES = {Where.command_name, Where.group_name, Where.parameter_name}
+
+
+def command_path(path: str) -> str:
+    """A command as members of the current language see it in their client: "/decks list" → "/stapel liste"."""
+    names = catalog(current_language())
+    return "/" + " ".join(names.pgettext(NAME_CONTEXT, word) for word in path.removeprefix("/").split(" "))
 
 
 def member_language(interaction: discord.Interaction) -> str:

@@ -25,7 +25,7 @@ import discord
 
 from bot.core.errors import RecallError
 from bot.core.translation import N_, _
-from bot.ui.i18n import answer_in
+from bot.ui.i18n import answer_in, command_path
 from bot.ui.replies import failure_text, send_private, start_ack_timer
 
 log = logging.getLogger("recall.ui")
@@ -86,7 +86,8 @@ def fields_of(args: str | None, count: int) -> list[str]:
 
 def not_yours_text(owner_id: int, command: str) -> str:
     """The private note for someone using another member's item (also for plain timed views)."""
-    return _("This belongs to <@{owner_id}>. Start your own with `{command}`.").format(owner_id=owner_id, command=command)
+    return _("This belongs to <@{owner_id}>. Start your own with `{command}`.").format(
+        owner_id=owner_id, command=command_path(command))
 
 
 # --- The error boundary -----------------------------------------------------------------------------------------------
