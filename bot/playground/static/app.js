@@ -190,7 +190,9 @@ async function onLanguageChange(which) {
 async function refreshLanguages() {
   const id = state.member;
   const fresh = await api(`/api/state?member=${encodeURIComponent(id)}`);
-  if (fresh.ok !== false && state.member === id) applyLanguages(fresh.languages, fresh.commands);
+  if (fresh.ok === false || state.member !== id) return; // switched again meanwhile
+  state.members = fresh.members;
+  applyLanguages(fresh.languages, fresh.commands);
 }
 
 async function restoreLanguages(members) {
@@ -574,7 +576,7 @@ async function suggestionsFor(parsed, text) {
     return state.commands.filter((c) => matches(labelOf(c)) || matches(c.name))
       .sort((a, b) => labelOf(a).localeCompare(labelOf(b)))
       .map((c) => ({
-        heading: "Commands", name: `/${labelOf(c)}`, command: c.name,
+        heading: "Commands", name: `/${labelOf(c)}`,
         desc: `${c.admin ? "🔒 Manage Server · " : ""}${c.description}${labelOf(c) !== c.name ? ` · /${c.name}` : ""}`,
         apply: () => `/${labelOf(c)} `,
       }));
