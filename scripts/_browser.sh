@@ -13,7 +13,7 @@ ensure_browser() {
     echo "installing Debian's chromium for the browser tests…" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null \
+    apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji fonts-noto-cjk >/dev/null \
         || echo "warning: apt-get could not install chromium; browser tests will be skipped." >&2
 }
 

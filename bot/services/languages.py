@@ -34,7 +34,7 @@ class LanguageService:
     async def choose(self, guild_id: int, language: str | None) -> None:
         """Set the server's language (None: follow Discord's server language again)."""
         if language is not None and language not in LANGUAGE_NAMES:
-            raise RecallError(_("Recall has no catalog for the language {language}.").format(language=language))
+            raise RecallError(_("Recall has no translation for the language {language}.").format(language=language))
         await update_guild_settings(self.db, guild_id, language=language)
         self._chosen[guild_id] = language
 

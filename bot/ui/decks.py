@@ -185,13 +185,17 @@ def source_text(deck: Deck, stored: StoredDeck | None) -> str:
         user_id=stored.uploaded_by, when=when, file=stored.source_name[:80], format=format_name(stored.source_format))
 
 
+# Translators: a deck's author, when its file names none
+NO_AUTHOR = N_("not given")
+# Translators: a deck's tags, when it has none
+NO_TAGS = N_("none")
+
+
 def info_embed(deck: Deck, stored: StoredDeck | None) -> discord.Embed:
     embed = discord.Embed(title=deck.title[:256], description=deck.description[:4096] or None, colour=COLOUR)
     embed.add_field(name=_("Items by level"), value=level_table(deck), inline=False)
-    # Translators: a deck's author, when its file names none
-    embed.add_field(name=_("Author"), value=(deck.author or _("not given"))[:1024])
-    # Translators: a deck's tags, when it has none
-    embed.add_field(name=_("Tags"), value=(" ".join(f"`{t}`" for t in deck.tags) or _("none"))[:1024])
+    embed.add_field(name=_("Author"), value=(deck.author or _(NO_AUTHOR))[:1024])
+    embed.add_field(name=_("Tags"), value=(" ".join(f"`{t}`" for t in deck.tags) or _(NO_TAGS))[:1024])
     embed.add_field(name=_("Where it came from"), value=source_text(deck, stored)[:1024], inline=False)
     embed.set_footer(text=_("Deck id: {deck_id}").format(deck_id=deck.id))
     return unlinked(embed)

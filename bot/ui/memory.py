@@ -307,7 +307,7 @@ def retention_advice_text(advice: RetentionAdvice) -> str:
     else:
         text = _(
             "Desired retention now: **{current}**\n"
-            "Recommended: **{recommended}** (simulated with FSRS-6's defaults (no fitted set yet))\n"
+            "Recommended: **{recommended}** (simulated with FSRS-6's defaults: no fitted set yet)\n"
             "The recommended retention is the one that costs the least study time per card remembered, simulated "
             "with this server's memory model. Nothing changes until you choose."
         )

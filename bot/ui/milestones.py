@@ -75,7 +75,7 @@ def added_text(milestone: Milestone) -> str:
         text = _("✅ Recall now gives {role} to members with {milestone}, and takes it back when they fall below "
                  "it. Members who qualify already get it within a minute or two.")
     else:
-        text = _("✅ Recall now gives {role} to members with {milestone}, (and takes it back only if the "
+        text = _("✅ Recall now gives {role} to members with {milestone} (and takes it back only if the "
                  "leaderboards are reset). Members who qualify already get it within a minute or two.")
     return text.format(role=role_text(milestone.role_id), milestone=milestone_text(milestone))
 

@@ -152,22 +152,22 @@ def empty_text(board: Board, deck_id: str | None = None) -> str:
         return _("No streaks yet. Study with `/study`, play `/quiz` or answer `/explain` today to start one.")
     if board is Board.REVIEWS:
         if deck_id:
-            return _("No reviews yet. Rate some cards with `/study` `{deck}` to get on this board.").format(
+            return _("No reviews of `{deck}` yet. Rate some of its cards with `/study` to get on this board.").format(
                 deck=deck_id
             )
         return _("No reviews yet. Rate some cards with `/study` to get on this board.")
     count = ACCURACY_MIN_ANSWERS
     if deck_id:
         return ngettext(
-            "Nobody has answered {count} quiz question `{deck}` in this period yet. "
+            "Nobody has answered at least {count} quiz question from `{deck}` in this period yet. "
             "Play `/quiz` to get on this board.",
-            "Nobody has answered {count} quiz questions `{deck}` in this period yet. "
+            "Nobody has answered at least {count} quiz questions from `{deck}` in this period yet. "
             "Play `/quiz` to get on this board.",
             count,
         ).format(count=number(count), deck=deck_id)
     return ngettext(
-        "Nobody has answered {count} quiz question in this period yet. Play `/quiz` to get on this board.",
-        "Nobody has answered {count} quiz questions in this period yet. Play `/quiz` to get on this board.",
+        "Nobody has answered at least {count} quiz question in this period yet. Play `/quiz` to get on this board.",
+        "Nobody has answered at least {count} quiz questions in this period yet. Play `/quiz` to get on this board.",
         count,
     ).format(count=number(count))
 
