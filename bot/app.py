@@ -247,7 +247,7 @@ class ShardedRecallBot(RecallBot, commands.AutoShardedBot):
         if self.shard_count is None:
             # AutoShardedBot would ask only when connecting, after setup_hook; the start-up work needs the count
             # first. Once it is set, discord.py connects to the configured gateway like an unsharded bot.
-            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            self.shard_count, _url, _limits = await self.http.get_bot_gateway()
             log.info("SHARD_COUNT=auto: Discord recommends %d shards", self.shard_count)
         ids = tuple(self.shard_ids) if self.shard_ids else tuple(range(self.shard_count))
         self.shards_run = Shards(self.shard_count, ids)

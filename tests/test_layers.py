@@ -168,3 +168,19 @@ def test_the_checker_sees_a_forbidden_edge(tmp_path: Path) -> None:
     assert {edge.target for edge in edges} == {"typing", "bot.cogs.study", "bot.store.study"}
     banned = [e for e in edges if any(in_layer(e.target, b) for b in FORBIDDEN["bot.ui"])]
     assert len(banned) == 2
+
+
+def test_no_function_rebinds_the_translation_function() -> None:
+    # `for _, x in …` in a module that imports `_` makes `_` local to the whole function: a `_("…")` there raises
+    # UnboundLocalError, and only when that line runs.
+    rebound = []
+    for path in sorted(BOT.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(isinstance(node, ast.ImportFrom) and node.module == "bot.core.translation"
+                   and any(alias.name == "_" for alias in node.names) for node in ast.walk(tree)):
+            continue
+        for node in ast.walk(tree):
+            stored = isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+            if stored or (isinstance(node, ast.arg) and node.arg == "_"):
+                rebound.append(f"{path.relative_to(BOT.parent)}:{node.lineno}")
+    assert rebound == []
