@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import discord
 import pytest
 
 from bot.core.challenge import OFF_CHANNEL, OFF_DECK, permissions_reason
@@ -27,7 +26,7 @@ from tests.e2e.test_quiz import (  # noqa: F401  clock is a fixture
     until,
     window,
 )
-from tests.pseudo import PSEUDO, PSEUDO_LOCALE, leftovers, message_texts, pseudo as pseudo_text
+from tests.pseudo import PSEUDO, leftovers, message_texts, pseudo as pseudo_text
 
 
 @pytest.fixture
@@ -39,11 +38,6 @@ def world(clock: PinnedClock, world: Any) -> Any:
 def deck_texts(world: Any) -> list[str]:
     deck = world.bot.decks.get(world.guild.id, DECK)
     return [deck.title, deck.id]
-
-
-def speak_pseudo_in_the_server(world: Any) -> None:
-    # The emulator sends no GUILD_UPDATE: the bot's copy of the server learns its new language here.
-    world.bot.get_guild(world.guild.id).preferred_locale = discord.Locale(PSEUDO_LOCALE)
 
 
 async def admin(world: Any, command: str, member: Any = None, **options: Any) -> Any:
@@ -102,7 +96,6 @@ async def test_the_challenge_posts_its_announcement_in_the_servers_language(
     world: Any, clock: PinnedClock, pseudo: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window(monkeypatch, 0.6)
-    speak_pseudo_in_the_server(world)
     await turn_on(world)
     clock.now = SIX_PM + timedelta(seconds=5)
     await run_pass(world)
@@ -136,7 +129,6 @@ async def test_milestone_roles_commands_refusals_and_audit_reason(
 ) -> None:
     cog = world.bot.get_cog("Milestones")
     cog.roles.pause = 0
-    speak_pseudo_in_the_server(world)
     role = new_role(world, "Steady")
     await admin(world, "roles list")  # none yet
     await admin(world, "roles add", role=role, streak=7)  # no Manage Roles

@@ -6,16 +6,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import babel.core
 import discord
 import pytest
 
-from bot.core import translation
 from bot.core.quiz import LETTERS, pick_questions
 from bot.emulator.state import walk_components
 from tests.e2e.test_quiz import (  # noqa: F401  clock is a fixture
     DECK,
     PinnedClock,
+    letters,
     bot_messages,
     clock,
     mention,
@@ -24,31 +23,10 @@ from tests.e2e.test_quiz import (  # noqa: F401  clock is a fixture
     until,
     window,
 )
-from tests.pseudo import CLOSE, FILL_OPEN, PSEUDO_LOCALE, plain
+from tests.pseudo import CLOSE, FILL_OPEN, plain
 from tests.pseudo import pseudo as pseudo_text
 
 CHOICES = pseudo_text("Choices")
-
-
-@pytest.fixture(autouse=True)
-def numbers_in_pseudo(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Numbers in the pseudo-language are written as in English: Babel raises UnknownLocaleError (not a
-    ValueError) for a language it does not know."""
-    real = translation._locale
-
-    def known(language: str) -> Any:
-        try:
-            return real(language)
-        except babel.core.UnknownLocaleError:
-            return real(translation.ENGLISH)
-
-    monkeypatch.setattr(translation, "_locale", known)
-
-
-def speak_pseudo_in_the_server(world: Any) -> None:
-    # The emulator sends no GUILD_UPDATE: the bot's copy of the server learns its new language here (work without
-    # an interaction reads it there).
-    world.bot.get_guild(world.guild.id).preferred_locale = discord.Locale(PSEUDO_LOCALE)
 
 
 def title(text: str, **values: Any) -> str:
@@ -95,15 +73,6 @@ async def question(world: Any, n: int, total: int) -> Any:
     return msg
 
 
-def letters(world: Any, msg: Any) -> tuple[str, list[str]]:
-    deck = world.bot.decks.get(world.guild.id, DECK)
-    text = msg.embeds[0]["description"].split("\n\n")[0]
-    asked = next(q for q in deck.quiz if q.question == text)
-    shown = choices_of(msg)
-    right = shown.index(asked.answer)
-    return LETTERS[right], [LETTERS[i] for i in range(len(shown)) if i != right]
-
-
 def stop_id(announcement: Any) -> str:
     return next(b["custom_id"] for b in announcement.buttons() if b["custom_id"].startswith("quiz:stop:"))
 
@@ -116,7 +85,7 @@ async def test_a_full_round_with_a_right_and_a_wrong_answer(
     announcement = await ix.wait_message()
     assert not announcement.ephemeral
     q1 = await question(world, 1, 2)
-    right, wrong = letters(world, q1)
+    right, wrong = letters(world, q1, choices_of(q1))
     clock.at(0.5)
     assert await world.emu.react(world.alice, q1, right)
     await until(lambda: locked(q1) >= 1, what="alice's answer locked in")
@@ -126,7 +95,7 @@ async def test_a_full_round_with_a_right_and_a_wrong_answer(
     reveal = await posted(world, reveal_title(1, 2))
     assert mention(world.alice) in reveal.text() and mention(world.bob) in reveal.text()
     q2 = await question(world, 2, 2)
-    right2, _wrong2 = letters(world, q2)
+    right2, _wrong2 = letters(world, q2, choices_of(q2))
     assert await world.emu.react(world.alice, q2, right2)  # a streak bonus this time
     await until(lambda: locked(q2) >= 1, what="alice's second answer locked in")
     await posted(world, reveal_title(2, 2))
@@ -186,7 +155,6 @@ async def test_a_round_nobody_asked_for_speaks_the_servers_language(
     world: Any, pseudo: Any, clock: PinnedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window(monkeypatch, 0.5)
-    speak_pseudo_in_the_server(world)
     # Started from this test's task, where no interaction set a language (as the daily challenge's scheduler).
     cog = world.bot.get_cog("Quiz")
     deck = world.bot.decks.get(world.guild.id, DECK)
@@ -205,7 +173,7 @@ async def test_a_round_a_restart_cut_off_is_closed_in_the_servers_language(
     window(monkeypatch, 30.0)  # long: the restart happens well inside the first question
     await world.emu.slash(world.alice, world.channel, "quiz", deck=DECK, questions=2, seconds=5)
     q1 = await question(world, 1, 2)
-    right, _wrong = letters(world, q1)
+    right, _wrong = letters(world, q1, choices_of(q1))
     clock.at(3)
     assert await world.emu.react(world.alice, q1, right)
     await until(lambda: locked(q1) >= 1, what="alice's answer locked in")

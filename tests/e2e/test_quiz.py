@@ -101,12 +101,13 @@ def choices_of(msg: Any) -> list[str]:
     return [line.split(" ", 1)[1] for line in field["value"].split("\n")]
 
 
-def letters(world: Any, msg: Any) -> tuple[str, list[str]]:
-    """(the right letter, the wrong letters) of a question message, from the deck's answer."""
+def letters(world: Any, msg: Any, shown: list[str] | None = None) -> tuple[str, list[str]]:
+    """(the right letter, the wrong letters) of a question message, from the deck's answer (`shown`: its choices,
+    when the field is not named "Choices")."""
     deck = world.bot.decks.get(world.guild.id, DECK)
     text = msg.embeds[0]["description"].split("\n\n")[0]
     asked = next(q for q in deck.quiz if q.question == text)
-    shown = choices_of(msg)
+    shown = shown if shown is not None else choices_of(msg)
     right = shown.index(asked.answer)
     return LETTERS[right], [LETTERS[i] for i in range(len(shown)) if i != right]
 
