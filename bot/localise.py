@@ -1,6 +1,6 @@
 """`python -m bot.localise extract`: the catalog template (bot/locales/recall.pot) of every string a member reads:
 the slash commands' names, descriptions, options and choices, read from the cogs' command definitions, and every
-`_()`, `N_()`, `ngettext()` and `pgettext()` string of the code, found by Babel's Python extractor (see bot.ui.i18n
+`_()`, `N_()` and `ngettext()` string of the code, found by Babel's Python extractor (see bot.ui.i18n
 and bot.core.translation)."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The translation functions of bot.core.translation, as Babel's extractor reads them (argument positions).
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 # Code that never speaks to a member: the local Discord emulator, the playground's own page, the tools.
 NOT_MEMBER_FACING = ("emulator/**", "playground/**", "localise.py", "migrate_db.py")
 # Every command string carries this note for translators (the tests hold them to it).

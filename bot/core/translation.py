@@ -9,7 +9,7 @@ language, and each interaction runs in its own asyncio task (so one member's lan
 
 Strings defined at import time (constants, tables) are marked with `N_()` for extraction and translated with `_()`
 where they are shown. Placeholders are named (`{count}`) and filled after translation, so a translation may move them.
-Numbers and durations follow the language's conventions through Babel (1,234 / 1.234; "5 minutes" / "5 Minuten").
+Numbers follow the language's conventions through Babel (1,234 / 1.234 / 1 234; 90 % in French).
 Discord's own timestamps (`<t:…:R>`) are left alone: the member's client shows them in its language.
 """
 from __future__ import annotations
@@ -18,12 +18,10 @@ import gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -110,11 +108,7 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return catalog(_current.get()).ngettext(singular, plural, count)
 
 
-def pgettext(context: str, message: str) -> str:
-    return catalog(_current.get()).pgettext(context, message)
-
-
-# --- Numbers and durations ------------------------------------------------------------------------------------------
+# --- Numbers ------------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=None)
@@ -125,9 +119,10 @@ def _locale(language: str) -> Locale:
         return Locale.parse(ENGLISH)
 
 
-def number(value: float, digits: int = 0) -> str:
-    """A number as the current language writes it: 1,234 / 1.234 / 1 234; `digits` decimals at most."""
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+def number(value: float, digits: int = 0, *, fixed: bool = False) -> str:
+    """A number as the current language writes it: 1,234 / 1.234 / 1 234; `digits` decimals at most, or exactly
+    (`fixed`: 2.0, 0.350)."""
+    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
     return format_decimal(value, format=pattern, locale=_locale(_current.get()))
 
 
@@ -138,11 +133,6 @@ def percent(fraction: float, digits: int = 0) -> str:
     if digits:
         pattern = pattern.replace("0", "0." + "#" * digits, 1)
     return format_percent(fraction, format=pattern, locale=locale)
-
-
-def duration(value: timedelta, *, threshold: float = 0.9, granularity: str = "second") -> str:
-    """A span in words in the current language ("5 minutes", "3 Tage"), rounded to its largest unit."""
-    return format_timedelta(value, threshold=threshold, granularity=granularity, locale=_locale(_current.get()))
 
 
 def babel_locale() -> Locale:

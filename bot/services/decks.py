@@ -15,13 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from babel.numbers import format_decimal
 
 from bot.core.clock import utcnow
 from bot.core.decks import Deck, DeckError, parse_deck
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.importers import CsvOptions, ImportLimits, ImportResult
-from bot.core.translation import N_, _, babel_locale, ngettext
+from bot.core.translation import N_, _, ngettext, number
 from bot.import_worker import Imported, WorkerLimits, import_in_worker
 from bot.core.library import DeckLibrary, StoredDeck
 from bot.settings import Settings
@@ -41,13 +40,13 @@ BUSY = N_("Recall is reading many uploads right now; try again in a minute.")
 def size_text(size: int) -> str:
     """2.0 MB, 640 KB, 900 bytes (bot.core.importers.common.human_size) in the current language."""
     if size >= 1024 * 1024:
-        megabytes = format_decimal(size / (1024 * 1024), format="#,##0.0", locale=babel_locale())
+        megabytes = number(size / (1024 * 1024), 1, fixed=True)
         # Translators: a file size in megabytes
         return _("{size} MB").format(size=megabytes)
     if size >= 1024:
         # Translators: a file size in kilobytes
-        return _("{size} KB").format(size=format_decimal(round(size / 1024), format="#,##0", locale=babel_locale()))
-    return ngettext("{count} byte", "{count} bytes", size).format(count=format_decimal(size, locale=babel_locale()))
+        return _("{size} KB").format(size=number(round(size / 1024)))
+    return ngettext("{count} byte", "{count} bytes", size).format(count=number(size))
 
 
 def too_large_text(filename: str, size: int, limit: int) -> str:

@@ -12,12 +12,11 @@ import re
 from typing import ClassVar, Protocol
 
 import discord
-from babel.numbers import get_decimal_symbol
 
 from bot.core.memory import (
     SERVER_SCOPE, FitRow, MemberMemory, ModelSummary, RetentionAdvice, ScopeFit,
 )
-from bot.core.translation import N_, _, babel_locale, ngettext, percent
+from bot.core.translation import N_, _, ngettext, percent
 from bot.core.translation import number as local_number
 from bot.ui import replies
 from bot.ui.common import COLOUR
@@ -108,7 +107,7 @@ class UseRetentionButton(RecallItem[discord.ui.Button], prefix="memory:retention
 
     def __init__(self, owner_id: int, percent: int) -> None:
         # Translators: button under the recommended retention: set it (value is a share such as 0.87)
-        label = _("Use {value}").format(value=fixed(percent / 100, 2))
+        label = _("Use {value}").format(value=local_number(percent / 100, 2, fixed=True))
         super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.primary,
                                            custom_id=self.custom_id_of(owner_id, percent)))
         self.owner_id = owner_id
@@ -141,11 +140,6 @@ def model_view(owner_id: int) -> discord.ui.View:
     view.add_item(FitNowButton(owner_id))
     view.add_item(RollBackButton(owner_id))
     return view
-
-
-def fixed(value: float, digits: int) -> str:
-    """A measure with exactly `digits` decimals (0.350, not 0.35), with the current language's decimal sign."""
-    return f"{value:.{digits}f}".replace(".", get_decimal_symbol(babel_locale()))
 
 
 def scope_text(user_id: int) -> str:
@@ -184,7 +178,9 @@ def last_fit_text(fit: FitRow | None) -> str:
 
 
 def measure(before: float | None, after: float | None) -> str:
-    return "—" if before is None or after is None else f"{fixed(before, 3)} → {fixed(after, 3)}"
+    if before is None or after is None:
+        return "—"
+    return f"{local_number(before, 3, fixed=True)} → {local_number(after, 3, fixed=True)}"
 
 
 def adopted_text(fit: FitRow | None) -> str:
@@ -311,7 +307,8 @@ def retention_advice_text(advice: RetentionAdvice) -> str:
             "The recommended retention is the one that costs the least study time per card remembered, simulated "
             "with this server's memory model. Nothing changes until you choose."
         )
-    return text.format(current=fixed(advice.current, 2), recommended=fixed(advice.recommended, 2))
+    return text.format(current=local_number(advice.current, 2, fixed=True),
+                       recommended=local_number(advice.recommended, 2, fixed=True))
 
 
 def retention_view(advice: RetentionAdvice, owner_id: int) -> discord.ui.View:

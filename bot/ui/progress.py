@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Awaitable, Callable, Protocol
 
 import discord
-from babel.numbers import format_decimal
 from discord import app_commands
 
 from bot.core.decks import MAX_ID_LENGTH
@@ -20,7 +19,7 @@ from bot.core.leaderboard import ACCURACY_MIN_ANSWERS, PAGE_SIZE, Board, BoardPa
 from bot.core.paging import page_count
 from bot.core.stats import MemberStats, MemberZone, ServerZone
 from bot.core.streaks import MAX_FREEZES, zone
-from bot.core.translation import N_, _, babel_locale, ngettext, number, percent
+from bot.core.translation import N_, _, ngettext, number, percent
 from bot.ui import replies
 from bot.ui.common import COLOUR, clip, days_text, member_text
 from bot.ui.i18n import answer_in
@@ -244,7 +243,7 @@ def share_text(share: float | None) -> str:
 
 def average_text(value: float) -> str:
     # Always one decimal ("2.0 / 4.0"), in the language's own way of writing it.
-    return format_decimal(value, format="#,##0.0", locale=babel_locale())
+    return number(value, 1, fixed=True)
 
 
 def stats_embed(name: str, stats: MemberStats, memory: MemberMemory | None = None) -> discord.Embed:
