@@ -326,18 +326,10 @@ class Playground:
         if client is not None:
             member.user.locale = client
         if server is not None and server != self.guild.locale:
-            self.guild.locale = server
-            self._announce_guild()
+            # GUILD_UPDATE too: work without an interaction (a round the daily challenge starts) reads the bot's copy.
+            self.emu.set_guild_locale(self.guild, server)
         return {"ok": True, **self.languages(member.user.id),
                 "commands": [entry.to_json() for entry in self.catalogue(member.user.locale)]}
-
-    def _announce_guild(self) -> None:
-        # Discord tells the bot about a changed server with GUILD_UPDATE: work without an interaction (a quiz round
-        # that the daily challenge starts) reads the language from the guild the bot caches.
-        from bot.emulator import payloads
-        from bot.emulator.gateway import INTENT_GUILDS
-
-        self.emu.gateway.dispatch("GUILD_UPDATE", payloads.guild_payload(self.guild), INTENT_GUILDS, guild_id=self.guild.id)
 
     async def chosen_language(self) -> dict[str, str] | None:
         """The language an admin chose with /recall-admin language, which public posts follow instead of the
