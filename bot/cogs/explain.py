@@ -12,8 +12,9 @@ import discord
 from discord import app_commands
 
 from bot.cogs._base import RecallCog, deck_autocomplete, require_deck
-from bot.core.translation import current_language, speaking
+from bot.core.translation import speaking
 from bot.services.explain import ExplainService
+from bot.ui import replies
 from bot.ui.explain import (
     AnswerButton,
     AnswerModal,
@@ -23,8 +24,7 @@ from bot.ui.explain import (
     prompt_view,
     result_embed,
 )
-from bot.ui import replies
-from bot.ui.i18n import server_language
+from bot.ui.i18n import shown_language
 from bot.ui.replies import mark_saved
 
 if TYPE_CHECKING:
@@ -40,13 +40,6 @@ class ExplainCog(RecallCog, name="Explain"):
     @property
     def service(self) -> ExplainService:
         return self.bot.services.explain
-
-    async def shown_in(self, interaction: discord.Interaction, public: bool) -> str:
-        """The language of the prompt's message: the server's when everyone sees it. A button or form on it runs in
-        the clicking member's language, which stays the language of their private refusals and notes."""
-        if public:
-            return await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)
-        return current_language()
 
     @app_commands.command(name="explain", description="Explain an idea in your own words, graded by its key concepts",
                           extras=replies.OPTION_REPLY)
@@ -75,7 +68,7 @@ class ExplainCog(RecallCog, name="Explain"):
     async def hint_pressed(self, interaction: discord.Interaction, owner_id: int, nonce: str) -> None:
         assert interaction.guild_id is not None  # prompts are only shown in servers
         shown = await self.service.use_hint(interaction.guild_id, owner_id, nonce)
-        with speaking(await self.shown_in(interaction, shown.public)):
+        with speaking(await shown_language(interaction, public=shown.public)):
             embed = prompt_embed(shown.deck, shown.prompt, hint_shown=True)
             view = prompt_view(owner_id, nonce, has_hint=bool(shown.prompt.hint), hint_shown=True)
         await replies.edit(interaction, embed=embed, view=view)
@@ -90,7 +83,7 @@ class ExplainCog(RecallCog, name="Explain"):
         answered = await self.service.submit(interaction.guild_id, owner_id, nonce, interaction.user.display_name,
                                              text)
         mark_saved(interaction)  # from here on, a failure tells the member their answer was kept
-        with speaking(await self.shown_in(interaction, answered.public)):
+        with speaking(await shown_language(interaction, public=answered.public)):
             embed = result_embed(answered.prompt, answered.grade, answered.saved, text)
         if interaction.message is not None:
             # The result takes the prompt's place, so its buttons go away with it.

@@ -79,7 +79,7 @@ class ProgressCog(RecallCog, name="Progress"):
         """◀ / ▶ from anyone: show the neighbouring page (re-counted now), with the clicker's own rank."""
         turned = BoardRef(ref.board, ref.period, ref.deck_id, max(ref.page + step, 0))
         # The board is the channel's: it keeps the server's language whoever turns the page.
-        with speaking(await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)):
+        with speaking(await server_language(interaction)):
             embed, view = await self.render(interaction, turned)
         await replies.edit(interaction, embed=embed, view=view)
 

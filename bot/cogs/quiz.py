@@ -170,7 +170,7 @@ class QuizCog(RecallCog, name="Quiz"):
         self, interaction: discord.Interaction, deck: Deck, picked: list[QuizQuestion], *, asked_for: int, seconds: int
     ) -> None:
         removes = interaction.app_permissions.manage_messages
-        language = await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)
+        language = await server_language(interaction)
         with speaking(language):
             embed = announcement_embed(deck, questions=len(picked), seconds=seconds, starter_id=interaction.user.id,
                                        removes_reactions=removes, asked_for=asked_for)

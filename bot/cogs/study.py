@@ -15,10 +15,10 @@ from bot.core.clock import utcnow
 from bot.core.decks import Deck
 from bot.core.errors import DeckGone, InvalidInput, Stale
 from bot.core.study_queue import StudyScreen
-from bot.core.translation import _, current_language, speaking
+from bot.core.translation import _, speaking
 from bot.services.study import StudyService
 from bot.ui import replies
-from bot.ui.i18n import server_language
+from bot.ui.i18n import shown_language
 from bot.ui.replies import mark_saved
 from bot.ui.study import (
     DYNAMIC_ITEMS,
@@ -231,11 +231,8 @@ class StudyCog(RecallCog, name="Study"):
         return interaction.user.display_name if self.on_public_message(interaction) else None
 
     async def card_language(self, interaction: discord.Interaction) -> str:
-        """The language of the message a button edits: the server's on a public card or deck menu, which everyone
-        reads, else the one already spoken (the member's; their refusals stay in it)."""
-        if not self.on_public_message(interaction):
-            return current_language()
-        return await server_language(self.bot, interaction.guild_id, interaction.guild_locale)
+        """The language of the message a button edits: the server's on a public card or deck menu."""
+        return await shown_language(interaction, public=self.on_public_message(interaction))
 
     async def answer(
         self, interaction: discord.Interaction, work: Awaitable[Screen], *, new_message: bool, ephemeral: bool = True

@@ -5,7 +5,7 @@ member sees Recall's command names, descriptions, options and choices in their c
 Private replies speak the member's client language (`interaction.locale`); what everyone sees (public replies, quiz
 rounds, public cards) speaks the server's (bot.services.languages). The command tree and the items' base set it
 before any handler runs (`answer_in`); code that posts a public message from a private interaction wraps it in
-`speaking(await server_language(...))`.
+`speaking(await server_language(interaction))`.
 
 Command strings are not `_()` calls (they are decorator arguments, parameter names and choice lists, some built at
 import), so `python -m bot.localise extract` reads them from the cogs' command definitions themselves and adds them to
@@ -16,7 +16,6 @@ context "command-name": they follow Discord's naming rules (lowercase, no spaces
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -41,18 +40,25 @@ def member_language(interaction: discord.Interaction) -> str:
     return language_of(interaction.locale)
 
 
-async def server_language(client: Any, guild_id: int | None, guild_locale: object = None) -> str:
-    """The language of what everyone in a server sees: the admin's choice, else Discord's server language."""
-    services = getattr(client, "services", None)
-    if services is None or guild_id is None:
-        return language_of(guild_locale) if guild_id is not None else language_of(None)
-    return await services.languages.of_server(guild_id, guild_locale)
+async def server_language(interaction: discord.Interaction) -> str:
+    """The language of what everyone in the interaction's server sees: the admin's choice, else Discord's server
+    language (English outside a server)."""
+    languages = interaction.client.services.languages  # type: ignore[attr-defined]
+    return await languages.of_server(interaction.guild_id, interaction.guild_locale)
+
+
+async def shown_language(interaction: discord.Interaction, *, public: bool) -> str:
+    """The language of a message a handler builds: the server's when everyone sees it, else the one spoken now (the
+    member's: a button on a public message still answers its clicker's refusals in theirs)."""
+    if public and interaction.guild_id is not None:
+        return await server_language(interaction)
+    return current_language()
 
 
 async def language_for(interaction: discord.Interaction, *, public: bool) -> str:
     """The language to answer `interaction` in: the server's for a public answer, else the member's."""
     if public and interaction.guild_id is not None:
-        return await server_language(interaction.client, interaction.guild_id, interaction.guild_locale)
+        return await server_language(interaction)
     return member_language(interaction)
 
 
